@@ -1,0 +1,287 @@
+"""User authentication (RFC 4252, RFC 4256), sans-IO.
+
+Methods: none, password, publickey (RFC 8332 rsa-sha2-* picked from
+server-sig-algs), keyboard-interactive, and a caller-driven "custom" mode.
+Partial success chains (sshd `AuthenticationMethods a,b`) are followed.
+"""
+from __future__ import annotations
+
+import fnmatch
+from typing import Callable
+
+from sshcore.wire import Reader, Writer
+
+from . import constants as c
+from .errors import AuthenticationError, RemoteProtocolError
+from .events import AuthBanner, AuthCompleted, Event, LogMessage
+from .options import (
+    AUTH_CUSTOM,
+    AUTH_GSSAPI_KEYEX,
+    AUTH_GSSAPI_WITH_MIC,
+    AUTH_KEYBOARD_INTERACTIVE,
+    AUTH_MULTIFACTOR,
+    AUTH_NONE,
+    AUTH_PASSWORD,
+    AUTH_PUBLICKEY,
+    ClientOptions,
+)
+
+SERVICE_CONNECTION = b"ssh-connection"
+MAX_PROMPTS = 64
+
+_MODE_METHOD = {
+    AUTH_PASSWORD: "password",
+    AUTH_PUBLICKEY: "publickey",
+    AUTH_KEYBOARD_INTERACTIVE: "keyboard-interactive",
+}
+
+
+def prompt_matches(pattern: str, prompt: str) -> bool:
+    """PasswordPrompt matching: ? * and [ranges], as the spec describes."""
+    if not pattern:
+        return False
+    return fnmatch.fnmatchcase(prompt.strip(), pattern.strip()) or fnmatch.fnmatchcase(
+        prompt, pattern)
+
+
+class Authenticator:
+    """Runs the ssh-userauth service until success or a definite failure."""
+
+    def __init__(self, options: ClientOptions, session_id: bytes,
+                 send: Callable[[bytes], None], emit: Callable[[Event], None],
+                 server_sig_algs: Callable[[], list[str] | None]) -> None:
+        self.options = options
+        self.session_id = session_id
+        self._send = send
+        self._emit = emit
+        self._server_sig_algs = server_sig_algs
+        self.done = False
+        self.method: str | None = None  # method currently in flight
+        self.tried: list[str] = []
+        self.completed: list[str] = []
+        self.last_failure_methods: list[str] = []
+        self.server_methods: list[str] | None = None
+        self._custom_last_packet = b""
+        self._kbd_rounds = 0
+
+    # ------------------------------------------------------------ start
+    def start(self) -> None:
+        mode = self.options.auth_mode
+        if mode in (AUTH_GSSAPI_WITH_MIC, AUTH_GSSAPI_KEYEX):
+            raise AuthenticationError(
+                "GSSAPI/Kerberos authentication is not available in this release", code=1032)
+        if mode == AUTH_CUSTOM:
+            self._custom_step(b"")
+            return
+        # "none" first: it either succeeds or tells us which methods may continue.
+        self._send_request("none")
+
+    def _request_header(self, method: str) -> Writer:
+        return (Writer().byte(c.MSG_USERAUTH_REQUEST).string(self.options.username.encode())
+                .string(SERVICE_CONNECTION).string(method.encode()))
+
+    def _send_request(self, method: str) -> None:
+        self.method = method
+        self.tried.append(method)
+        self._log(1, f"Trying {method} authentication")
+        if method == "none":
+            self._send(self._request_header("none").getvalue())
+        elif method == "password":
+            self._send(self._request_header("password").boolean(False)
+                       .string((self.options.password or "").encode()).getvalue())
+        elif method == "publickey":
+            self._send_publickey()
+        elif method == "keyboard-interactive":
+            self._kbd_rounds = 0
+            self._send(self._request_header("keyboard-interactive").string(b"").string(b"")
+                       .getvalue())
+        else:  # pragma: no cover - guarded by _next_method
+            raise AuthenticationError(f"unsupported method {method}")
+
+    def _send_publickey(self) -> None:
+        key = self.options.private_key
+        assert key is not None
+        algorithm = self._pubkey_algorithm()
+        blob = key.public_blob
+        if self.options.signed_certificate:
+            blob = self.options.signed_certificate
+        to_sign = (
+            Writer().string(self.session_id).byte(c.MSG_USERAUTH_REQUEST)
+            .string(self.options.username.encode()).string(SERVICE_CONNECTION)
+            .string(b"publickey").boolean(True).string(algorithm.encode()).string(blob)
+            .getvalue()
+        )
+        sig_alg = algorithm.replace("-cert-v01@openssh.com", "")
+        signature = key.sign(to_sign, sig_alg)
+        self._send(self._request_header("publickey").boolean(True).string(algorithm.encode())
+                   .string(blob).string(signature).getvalue())
+
+    def _pubkey_algorithm(self) -> str:
+        key = self.options.private_key
+        assert key is not None
+        candidates = key.signature_algorithms()
+        allowed = self.options.pubkey_signature_algorithms
+        if allowed:
+            candidates = [a for a in candidates if a in allowed] or candidates
+        server = self._server_sig_algs()
+        if key.key_type == "ssh-rsa":
+            # RFC 8332: prefer SHA-2 when the server says it accepts it, else ssh-rsa.
+            if server:
+                for alg in candidates:
+                    if alg in server:
+                        return alg
+            return "ssh-rsa" if "ssh-rsa" in candidates else candidates[-1]
+        return candidates[0]
+
+    # ------------------------------------------------------------ receive
+    def handle_packet(self, msg_type: int, payload: bytes) -> None:
+        if self.options.auth_mode == AUTH_CUSTOM and msg_type != c.MSG_USERAUTH_BANNER:
+            if msg_type == c.MSG_USERAUTH_SUCCESS:
+                self._succeed()
+                return
+            self._custom_step(payload)
+            return
+        r = Reader(payload)
+        r.byte()
+        if msg_type == c.MSG_USERAUTH_BANNER:
+            message = r.text()
+            self._emit(AuthBanner(message))
+            self._log(1, f"Banner: {message}")
+        elif msg_type == c.MSG_USERAUTH_SUCCESS:
+            self._succeed()
+        elif msg_type == c.MSG_USERAUTH_FAILURE:
+            methods = r.name_list()
+            partial = r.boolean()
+            self._on_failure(methods, partial)
+        elif msg_type == 60 and self.method == "keyboard-interactive":
+            self._on_info_request(r)
+        elif msg_type == 60 and self.method == "password":
+            prompt = r.text()
+            raise AuthenticationError(f"the server requires a password change: {prompt}")
+        elif msg_type == 60 and self.method == "publickey":
+            pass  # PK_OK: we always send signed requests, nothing to do
+        else:
+            raise RemoteProtocolError(f"unexpected message {msg_type} during authentication",
+                                      code=1036)
+
+    def _succeed(self) -> None:
+        if self.method:
+            self.completed.append(self.method)
+        self.done = True
+        self._log(1, f"Authentication succeeded ({self.method})")
+        self._emit(AuthCompleted(self.method or "none"))
+
+    def _on_failure(self, methods: list[str], partial: bool) -> None:
+        self.server_methods = methods
+        if partial and self.method:
+            self.completed.append(self.method)
+            self._log(1, f"Partial success with {self.method}; server continues with "
+                         f"{','.join(methods)}")
+        elif self.method and self.method != "none":
+            self._log(1, f"{self.method} authentication failed")
+        nxt = self._next_method(methods, partial)
+        if nxt is None:
+            failed = self.method
+            if failed == "none" and self.options.auth_mode == AUTH_NONE:
+                detail = "the server requires authentication"
+            elif failed and failed != "none":
+                detail = f"{failed} authentication was rejected"
+            else:
+                detail = "no usable authentication method"
+            raise AuthenticationError(
+                f"{detail} (server allows: {','.join(methods) or 'nothing'})", code=1032)
+        self._send_request(nxt)
+
+    def _have_credentials(self, method: str) -> bool:
+        o = self.options
+        if method == "password":
+            return o.password is not None and o.password != ""
+        if method == "publickey":
+            return o.private_key is not None
+        if method == "keyboard-interactive":
+            return o.kbd_interactive_handler is not None or bool(o.password)
+        return False
+
+    def _next_method(self, server_methods: list[str], partial: bool) -> str | None:
+        o = self.options
+        mode = o.auth_mode
+        if mode == AUTH_NONE:
+            return None
+        order: list[str]
+        if mode == AUTH_MULTIFACTOR or o.try_all_auth_methods:
+            preferred = _MODE_METHOD.get(mode)
+            order = ["publickey", "keyboard-interactive", "password"]
+            if preferred:
+                order.remove(preferred)
+                order.insert(0, preferred)
+        else:
+            order = [_MODE_METHOD[mode]]
+            if partial:
+                # A partial success means the server wants more: use what we have.
+                order += [m for m in ("publickey", "keyboard-interactive", "password")
+                          if m not in order]
+        for method in order:
+            if method not in server_methods or not self._have_credentials(method):
+                continue
+            if method in self.completed and o.do_not_repeat_auth_methods:
+                continue
+            if method in self.tried and not partial and method not in self.completed:
+                continue  # already failed once
+            if method in self.tried and partial and method == self.method:
+                continue
+            return method
+        return None
+
+    # ----------------------------------------------- keyboard-interactive
+    def _on_info_request(self, r: Reader) -> None:
+        self._kbd_rounds += 1
+        if self._kbd_rounds > 32:
+            raise AuthenticationError("too many keyboard-interactive rounds")
+        name = r.text()
+        instructions = r.text()
+        r.string()  # language tag
+        count = r.uint32()
+        if count > MAX_PROMPTS:
+            raise RemoteProtocolError("keyboard-interactive request with too many prompts",
+                                      code=1036)
+        prompts = [(r.text(), r.boolean()) for _ in range(count)]
+        responses = self._answer_prompts(name, instructions, prompts)
+        w = Writer().byte(c.MSG_USERAUTH_INFO_RESPONSE).uint32(len(responses))
+        for answer in responses:
+            w.string(answer.encode("utf-8"))
+        self._send(w.getvalue())
+
+    def _answer_prompts(self, name: str, instructions: str,
+                        prompts: list[tuple[str, bool]]) -> list[str]:
+        o = self.options
+        if not prompts:
+            return []
+        if o.kbd_interactive_handler is not None:
+            answers = list(o.kbd_interactive_handler(name, instructions, prompts))
+            if len(answers) != len(prompts):
+                raise AuthenticationError("keyboard-interactive handler gave a wrong number "
+                                          "of responses")
+            return answers
+        # No handler: answer password prompts with the password.
+        answers = []
+        for prompt, _echo in prompts:
+            if o.password and (prompt_matches(o.password_prompt_pattern, prompt)
+                               or "password" in prompt.lower()):
+                answers.append(o.password)
+            else:
+                answers.append("")
+        return answers
+
+    # ------------------------------------------------------------ custom
+    def _custom_step(self, payload: bytes) -> None:
+        handler = self.options.custom_auth_handler
+        if handler is None:
+            raise AuthenticationError("amCustom selected but no on_ssh_custom_auth handler")
+        self.method = "custom"
+        out = handler(payload)
+        if not out:
+            raise AuthenticationError("custom authentication was abandoned by the handler")
+        self._send(out)
+
+    def _log(self, level: int, message: str) -> None:
+        self._emit(LogMessage(level, message))

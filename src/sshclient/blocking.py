@@ -1,0 +1,309 @@
+"""A Pythonic blocking API on the sans-IO core (the fastest way to move data).
+
+    with sshclient.connect("host", username="me", key="~/.ssh/id_ed25519") as conn:
+        result = conn.exec("uname -a")
+        print(result.exit_status, result.stdout)
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Callable
+
+from . import events as ev
+from .driver import BlockingDriver, open_socket
+from .errors import ChannelError, SSHClientError, UsageError
+from .keys import PrivateKey, load_private_key_file
+from .options import AUTH_PASSWORD, AUTH_PUBLICKEY, ClientOptions, HostKeyInfo
+from .protocol import ClientProtocol
+
+_READ_SIZE = 1 << 20
+
+
+@dataclass
+class ExecResult:
+    stdout: bytes
+    stderr: bytes
+    exit_status: int | None
+    exit_signal: str | None = None
+
+
+class Channel:
+    """One SSH channel: a session (exec/shell/subsystem) or a TCP tunnel."""
+
+    def __init__(self, conn: SSHConnection, local_id: int) -> None:
+        self._conn = conn
+        self.id = local_id
+
+    @property
+    def _state(self):  # type: ignore[no-untyped-def]
+        return self._conn._proto.connection.get(self.id)
+
+    @property
+    def _table(self):  # type: ignore[no-untyped-def]
+        return self._conn._proto.engine.channels
+
+    # ----------------------------------------------------------- requests
+    def _request(self, send: Callable[[], None], what: str) -> None:
+        state = self._state
+        before = len(self._conn._answers.get(self.id, []))
+        send()
+        self._conn._wait(lambda: len(self._conn._answers.get(self.id, [])) > before
+                         or state.close_received, what)
+        answers = self._conn._answers.get(self.id, [])
+        if len(answers) <= before or not answers[before]:
+            raise ChannelError(f"{what} was refused by the server", code=1033)
+
+    def exec(self, command: str | bytes) -> None:
+        self._request(lambda: self._conn._proto.connection.exec_command(self.id, command),
+                      "exec request")
+
+    def shell(self) -> None:
+        self._request(lambda: self._conn._proto.connection.start_shell(self.id), "shell request")
+
+    def subsystem(self, name: str) -> None:
+        self._request(lambda: self._conn._proto.connection.start_subsystem(self.id, name),
+                      "subsystem request")
+
+    def request_pty(self, term: str = "vt100", cols: int = 80, rows: int = 24,
+                    modes: bytes = b"\x00") -> None:
+        self._request(lambda: self._conn._proto.connection.request_pty(
+            self.id, term, cols, rows, 0, 0, modes), "pty request")
+
+    # --------------------------------------------------------------- data
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        """Send all of `data`, waiting for window space as needed."""
+        view = memoryview(data).cast("B")
+        conn = self._conn
+        connection = conn._proto.connection
+        while len(view):
+            sent = connection.send_data(self.id, view)
+            if sent:
+                view = view[sent:]
+                if conn._proto.output_size() > (1 << 20):
+                    conn._driver.flush_nowait()
+                continue
+            state = self._state
+            if state.close_received:
+                raise ChannelError("channel closed by the server while sending", code=1022)
+            conn._driver.pump(conn.timeout)
+        conn._driver.flush_nowait()
+
+    def send_eof(self) -> None:
+        self._conn._proto.connection.send_eof(self.id)
+        self._conn._driver.flush_nowait()
+
+    def _wait_readable(self, stream: int) -> bool:
+        table = self._table
+        state = self._state
+        self._conn._wait(lambda: table.available(self.id, stream) > 0 or state.eof_received
+                         or state.close_received, "read")
+        return table.available(self.id, stream) > 0
+
+    def read(self, max_bytes: int = -1, stream: int = 0) -> bytes:
+        """Up to `max_bytes` (all buffered if -1); b"" at EOF."""
+        if not self._wait_readable(stream):
+            return b""
+        return self._table.read(self.id, max_bytes, stream)
+
+    def read_into(self, buf: bytearray | memoryview, stream: int = 0) -> int:
+        if not self._wait_readable(stream):
+            return 0
+        n = self._table.read_into(self.id, buf, stream)
+        return int(n)
+
+    def read_stderr(self, max_bytes: int = -1) -> bytes:
+        return self.read(max_bytes, 1)
+
+    def read_all(self, stream: int = 0) -> bytes:
+        parts = []
+        while True:
+            chunk = self.read(-1, stream)
+            if not chunk:
+                return b"".join(parts)
+            parts.append(chunk)
+
+    def drain(self, sink: Callable[[memoryview], object] | None = None,
+              stderr_sink: Callable[[bytes], object] | None = None) -> int:
+        """Read stdout to EOF into a reused buffer; returns the byte count.
+
+        stderr is handed to `stderr_sink` as it comes, or left buffered for
+        read_stderr() (it shares the channel window: a huge unread stderr
+        stream would stall stdout).
+        """
+        buf = bytearray(_READ_SIZE)
+        view = memoryview(buf)
+        total = 0
+        table = self._table
+        while True:
+            if stderr_sink is not None and table.available(self.id, 1):
+                stderr_sink(table.read(self.id, -1, 1))
+            n = self.read_into(view)
+            if n == 0:
+                return total
+            total += n
+            if sink is not None:
+                sink(view[:n])
+
+    @property
+    def exit_status(self) -> int | None:
+        return self._state.exit_status
+
+    @property
+    def exit_signal(self) -> str | None:
+        return self._state.exit_signal
+
+    def wait_closed(self) -> int | None:
+        state = self._state
+        self._conn._wait(lambda: state.close_received, "channel close")
+        return state.exit_status
+
+    def close(self) -> None:
+        proto = self._conn._proto
+        if self.id not in proto.connection.channels:
+            return
+        state = self._state
+        proto.connection.close(self.id)
+        if state.opened and not self._conn._driver.closed:
+            try:
+                self._conn._wait(lambda: state.close_received, "channel close")
+            except SSHClientError:
+                pass
+        proto.connection.forget(self.id)
+
+    def __enter__(self) -> Channel:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class SSHConnection:
+    def __init__(self, options: ClientOptions, sock, timeout: float | None) -> None:  # type: ignore[no-untyped-def]
+        self.options = options
+        self.timeout = timeout
+        self._proto = ClientProtocol(options)
+        self._answers: dict[int, list[bool]] = {}
+        self._driver = BlockingDriver(self._proto, sock, self._on_event)
+        self.banner = ""
+
+    # ------------------------------------------------------------ events
+    def _on_event(self, event: ev.Event) -> None:
+        if isinstance(event, ev.ChannelRequestAnswered):
+            self._answers.setdefault(event.channel, []).append(event.success)
+        elif isinstance(event, ev.ChannelRequestReceived) and event.want_reply:
+            self._proto.connection.reply_channel_request(event.channel, False)
+        elif isinstance(event, ev.ChannelOpenRequested):
+            self._proto.connection.answer_channel_open(event.channel, False)
+        elif isinstance(event, ev.AuthBanner):
+            self.banner += event.message
+
+    def _wait(self, done: Callable[[], bool], what: str) -> None:
+        self._driver.run_until(done, self.timeout, what=what)
+
+    # ----------------------------------------------------------- login
+    def _login(self) -> None:
+        self._proto.begin_auth()
+        self._wait(lambda: self._proto.authenticated, "login")
+
+    # --------------------------------------------------------- channels
+    def _open(self, local_id: int) -> Channel:
+        state = self._proto.connection.get(local_id)
+        self._wait(lambda: state.opened or state.open_failed, "channel open")
+        if state.open_failed:
+            self._proto.connection.forget(local_id)
+            raise ChannelError(
+                f"open refused: {state.failure_description} (reason {state.failure_reason})",
+                code=1020)
+        return Channel(self, local_id)
+
+    def open_session(self) -> Channel:
+        return self._open(self._proto.connection.open_session())
+
+    def open_tcpip(self, host: str, port: int, src_host: str = "127.0.0.1",
+                   src_port: int = 0) -> Channel:
+        return self._open(self._proto.connection.open_direct_tcpip(host, port, src_host,
+                                                                    src_port))
+
+    def exec(self, command: str | bytes, stdin: bytes | None = None) -> ExecResult:
+        with self.open_session() as ch:
+            ch.exec(command)
+            if stdin:
+                ch.write(stdin)
+            ch.send_eof()
+            out: list[bytes] = []
+            err: list[bytes] = []
+            table = self._proto.engine.channels
+            state = ch._state
+            while True:
+                self._wait(lambda: table.available(ch.id, 0) or table.available(ch.id, 1)
+                           or state.close_received, "exec")
+                if table.available(ch.id, 0):
+                    out.append(table.read(ch.id, -1, 0))
+                if table.available(ch.id, 1):
+                    err.append(table.read(ch.id, -1, 1))
+                if state.close_received and not table.available(ch.id, 0) \
+                        and not table.available(ch.id, 1):
+                    break
+            return ExecResult(b"".join(out), b"".join(err), state.exit_status, state.exit_signal)
+
+    def rekey(self) -> None:
+        """Start a key re-exchange and wait until it is done."""
+        count = self._proto.transport.kex_count
+        self._proto.transport.start_kex()
+        self._wait(lambda: self._proto.transport.kex_count > count, "key re-exchange")
+
+    @property
+    def negotiated(self):  # type: ignore[no-untyped-def]
+        return self._proto.transport.negotiated
+
+    def close(self) -> None:
+        if self._driver.closed:
+            return
+        try:
+            self._proto.disconnect()
+        finally:
+            self._driver.close()
+
+    def __enter__(self) -> SSHConnection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def connect(host: str, port: int = 22, *, username: str, password: str | None = None,
+            key: str | PrivateKey | None = None, passphrase: str | None = None,
+            host_key_verifier: Callable[[HostKeyInfo], bool] | None = None,
+            accept_any_host_key: bool = False, timeout: float | None = 30.0,
+            **option_overrides: object) -> SSHConnection:
+    """Open, key-exchange and log in; returns a ready `SSHConnection`."""
+    private_key = None
+    if isinstance(key, str):
+        private_key = load_private_key_file(os.path.expanduser(key), passphrase)
+    elif key is not None:
+        private_key = key
+    if host_key_verifier is None:
+        if not accept_any_host_key:
+            raise UsageError("pass host_key_verifier=... or accept_any_host_key=True", code=211)
+
+        def host_key_verifier(info: HostKeyInfo) -> bool:
+            return True
+
+    options = ClientOptions(
+        username=username, password=password, private_key=private_key,
+        auth_mode=AUTH_PUBLICKEY if private_key is not None else AUTH_PASSWORD,
+        try_all_auth_methods=True, host_key_verifier=host_key_verifier,
+    )
+    for name, value in option_overrides.items():
+        if not hasattr(options, name):
+            raise UsageError(f"unknown option {name!r}")
+        setattr(options, name, value)
+    sock = open_socket(host, port, timeout)
+    conn = SSHConnection(options, sock, timeout)
+    try:
+        conn._login()
+    except BaseException:
+        conn._driver.close()
+        raise
+    return conn

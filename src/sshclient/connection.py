@@ -1,0 +1,327 @@
+"""Connection protocol (RFC 4254), sans-IO: channels and requests.
+
+Bulk data never passes through here: CHANNEL_DATA and WINDOW_ADJUST are
+routed by the compiled engine into `ChannelTable` buffers.  This module
+tracks the rare per-channel state (open, requests, EOF, close, exit status).
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Callable
+
+from sshcore.wire import Reader, Writer
+
+from . import constants as c
+from .errors import ChannelError, RemoteProtocolError, UsageError
+from .events import (
+    ChannelClosed,
+    ChannelEOF,
+    ChannelOpened,
+    ChannelOpenFailed,
+    ChannelOpenRequested,
+    ChannelRequestAnswered,
+    ChannelRequestReceived,
+    Event,
+    GlobalRequestAnswered,
+)
+from .transport import Transport
+
+MAX_CHANNELS = 4096
+
+
+@dataclass
+class ChannelState:
+    local_id: int
+    channel_type: str
+    remote_id: int = -1
+    opened: bool = False
+    open_failed: bool = False
+    failure_reason: int = 0
+    failure_description: str = ""
+    eof_received: bool = False
+    eof_sent: bool = False
+    close_received: bool = False
+    close_sent: bool = False
+    exit_status: int | None = None
+    exit_signal: str | None = None
+    exit_message: str = ""
+    pending_requests: deque = field(default_factory=deque)  # request types awaiting a reply
+    server_initiated: bool = False
+
+    @property
+    def closed(self) -> bool:
+        return self.close_received and self.close_sent
+
+
+class ConnectionLayer:
+    def __init__(self, transport: Transport, emit: Callable[[Event], None],
+                 window_size: int, max_packet: int) -> None:
+        self.transport = transport
+        self.table = transport.engine.channels
+        self._emit = emit
+        self.window_size = window_size
+        self.max_packet = max_packet
+        self.channels: dict[int, ChannelState] = {}
+        self._next_id = 0
+        self._global_requests: deque[str] = deque()
+        # server-initiated opens awaiting the user's answer: local id -> (sender, window, packet)
+        self._incoming_open: dict[int, tuple[int, int, int]] = {}
+
+    # --------------------------------------------------------------- ids
+    def _allocate_id(self) -> int:
+        if len(self.channels) >= MAX_CHANNELS:
+            raise ChannelError("too many open channels", code=1020)
+        while self._next_id in self.channels:
+            self._next_id = (self._next_id + 1) & 0xFFFFFFFF
+        local_id = self._next_id
+        self._next_id = (self._next_id + 1) & 0xFFFFFFFF
+        return local_id
+
+    def get(self, local_id: int) -> ChannelState:
+        try:
+            return self.channels[local_id]
+        except KeyError:
+            raise ChannelError(f"no channel with id {local_id}", code=1021) from None
+
+    # ------------------------------------------------------------ opening
+    def open_channel(self, channel_type: str, extra: bytes = b"") -> int:
+        local_id = self._allocate_id()
+        self.channels[local_id] = ChannelState(local_id, channel_type)
+        self.table.add(local_id, self.window_size, self.max_packet)
+        self.transport.send(
+            Writer().byte(c.MSG_CHANNEL_OPEN).string(channel_type.encode()).uint32(local_id)
+            .uint32(self.window_size).uint32(self.max_packet).raw(extra).getvalue()
+        )
+        return local_id
+
+    def open_session(self) -> int:
+        return self.open_channel("session")
+
+    def open_direct_tcpip(self, host: str, port: int, src_host: str, src_port: int) -> int:
+        extra = (Writer().string(host.encode()).uint32(port).string(src_host.encode())
+                 .uint32(src_port).getvalue())
+        return self.open_channel("direct-tcpip", extra)
+
+    # ------------------------------------------------------------ requests
+    def send_request(self, local_id: int, request_type: str, want_reply: bool,
+                     data: bytes = b"") -> None:
+        ch = self._open_channel(local_id)
+        if want_reply:
+            ch.pending_requests.append(request_type)
+        self.transport.send(
+            Writer().byte(c.MSG_CHANNEL_REQUEST).uint32(ch.remote_id)
+            .string(request_type.encode()).boolean(want_reply).raw(data).getvalue()
+        )
+
+    def exec_command(self, local_id: int, command: str | bytes) -> None:
+        cmd = command.encode() if isinstance(command, str) else command
+        self.send_request(local_id, "exec", True, Writer().string(cmd).getvalue())
+
+    def start_shell(self, local_id: int) -> None:
+        self.send_request(local_id, "shell", True)
+
+    def start_subsystem(self, local_id: int, name: str) -> None:
+        self.send_request(local_id, "subsystem", True, Writer().string(name.encode()).getvalue())
+
+    def request_pty(self, local_id: int, term: str, cols: int, rows: int, width_px: int,
+                    height_px: int, modes: bytes) -> None:
+        data = (Writer().string(term.encode()).uint32(cols).uint32(rows).uint32(width_px)
+                .uint32(height_px).string(modes).getvalue())
+        self.send_request(local_id, "pty-req", True, data)
+
+    def send_global_request(self, request_type: str, want_reply: bool, data: bytes = b"") -> None:
+        if want_reply:
+            self._global_requests.append(request_type)
+        self.transport.send(Writer().byte(c.MSG_GLOBAL_REQUEST).string(request_type.encode())
+                            .boolean(want_reply).raw(data).getvalue())
+
+    def _open_channel(self, local_id: int) -> ChannelState:
+        ch = self.get(local_id)
+        if not ch.opened:
+            raise UsageError(f"channel {local_id} is not open", code=1021)
+        if ch.close_sent or ch.close_received:
+            raise ChannelError(f"channel {local_id} is closed", code=1021)
+        return ch
+
+    # ------------------------------------------------------------ data
+    def send_data(self, local_id: int, data: bytes | memoryview, ext: int = 0) -> int:
+        """Queue as much of `data` as the window allows; returns bytes taken."""
+        ch = self._open_channel(local_id)
+        if ch.eof_sent:
+            raise ChannelError(f"EOF already sent on channel {local_id}", code=1022)
+        return int(self.table_send(local_id, data, ext))
+
+    def table_send(self, local_id: int, data: bytes | memoryview, ext: int) -> int:
+        return int(self.transport.engine.send_channel_data(local_id, data, ext))
+
+    def send_eof(self, local_id: int) -> None:
+        ch = self._open_channel(local_id)
+        if ch.eof_sent:
+            return
+        ch.eof_sent = True
+        self.table.mark_eof_sent(local_id)
+        self.transport.send(Writer().byte(c.MSG_CHANNEL_EOF).uint32(ch.remote_id).getvalue())
+
+    def close(self, local_id: int) -> None:
+        ch = self.get(local_id)
+        if ch.close_sent:
+            return
+        if not ch.opened:
+            # Not confirmed yet: remember, and close as soon as it is.
+            ch.close_sent = True
+            return
+        ch.close_sent = True
+        self.table.mark_close_sent(local_id)
+        self.transport.send(Writer().byte(c.MSG_CHANNEL_CLOSE).uint32(ch.remote_id).getvalue())
+
+    def forget(self, local_id: int) -> None:
+        """Drop a fully closed channel once the user has read its data."""
+        ch = self.channels.get(local_id)
+        if ch is not None and (ch.closed or ch.open_failed):
+            del self.channels[local_id]
+            if local_id in self.table:
+                self.table.remove(local_id)
+
+    # ------------------------------------------------------------ receive
+    def handle_packet(self, msg_type: int, payload: bytes) -> None:
+        r = Reader(payload)
+        r.byte()
+        if msg_type == c.MSG_GLOBAL_REQUEST:
+            self._on_global_request(r)
+            return
+        if msg_type in (c.MSG_REQUEST_SUCCESS, c.MSG_REQUEST_FAILURE):
+            if not self._global_requests:
+                raise RemoteProtocolError("global request reply without a request", code=1036)
+            self._emit(GlobalRequestAnswered(self._global_requests.popleft(),
+                                             msg_type == c.MSG_REQUEST_SUCCESS, payload))
+            return
+        if msg_type == c.MSG_CHANNEL_OPEN:
+            self._on_channel_open(r, payload)
+            return
+        if not (c.MSG_CHANNEL_OPEN_CONFIRMATION <= msg_type <= c.MSG_CHANNEL_FAILURE):
+            raise RemoteProtocolError(f"unexpected message {msg_type} in the connection layer",
+                                      code=1027)
+        local_id = r.uint32()
+        ch = self.channels.get(local_id)
+        if ch is None:
+            raise RemoteProtocolError(
+                f"{c.MESSAGE_NAMES.get(msg_type, msg_type)} for unknown channel {local_id}",
+                code=1021)
+        if msg_type == c.MSG_CHANNEL_OPEN_CONFIRMATION:
+            self._on_open_confirmation(ch, r)
+        elif msg_type == c.MSG_CHANNEL_OPEN_FAILURE:
+            self._on_open_failure(ch, r)
+        elif not ch.opened:
+            raise RemoteProtocolError(f"message {msg_type} on unconfirmed channel {local_id}",
+                                      code=1023)
+        elif msg_type in (c.MSG_CHANNEL_DATA, c.MSG_CHANNEL_EXTENDED_DATA,
+                          c.MSG_CHANNEL_WINDOW_ADJUST):
+            # Only reaches Python when the engine does not route (unknown ext type,
+            # or routing paused during kex where the transport already rejected it).
+            if msg_type == c.MSG_CHANNEL_EXTENDED_DATA:
+                return  # data type other than stderr: ignored (RFC 4254 §5.2)
+            raise RemoteProtocolError(f"unexpected channel data message {msg_type}", code=1022)
+        elif msg_type == c.MSG_CHANNEL_EOF:
+            ch.eof_received = True
+            self._emit(ChannelEOF(local_id))
+        elif msg_type == c.MSG_CHANNEL_CLOSE:
+            self._on_close(ch)
+        elif msg_type == c.MSG_CHANNEL_REQUEST:
+            self._on_channel_request(ch, r, payload)
+        elif msg_type in (c.MSG_CHANNEL_SUCCESS, c.MSG_CHANNEL_FAILURE):
+            if not ch.pending_requests:
+                raise RemoteProtocolError("channel request reply without a request", code=1023)
+            request_type = ch.pending_requests.popleft()
+            self._emit(ChannelRequestAnswered(local_id, request_type,
+                                              msg_type == c.MSG_CHANNEL_SUCCESS))
+
+    def _on_open_confirmation(self, ch: ChannelState, r: Reader) -> None:
+        if ch.opened or ch.open_failed:
+            raise RemoteProtocolError(f"duplicate open confirmation for channel {ch.local_id}",
+                                      code=1023)
+        ch.remote_id = r.uint32()
+        window = r.uint32()
+        max_packet = r.uint32()
+        ch.opened = True
+        self.table.confirm(ch.local_id, ch.remote_id, window, max(1, min(max_packet, 1 << 20)))
+        if ch.close_sent:
+            # closed by the user before the server confirmed
+            ch.close_sent = False
+            self.close(ch.local_id)
+        self._emit(ChannelOpened(ch.local_id))
+
+    def _on_open_failure(self, ch: ChannelState, r: Reader) -> None:
+        if ch.opened:
+            raise RemoteProtocolError(f"open failure for open channel {ch.local_id}", code=1023)
+        ch.open_failed = True
+        ch.failure_reason = r.uint32()
+        ch.failure_description = r.text()
+        self._emit(ChannelOpenFailed(ch.local_id, ch.failure_reason, ch.failure_description))
+
+    def _on_close(self, ch: ChannelState) -> None:
+        if ch.close_received:
+            raise RemoteProtocolError(f"duplicate close for channel {ch.local_id}", code=1023)
+        ch.close_received = True
+        if not ch.close_sent:
+            ch.close_sent = True
+            self.table.mark_close_sent(ch.local_id)
+            self.transport.send(
+                Writer().byte(c.MSG_CHANNEL_CLOSE).uint32(ch.remote_id).getvalue())
+        self._emit(ChannelClosed(ch.local_id))
+
+    def _on_channel_request(self, ch: ChannelState, r: Reader, payload: bytes) -> None:
+        request_type = r.text()
+        want_reply = r.boolean()
+        if request_type == "exit-status":
+            ch.exit_status = r.uint32()
+        elif request_type == "exit-signal":
+            ch.exit_signal = r.text()
+            r.boolean()
+            ch.exit_message = r.text()
+        self._emit(ChannelRequestReceived(ch.local_id, request_type, want_reply, payload))
+
+    def reply_channel_request(self, local_id: int, success: bool) -> None:
+        ch = self.get(local_id)
+        if ch.close_sent:
+            return
+        msg = c.MSG_CHANNEL_SUCCESS if success else c.MSG_CHANNEL_FAILURE
+        self.transport.send(Writer().byte(msg).uint32(ch.remote_id).getvalue())
+
+    def _on_global_request(self, r: Reader) -> None:
+        request_type = r.text()
+        want_reply = r.boolean()
+        # keepalive@openssh.com and anything else we do not serve: refuse.
+        if want_reply:
+            self.transport.send(bytes([c.MSG_REQUEST_FAILURE]))
+        _ = request_type
+
+    def _on_channel_open(self, r: Reader, payload: bytes) -> None:
+        channel_type = r.text()
+        sender = r.uint32()
+        window = r.uint32()
+        max_packet = r.uint32()
+        local_id = self._allocate_id()
+        ch = ChannelState(local_id, channel_type, remote_id=sender, server_initiated=True)
+        self.channels[local_id] = ch
+        self._incoming_open[local_id] = (sender, window, max_packet)
+        self._emit(ChannelOpenRequested(local_id, channel_type, payload))
+
+    def answer_channel_open(self, local_id: int, accept: bool,
+                            reason: int = c.OPEN_ADMINISTRATIVELY_PROHIBITED,
+                            description: str = "refused by the client") -> None:
+        ch = self.get(local_id)
+        sender, window, max_packet = self._incoming_open.pop(local_id)
+        if accept:
+            self.table.add(local_id, self.window_size, self.max_packet)
+            self.table.confirm(local_id, sender, window, max(1, min(max_packet, 1 << 20)))
+            ch.opened = True
+            self.transport.send(
+                Writer().byte(c.MSG_CHANNEL_OPEN_CONFIRMATION).uint32(sender).uint32(local_id)
+                .uint32(self.window_size).uint32(self.max_packet).getvalue())
+        else:
+            ch.open_failed = True
+            del self.channels[local_id]
+            self.transport.send(
+                Writer().byte(c.MSG_CHANNEL_OPEN_FAILURE).uint32(sender).uint32(reason)
+                .string(description.encode()).string(b"").getvalue())

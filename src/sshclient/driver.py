@@ -1,0 +1,202 @@
+"""Blocking driver: moves bytes between a socket and a `ClientProtocol`.
+
+One non-blocking socket, one selector, no polling loops: the thread sleeps
+in `select` until the socket is readable (or writable while output is
+pending) or the deadline passes.  Reads go straight into the compiled
+engine's buffer with `recv_into`.
+"""
+from __future__ import annotations
+
+import selectors
+import socket
+import time
+from typing import Callable
+
+from .errors import (
+    ConnectionError_,
+    DisconnectedError,
+    SSHClientError,
+    TimeoutError_,
+    socket_error_code,
+)
+from .events import Event
+from .protocol import ClientProtocol
+
+READ_CHUNK = 256 * 1024
+MAX_READS_PER_PUMP = 8
+
+
+def open_socket(host: str, port: int, timeout: float | None, *, local_host: str = "",
+                local_port: int = 0, ipv6: int = 0, nodelay: bool = True,
+                keepalive: bool = False) -> socket.socket:
+    """TCP connect with the spec's UseIPv6 modes (0 v4 only, 1 v6 only, 2 v6 then v4)."""
+    families = {0: [socket.AF_INET], 1: [socket.AF_INET6],
+                2: [socket.AF_INET6, socket.AF_INET]}.get(ipv6, [socket.AF_INET])
+    last_error: OSError | None = None
+    for family in families:
+        try:
+            infos = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            last_error = exc
+            continue
+        for fam, kind, proto, _name, addr in infos:
+            sock = socket.socket(fam, kind, proto)
+            try:
+                if local_host or local_port:
+                    sock.bind((local_host or ("::" if fam == socket.AF_INET6 else "0.0.0.0"),
+                               local_port))
+                sock.settimeout(timeout)
+                sock.connect(addr)
+            except OSError as exc:
+                sock.close()
+                last_error = exc
+                continue
+            if nodelay:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if keepalive:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+            sock.setblocking(False)
+            return sock
+    assert last_error is not None
+    code = socket_error_code(last_error)
+    raise ConnectionError_(f"cannot connect to {host}:{port}: {last_error}", code=code)
+
+
+class BlockingDriver:
+    def __init__(self, proto: ClientProtocol, sock: socket.socket,
+                 on_event: Callable[[Event], None]) -> None:
+        self.proto = proto
+        self.sock = sock
+        self.on_event = on_event
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(sock, selectors.EVENT_READ)
+        self._want_write = False
+        self.eof = False
+        self.closed = False
+        self.last_activity = time.monotonic()
+
+    # ---------------------------------------------------------------- output
+    def flush_nowait(self) -> bool:
+        """Send what the socket takes now; True when all output is gone."""
+        proto = self.proto
+        while proto.output_size():
+            view = proto.output_view()
+            try:
+                sent = self.sock.send(view)
+            except (BlockingIOError, InterruptedError):
+                return False
+            except OSError as exc:
+                self._lost(exc)
+            finally:
+                view.release()
+            if sent <= 0:
+                return False
+            proto.output_consume(sent)
+            self.last_activity = time.monotonic()
+        return True
+
+    def _set_write_interest(self, want: bool) -> None:
+        if want != self._want_write and not self.closed:
+            events = selectors.EVENT_READ | (selectors.EVENT_WRITE if want else 0)
+            self._selector.modify(self.sock, events)
+            self._want_write = want
+
+    # ----------------------------------------------------------------- input
+    def _read_available(self) -> bool:
+        proto = self.proto
+        got = False
+        for _ in range(MAX_READS_PER_PUMP):
+            view = proto.recv_buffer(READ_CHUNK)
+            room = len(view)
+            try:
+                n = self.sock.recv_into(view)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError as exc:
+                view.release()
+                self._lost(exc)
+            view.release()
+            if n == 0:
+                self.eof = True
+                break
+            proto.recv_commit(n)
+            got = True
+            if n < room:
+                break
+        if got:
+            self.last_activity = time.monotonic()
+        return got
+
+    def _lost(self, exc: OSError) -> None:
+        self.eof = True
+        raise DisconnectedError(f"connection lost: {exc}", code=socket_error_code(exc))
+
+    # ------------------------------------------------------------------ pump
+    def pump(self, wait: float | None) -> bool:
+        """One round of I/O; waits up to `wait` seconds (None = forever) for the socket."""
+        if self.closed:
+            raise DisconnectedError("connection is closed", code=1001)
+        flushed = self.flush_nowait()
+        self._set_write_interest(not flushed)
+        progressed = False
+        ready = self._selector.select(wait)
+        for _key, mask in ready:
+            if mask & selectors.EVENT_WRITE:
+                self.flush_nowait()
+            if mask & selectors.EVENT_READ:
+                progressed = self._read_available() or self.eof
+        if progressed or not ready:
+            self.dispatch()
+        # replies produced while handling input go out now
+        self.flush_nowait()
+        if self.eof:
+            self._on_eof()
+        return progressed
+
+    def dispatch(self) -> None:
+        try:
+            events = self.proto.process()
+        except SSHClientError:
+            self.flush_nowait()
+            raise
+        for event in events:
+            self.on_event(event)
+
+    def _on_eof(self) -> None:
+        transport = self.proto.transport
+        if transport.disconnect_error is not None:
+            raise transport.disconnect_error
+        raise DisconnectedError("the server closed the connection", code=1001)
+
+    def run_until(self, done: Callable[[], bool], timeout: float | None,
+                  absolute: bool = False, what: str = "operation") -> None:
+        """Pump until `done()`; `timeout` is an inactivity timeout unless `absolute`."""
+        start = time.monotonic()
+        while not done():
+            if timeout is None or timeout <= 0:
+                self.pump(None)
+                continue
+            now = time.monotonic()
+            base = start if absolute else max(start, self.last_activity)
+            remaining = base + timeout - now
+            if remaining <= 0:
+                raise TimeoutError_(f"{what} timed out after {timeout:g} s", code=301)
+            self.pump(remaining)
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        try:
+            self.flush_nowait()
+        except SSHClientError:
+            pass
+        self.closed = True
+        try:
+            self._selector.unregister(self.sock)
+        except (KeyError, ValueError):
+            pass
+        self._selector.close()
+        try:
+            self.sock.close()
+        except OSError:
+            pass

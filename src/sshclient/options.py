@@ -1,0 +1,79 @@
+"""Settings of one client connection, shared by every front end.
+
+The spec adapter, the blocking API and the asyncio API all fill one of these;
+the sans-IO protocol reads nothing else.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Optional
+
+if TYPE_CHECKING:
+    from .hostkeys import PublicKey
+    from .keys import PrivateKey
+
+DEFAULT_CLIENT_VERSION = "SSH-2.0-sshclient_0.1"
+DEFAULT_VERSION_PATTERN = "*SSH-1.99-*,*SSH-2.0-*"
+DEFAULT_WINDOW = 2 * 1024 * 1024  # measured best against a local sshd (DESIGN.md)
+DEFAULT_MAX_PACKET = 32768
+
+# Authentication modes (the spec's ssh_auth_mode values)
+AUTH_NONE = 0
+AUTH_MULTIFACTOR = 1
+AUTH_PASSWORD = 2
+AUTH_PUBLICKEY = 3
+AUTH_KEYBOARD_INTERACTIVE = 4
+AUTH_GSSAPI_WITH_MIC = 5
+AUTH_GSSAPI_KEYEX = 6
+AUTH_CUSTOM = 99
+
+
+@dataclass
+class HostKeyInfo:
+    """What the user decides on when the server shows its host key."""
+    blob: bytes
+    key_type: str
+    algorithm: str
+    fingerprint_sha256: str
+    fingerprint_sha1: str
+    fingerprint_md5: str
+    public_key: PublicKey
+
+
+# prompts: list of (prompt, echo); returns one response per prompt
+KbdInteractiveHandler = Callable[[str, str, list[tuple[str, bool]]], list[str]]
+# gets the last packet from the server (payload), returns the next payload to send or None to stop
+CustomAuthHandler = Callable[[bytes], Optional[bytes]]
+
+
+@dataclass
+class ClientOptions:
+    username: str = ""
+    password: str | None = None
+    private_key: PrivateKey | None = None
+    signed_certificate: bytes | None = None  # an OpenSSH user certificate blob (later issue)
+    auth_mode: int = AUTH_PASSWORD
+    try_all_auth_methods: bool = False
+    do_not_repeat_auth_methods: bool = True
+    pubkey_signature_algorithms: list[str] | None = None
+    password_prompt_pattern: str = ""
+
+    kex_algorithms: list[str] = field(default_factory=list)
+    host_key_algorithms: list[str] = field(default_factory=list)
+    ciphers: list[str] = field(default_factory=list)
+    macs: list[str] = field(default_factory=list)
+    compression: list[str] = field(default_factory=lambda: ["none"])
+    strict_kex_mode: int = 1  # UseStrictKeyExchange 0..3
+    gex_bits: tuple[int, int, int] = (2048, 3072, 8192)
+
+    client_version: str = DEFAULT_CLIENT_VERSION
+    version_pattern: str = DEFAULT_VERSION_PATTERN
+    rekey_bytes: int = 1 << 30  # KeyRenegotiationThreshold, default 1 GB
+
+    window_size: int = DEFAULT_WINDOW
+    max_packet_size: int = DEFAULT_MAX_PACKET
+
+    host_key_verifier: Callable[[HostKeyInfo], bool] | None = None
+    kbd_interactive_handler: KbdInteractiveHandler | None = None
+    custom_auth_handler: CustomAuthHandler | None = None
+    log: Callable[[int, str], None] | None = None

@@ -1,0 +1,182 @@
+"""The whole client protocol, sans-IO: transport + userauth + connection.
+
+A driver (blocking, asyncio, or the spec adapter) moves bytes between a
+socket and this object and reacts to the events `process()` returns:
+
+    proto = ClientProtocol(options)
+    sock.sendall(proto.take_output())
+    n = sock.recv_into(proto.recv_buffer()); proto.recv_commit(n)
+    for event in proto.process(): ...
+"""
+from __future__ import annotations
+
+from collections import deque
+
+from sshcore.wire import Reader, Writer
+
+from . import constants as c
+from .auth import Authenticator
+from .connection import ConnectionLayer
+from .errors import RemoteProtocolError, SSHClientError, UsageError
+from .events import (
+    AuthCompleted,
+    ChannelClosed,
+    ChannelDataReady,
+    ChannelEOF,
+    ChannelRequestReceived,
+    Event,
+    KexCompleted,
+)
+from .options import ClientOptions
+from .transport import Transport
+
+STATE_KEX = "kex"
+STATE_SERVICE = "service-request"
+STATE_AUTH = "auth"
+STATE_CONNECTED = "connected"
+STATE_CLOSED = "closed"
+
+_ORDERED_CHANNEL_EVENTS = (ChannelEOF, ChannelClosed, ChannelRequestReceived)
+
+
+class ClientProtocol:
+    def __init__(self, options: ClientOptions) -> None:
+        self.options = options
+        self._events: deque[Event] = deque()
+        self.transport = Transport(options, self._emit)
+        self.transport.upper = self
+        self.engine = self.transport.engine
+        self.connection = ConnectionLayer(self.transport, self._emit, options.window_size,
+                                          options.max_packet_size)
+        self.auth: Authenticator | None = None
+        self.state = STATE_KEX
+        self.kex_done = False
+        self._auth_wanted = False
+        self.error: SSHClientError | None = None
+
+    # ---------------------------------------------------------------- bytes
+    def recv_buffer(self, size_hint: int = 65536) -> memoryview:
+        return self.transport.recv_buffer(size_hint)
+
+    def recv_commit(self, n: int) -> None:
+        self.transport.recv_commit(n)
+
+    def receive_data(self, data: bytes) -> None:
+        self.transport.receive_data(data)
+
+    def output_size(self) -> int:
+        return self.transport.output_size()
+
+    def take_output(self) -> bytes:
+        return self.transport.take_output()
+
+    def output_view(self) -> memoryview:
+        return self.transport.output_view()
+
+    def output_consume(self, n: int) -> None:
+        self.transport.output_consume(n)
+
+    # --------------------------------------------------------------- events
+    def _emit(self, event: Event) -> None:
+        if isinstance(event, _ORDERED_CHANNEL_EVENTS):
+            # Data routed in C before this message must be announced first.
+            self._flush_dirty()
+        self._events.append(event)
+        if isinstance(event, KexCompleted) and event.initial:
+            self.kex_done = True
+            if self._auth_wanted:
+                self._request_userauth()
+
+    def _flush_dirty(self) -> None:
+        dirty = self.engine.channels.take_dirty()
+        if dirty:
+            self._events.append(ChannelDataReady(list(dirty)))
+
+    def process(self) -> list[Event]:
+        """Handle every buffered packet; return the events, in order."""
+        try:
+            self.transport.process()
+        except RemoteProtocolError as exc:
+            self._fail(exc, exc.disconnect_reason)
+        except SSHClientError as exc:
+            self._fail(exc, c.DISCONNECT_BY_APPLICATION)
+        self._flush_dirty()
+        events = list(self._events)
+        self._events.clear()
+        if self.error is not None and not events:
+            raise self.error
+        return events
+
+    def _fail(self, exc: SSHClientError, reason: int) -> None:
+        self.error = exc
+        if not self.transport.closed:
+            self.transport.send_disconnect(reason, exc.message[:200])
+        self.state = STATE_CLOSED
+        raise exc
+
+    # ------------------------------------------------------------ userauth
+    def begin_auth(self) -> None:
+        """Log in once the first key exchange is done (now or later)."""
+        self._auth_wanted = True
+        if self.kex_done and self.state == STATE_KEX:
+            self._request_userauth()
+
+    def _request_userauth(self) -> None:
+        if self.state != STATE_KEX:
+            return
+        self.state = STATE_SERVICE
+        self.transport.send(Writer().byte(c.MSG_SERVICE_REQUEST).string(b"ssh-userauth")
+                            .getvalue())
+
+    def handle_packet(self, msg_type: int, payload: bytes) -> None:
+        """Upper-layer messages from the transport."""
+        if self.state == STATE_SERVICE:
+            if msg_type != c.MSG_SERVICE_ACCEPT:
+                raise RemoteProtocolError(f"expected SERVICE_ACCEPT, got message {msg_type}",
+                                          code=1036)
+            r = Reader(payload)
+            r.byte()
+            if r.string() != b"ssh-userauth":
+                raise RemoteProtocolError("server accepted a service we did not ask for",
+                                          code=1036)
+            self.state = STATE_AUTH
+            assert self.transport.session_id is not None
+            self.auth = Authenticator(self.options, self.transport.session_id,
+                                      self.transport.send, self._emit,
+                                      lambda: self.transport.server_sig_algs)
+            self.auth.start()
+            return
+        if self.state == STATE_AUTH:
+            if not 50 <= msg_type <= 79:
+                raise RemoteProtocolError(f"message {msg_type} during authentication", code=1036)
+            assert self.auth is not None
+            self.auth.handle_packet(msg_type, payload)
+            if self.auth.done:
+                self.state = STATE_CONNECTED
+            return
+        if self.state == STATE_CONNECTED:
+            if 50 <= msg_type <= 79:
+                if msg_type == c.MSG_USERAUTH_BANNER:
+                    return  # RFC 4252 §5.4 allows it only before success; harmless
+                raise RemoteProtocolError(f"authentication message {msg_type} after login",
+                                          code=1036)
+            self.connection.handle_packet(msg_type, payload)
+            return
+        raise RemoteProtocolError(f"unexpected message {msg_type} in state {self.state}",
+                                  code=1036)
+
+    # ------------------------------------------------------------- helpers
+    @property
+    def authenticated(self) -> bool:
+        return self.state == STATE_CONNECTED
+
+    def require_connected(self) -> None:
+        if self.state != STATE_CONNECTED:
+            raise UsageError("not logged in", code=1117)
+
+    def disconnect(self, description: str = "disconnected by user") -> None:
+        self.transport.send_disconnect(c.DISCONNECT_BY_APPLICATION, description)
+        self.state = STATE_CLOSED
+
+
+__all__ = ["ClientProtocol", "AuthCompleted"]

@@ -1,0 +1,914 @@
+"""The spec's `SSHClient`: properties, methods, on_* events, config(), error codes.
+
+An adapter only: it turns properties into `ClientOptions`, drives the
+sans-IO `ClientProtocol` through the blocking driver, and turns protocol
+events into the spec's events.  No protocol logic lives here.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Callable
+
+from .. import algorithms as algs
+from .. import events as ev
+from ..driver import BlockingDriver, open_socket
+from ..errors import (
+    ChannelError,
+    SSHClientError,
+    UsageError,
+    WouldBlockError,
+)
+from ..hostkeys import HOST_KEY_ALGORITHMS
+from ..kex import SUPPORTED_KEX
+from ..options import (
+    AUTH_KEYBOARD_INTERACTIVE,
+    AUTH_MULTIFACTOR,
+    AUTH_PUBLICKEY,
+    ClientOptions,
+    HostKeyInfo,
+)
+from ..protocol import ClientProtocol
+from . import params as P
+from . import settings as S
+from .certprops import install_cert_properties
+from .certstore import Certificate, load_certificate
+from .channels import SpecChannel
+from .properties import PROPERTY_DEFAULTS, SIMPLE_PROPERTIES, install_simple_properties
+
+try:
+    from sshcore import crypto as _crypto
+except ImportError:  # pragma: no cover - the extension is always built
+    _crypto = None  # type: ignore[assignment]
+
+logger = logging.getLogger("sshclient")
+
+_KEX_ALIASES = {"kex-strict-c-v00@openssh.com", "ext-info-c"}
+
+
+def _implemented_ciphers() -> tuple[str, ...]:
+    return tuple(_crypto.CIPHERS) if _crypto else ()
+
+
+def _implemented_macs() -> tuple[str, ...]:
+    return tuple(_crypto.MACS) if _crypto else ()
+
+
+class SSHClient:
+    """SSH-2 client with the interface of the spec (shared/spec)."""
+
+    def __init__(self, runtime_license: str = "") -> None:
+        self._init_state()
+        for name in P.EVENT_NAMES:
+            setattr(self, name, None)
+
+    # ====================================================== state & reset
+    def _init_state(self) -> None:
+        self._props: dict[str, Any] = dict(PROPERTY_DEFAULTS)
+        self._props["firewall_type"] = 0
+        self._config: dict[str, Any] = {s.name.lower(): s.default for s in S.SETTINGS
+                                        if not s.indexed}
+        self._cert: Certificate | None = None
+        self._cert_subject = ""
+        self._accept_key: Certificate | None = None
+        self._accept_subject = ""
+        self._proto: ClientProtocol | None = None
+        self._driver: BlockingDriver | None = None
+        self._channels: list[SpecChannel] = []
+        self._answers: dict[int, list[bool]] = {}
+        self._fingerprints = {"md5": "", "sha1": "", "sha256": ""}
+        self._server_version = ""
+        self._logged_on = False
+
+    def reset(self) -> None:
+        """Restore every property and setting to its default (disconnects first)."""
+        if self._driver is not None:
+            self.disconnect()
+        self._init_state()
+
+    def _property_changed(self, name: str, value: Any) -> None:
+        if name.startswith("ssh_cert_store"):
+            self._cert = None
+        if name.startswith("ssh_accept_server_host_key_store"):
+            self._accept_key = None
+        kinds = {
+            "ssh_encryption_algorithms": ("encryption", _implemented_ciphers()),
+            "ssh_mac_algorithms": ("MAC", _implemented_macs()),
+            "ssh_key_exchange_algorithms": ("key exchange", SUPPORTED_KEX),
+            "ssh_public_key_algorithms": ("public key", HOST_KEY_ALGORITHMS),
+            "ssh_compression_algorithms": ("compression", algs.IMPLEMENTED_COMPRESSION),
+        }
+        if name in kinds:
+            kind, implemented = kinds[name]
+            algs.check_algorithm_list(kind, value, implemented)
+
+    # ======================================================== properties
+    def _is_connected(self) -> bool:
+        return self._driver is not None and not self._driver.closed
+
+    def get_connected(self) -> bool:
+        return self._is_connected()
+
+    connected = property(get_connected, None)
+
+    def get_firewall_type(self) -> int:
+        return int(self._props.get("firewall_type", 0))
+
+    def set_firewall_type(self, value: int) -> None:
+        value = int(value)
+        ports = {0: 0, 1: 80, 2: 1080, 3: 1080, 10: 1080}
+        if value not in ports:
+            raise UsageError(f"firewall_type {value} is not one of 0, 1, 2, 3, 10", code=211)
+        self._props["firewall_type"] = value
+        self._props["firewall_port"] = ports[value]
+
+    firewall_type = property(get_firewall_type, set_firewall_type)
+
+    def get_ssh_channel_count(self) -> int:
+        return len(self._channels)
+
+    ssh_channel_count = property(get_ssh_channel_count, None)
+
+    # ---- per-channel arrays (index = position in the channel list)
+    def _channel_at(self, index: int) -> SpecChannel:
+        try:
+            if index < 0:
+                raise IndexError
+            return self._channels[index]
+        except IndexError:
+            raise ChannelError(f"channel index {index} out of range "
+                               f"(ssh_channel_count is {len(self._channels)})", code=1021) from None
+
+    def get_bytes_sent(self, ssh_channel_id: int) -> int:
+        return self._channel_at(ssh_channel_id).bytes_sent
+
+    def get_channel_eol(self, ssh_channel_id: int) -> str:
+        return self._channel_at(ssh_channel_id).eol.decode("latin-1")
+
+    def set_channel_eol(self, ssh_channel_id: int, value: str | bytes) -> None:
+        raw = value.encode("latin-1") if isinstance(value, str) else bytes(value)
+        self._channel_at(ssh_channel_id).eol = raw
+
+    def get_channel_id(self, ssh_channel_id: int) -> str:
+        return self._channel_at(ssh_channel_id).channel_id
+
+    def get_max_channel_length(self, ssh_channel_id: int) -> int:
+        return self._channel_at(ssh_channel_id).max_length
+
+    def set_max_channel_length(self, ssh_channel_id: int, value: int) -> None:
+        self._channel_at(ssh_channel_id).max_length = max(0, int(value))
+
+    def get_ready_to_send(self, ssh_channel_id: int) -> bool:
+        ch = self._channel_at(ssh_channel_id)
+        return self._can_send(ch)
+
+    def get_record_length(self, ssh_channel_id: int) -> int:
+        return self._channel_at(ssh_channel_id).record_length
+
+    def get_service(self, ssh_channel_id: int) -> str:
+        return self._channel_at(ssh_channel_id).service
+
+    # ---- certificates (client key)
+    def get_ssh_cert_subject(self) -> str:
+        return self._cert_subject
+
+    def set_ssh_cert_subject(self, value: str) -> None:
+        self._cert_subject = value or ""
+        self._cert = None
+        if self._cert_subject and self._props["ssh_cert_store_type"] != 0:
+            self._cert = self._load_client_cert()
+            if self._cert.subject and self._cert_subject != "*":
+                self._cert_subject = self._cert_subject
+        elif self._cert_subject == "":
+            self._cert = None
+
+    ssh_cert_subject = property(get_ssh_cert_subject, set_ssh_cert_subject)
+
+    def _load_client_cert(self) -> Certificate:
+        return load_certificate(self._props["ssh_cert_store_type"], self._props["ssh_cert_store"],
+                                self._props["ssh_cert_store_password"], self._cert_subject)
+
+    def get_ssh_accept_server_host_key_subject(self) -> str:
+        return self._accept_subject
+
+    def set_ssh_accept_server_host_key_subject(self, value: str) -> None:
+        self._accept_subject = value or ""
+        self._accept_key = None
+        if self._accept_subject:
+            self._accept_key = load_certificate(
+                self._props["ssh_accept_server_host_key_store_type"],
+                self._props["ssh_accept_server_host_key_store"],
+                self._props["ssh_accept_server_host_key_store_password"], self._accept_subject)
+
+    ssh_accept_server_host_key_subject = property(get_ssh_accept_server_host_key_subject,
+                                                  set_ssh_accept_server_host_key_subject)
+
+    # ============================================================ config
+    def config(self, configuration_string: str) -> str:
+        """config("Name=value") sets a setting; config("Name") reads it."""
+        text = configuration_string
+        if "=" in text:
+            raw_name, _, value = text.partition("=")
+            self._set_config(raw_name, value)
+            return ""
+        return self._get_config(text)
+
+    def _set_config(self, raw_name: str, value: str) -> None:
+        name, index = S.split_name(raw_name)
+        setting = S.lookup(name)
+        if setting.readonly:
+            raise UsageError(f"config setting {setting.name} is read-only", code=211)
+        parsed = S.parse_value(setting, value)
+        key = setting.name.lower()
+        if key in S.UNSUPPORTED_VALUES and parsed != setting.default:
+            raise UsageError(f"{setting.name}: {S.UNSUPPORTED_VALUES[key]}", code=211)
+        if setting.indexed:
+            ch = self._channel_by_id(index or "")
+            if key == "channeldataeol":
+                ch.eol = parsed
+            elif key == "maxchanneldatalength":
+                ch.max_length = max(0, int(parsed))
+            return
+        mirrors = {
+            "sshkeyexchangealgorithms": "ssh_key_exchange_algorithms",
+            "sshmacalgorithms": "ssh_mac_algorithms",
+            "sshpublickeyalgorithms": "ssh_public_key_algorithms",
+            "localhost": "local_host", "localport": "local_port",
+            "firewallhost": "firewall_host", "firewallport": "firewall_port",
+            "firewalluser": "firewall_user", "firewallpassword": "firewall_password",
+            "firewallautodetect": "firewall_auto_detect",
+        }
+        if key in mirrors:
+            setattr(self, mirrors[key], parsed)
+            return
+        if key == "firewalltype":
+            self.set_firewall_type(parsed)
+            return
+        if key == "maxwindowsize" and parsed < self._config[key] and self._is_connected():
+            raise UsageError("MaxWindowSize can only grow while connected", code=211)
+        if key == "maxlinelength":
+            if self._is_connected():
+                raise UsageError(code=112)
+            parsed = max(256, int(parsed))
+        if key == "recordlength":
+            for ch in self._channels:
+                ch.record_length = max(0, int(parsed))
+        self._config[key] = parsed
+
+    def _get_config(self, raw_name: str) -> str:
+        name, index = S.split_name(raw_name)
+        setting = S.lookup(name)
+        key = setting.name.lower()
+        if setting.indexed:
+            ch = self._channel_by_id(index or "")
+            value: Any = {"channeldataeol": ch.eol, "maxchanneldatalength": ch.max_length,
+                          "channeldataeolfound": ch.eol_found}[key]
+            return S.format_value(value)
+        computed: dict[str, Callable[[], Any]] = {
+            "serversshversionstring": lambda: self._server_version,
+            "negotiatedstrictkex": lambda: bool(self._proto and self._proto.transport.strict_kex),
+            "sshfingerprintmd5": lambda: self._fingerprints["md5"],
+            "sshfingerprintsha1": lambda: self._fingerprints["sha1"],
+            "sshfingerprintsha256": lambda: self._fingerprints["sha256"],
+            "sshkeyexchangealgorithms": lambda: self.ssh_key_exchange_algorithms,
+            "sshmacalgorithms": lambda: self.ssh_mac_algorithms,
+            "sshpublickeyalgorithms": lambda: self.ssh_public_key_algorithms,
+            "localhost": self._local_host_now, "localport": self._local_port_now,
+            "firewalltype": self.get_firewall_type,
+            "firewallhost": lambda: self._props["firewall_host"],
+            "firewallport": lambda: self._props["firewall_port"],
+            "firewalluser": lambda: self._props["firewall_user"],
+            "firewallpassword": lambda: self._props["firewall_password"],
+            "firewallautodetect": lambda: self._props["firewall_auto_detect"],
+            "buildinfo": _build_info,
+            "licenseinfo": lambda: "sshclient is open source (MIT); no license key is needed",
+        }
+        if key == "sshkeyrenegotiate":
+            self.exchange_keys()
+            return ""
+        if key in computed:
+            return S.format_value(computed[key]())
+        return S.format_value(self._config[key])
+
+    def _cfg(self, name: str) -> Any:
+        return self._config[name.lower()]
+
+    def _local_host_now(self) -> str:
+        if self._driver is not None and not self._driver.closed:
+            return str(self._driver.sock.getsockname()[0])
+        return str(self._props["local_host"])
+
+    def _local_port_now(self) -> int:
+        if self._driver is not None and not self._driver.closed:
+            return int(self._driver.sock.getsockname()[1])
+        return int(self._props["local_port"])
+
+    def get_local_host(self) -> str:
+        return self._local_host_now()
+
+    def get_local_port(self) -> int:
+        return self._local_port_now()
+
+    # ========================================================= events
+    def _fire(self, name: str, params: Any) -> Any:
+        handler = getattr(self, name, None)
+        if handler is not None:
+            handler(params)
+        return params
+
+    def _log(self, level: int, message: str, log_type: str = "Info") -> None:
+        if level <= int(self._cfg("LogLevel")):
+            logger.log(logging.INFO if level <= 1 else logging.DEBUG, message)
+            self._fire("on_log", P.SSHClientLogEventParams(
+                log_level=level, message=message, log_type=log_type))
+
+    def _status(self, message: str) -> None:
+        self._fire("on_ssh_status", P.SSHClientSSHStatusEventParams(message=message))
+
+    def _on_protocol_event(self, event: ev.Event) -> None:
+        handler = _EVENT_HANDLERS.get(type(event))
+        if handler is not None:
+            handler(self, event)
+
+    def _ev_log(self, event: ev.LogMessage) -> None:
+        self._log(event.level, event.message)
+
+    def _ev_version(self, event: ev.ServerVersionReceived) -> None:
+        self._server_version = event.version
+
+    def _ev_kex_started(self, event: ev.KexStarted) -> None:
+        self._status("Starting key exchange." if event.initial else "Starting key re-exchange.")
+
+    def _ev_kex_done(self, event: ev.KexCompleted) -> None:
+        self._status(f"Key exchange complete ({event.kex}, {event.cipher}).")
+        if event.initial:
+            self._fire("on_connection_status", P.SSHClientConnectionStatusEventParams(
+                connection_event="SSH handshake complete.", status_code=0, description="OK"))
+
+    def _ev_banner(self, event: ev.AuthBanner) -> None:
+        self._status(f"Server banner: {event.message}")
+
+    def _ev_auth_done(self, event: ev.AuthCompleted) -> None:
+        self._status(f"Authentication successful ({event.method}).")
+
+    def _ev_opened(self, event: ev.ChannelOpened) -> None:
+        ch = self._find_channel(event.channel)
+        if ch is None:
+            return
+        self._fire("on_ssh_channel_opened",
+                   P.SSHClientSSHChannelOpenedEventParams(channel_id=ch.channel_id))
+        self._maybe_ready_to_send(ch)
+
+    def _ev_data(self, event: ev.ChannelDataReady) -> None:
+        for local_id in event.channels:
+            ch = self._find_channel(local_id)
+            if ch is not None:
+                self._deliver_channel_data(ch)
+                self._maybe_ready_to_send(ch)
+
+    def _deliver_channel_data(self, ch: SpecChannel) -> None:
+        assert self._proto is not None
+        table = self._proto.engine.channels
+        if ch.local_id not in table:
+            return
+
+        def fire(data: bytes, eol_found: bool) -> None:
+            self._fire("on_ssh_channel_data", P.SSHClientSSHChannelDataEventParams(
+                channel_id=ch.channel_id, channel_data=data, channel_data_eol_found=eol_found))
+
+        for stream in (0, 1):
+            while table.available(ch.local_id, stream):
+                ch.deliver(table.read(ch.local_id, -1, stream), fire)
+
+    def _ev_eof(self, event: ev.ChannelEOF) -> None:
+        ch = self._find_channel(event.channel)
+        if ch is None:
+            return
+        self._deliver_channel_data(ch)
+        ch.eof_reported = True
+        self._fire("on_ssh_channel_eof", P.SSHClientSSHChannelEOFEventParams(
+            channel_id=ch.channel_id))
+
+    def _ev_closed(self, event: ev.ChannelClosed) -> None:
+        ch = self._find_channel(event.channel)
+        if ch is None:
+            return
+        self._deliver_channel_data(ch)
+        ch.flush(lambda data, eol: self._fire("on_ssh_channel_data",
+                                              P.SSHClientSSHChannelDataEventParams(
+                                                  channel_id=ch.channel_id, channel_data=data,
+                                                  channel_data_eol_found=eol)))
+        ch.closed = True
+        self._channels.remove(ch)
+        assert self._proto is not None
+        self._proto.connection.forget(ch.local_id)
+        self._fire("on_ssh_channel_closed", P.SSHClientSSHChannelClosedEventParams(
+            channel_id=ch.channel_id))
+
+    def _ev_request(self, event: ev.ChannelRequestReceived) -> None:
+        ch_id = str(event.channel)
+        known = event.request_type in ("exit-status", "exit-signal", "eow@openssh.com")
+        params = self._fire("on_ssh_channel_request", P.SSHClientSSHChannelRequestEventParams(
+            channel_id=ch_id, request_type=event.request_type, packet=event.payload,
+            success=known))
+        assert self._proto is not None
+        if event.want_reply:
+            self._proto.connection.reply_channel_request(event.channel, bool(params.success))
+        if params.success:
+            self._fire("on_ssh_channel_requested", P.SSHClientSSHChannelRequestedEventParams(
+                channel_id=ch_id, request_type=event.request_type, packet=event.payload))
+
+    def _ev_answered(self, event: ev.ChannelRequestAnswered) -> None:
+        self._answers.setdefault(event.channel, []).append(event.success)
+
+    def _ev_open_requested(self, event: ev.ChannelOpenRequested) -> None:
+        params = self._fire("on_ssh_channel_open_request",
+                            P.SSHClientSSHChannelOpenRequestEventParams(
+                                channel_id=str(event.channel), service=event.channel_type,
+                                parameters=event.payload, accept=False))
+        assert self._proto is not None
+        self._proto.connection.answer_channel_open(event.channel, bool(params.accept))
+        if params.accept:
+            ch = SpecChannel(event.channel, event.channel_type,
+                             record_length=int(self._cfg("RecordLength")))
+            self._channels.append(ch)
+            self._fire("on_ssh_channel_opened",
+                       P.SSHClientSSHChannelOpenedEventParams(channel_id=ch.channel_id))
+            self._maybe_ready_to_send(ch)
+
+    # ====================================================== connection
+    def _build_options(self, authenticate: bool) -> ClientOptions:
+        p = self._props
+        key = None
+        if authenticate and p["ssh_auth_mode"] in (AUTH_PUBLICKEY, AUTH_MULTIFACTOR) or (
+                authenticate and self._cfg("TryAllAvailableAuthMethods")):
+            if self._cert is None and p["ssh_cert_store_type"] != 0 and (
+                    self._cert_subject or p["ssh_cert_store"] not in (b"", b"MY")):
+                self._cert = self._load_client_cert()
+            if self._cert is not None:
+                key = self._cert.private_key
+            if key is None and p["ssh_auth_mode"] == AUTH_PUBLICKEY:
+                raise SSHClientError("public key authentication needs a private key: set "
+                                     "ssh_cert_store_type, ssh_cert_store and ssh_cert_subject",
+                                     code=1032)
+        signed = self._cfg("SignedSSHCert")
+        return ClientOptions(
+            username=p["ssh_user"], password=p["ssh_password"], private_key=key,
+            signed_certificate=_parse_signed_cert(signed) if signed else None,
+            auth_mode=p["ssh_auth_mode"],
+            try_all_auth_methods=bool(self._cfg("TryAllAvailableAuthMethods")),
+            do_not_repeat_auth_methods=bool(self._cfg("DoNotRepeatAuthMethods")),
+            pubkey_signature_algorithms=algs.split_list(self._cfg("SSHPubKeyAuthSigAlgorithms")),
+            password_prompt_pattern=self._cfg("PasswordPrompt"),
+            kex_algorithms=algs.restrict(p["ssh_key_exchange_algorithms"], SUPPORTED_KEX
+                                         + _legacy_kex()),
+            host_key_algorithms=algs.restrict(p["ssh_public_key_algorithms"], HOST_KEY_ALGORITHMS),
+            ciphers=algs.restrict(p["ssh_encryption_algorithms"], _implemented_ciphers()),
+            macs=algs.restrict(p["ssh_mac_algorithms"], _implemented_macs()),
+            compression=algs.restrict(p["ssh_compression_algorithms"],
+                                      algs.IMPLEMENTED_COMPRESSION) or ["none"],
+            strict_kex_mode=int(self._cfg("UseStrictKeyExchange")),
+            gex_bits=(2048, max(2048, min(8192, int(self._cfg("PreferredDHGroupBits")))), 8192),
+            client_version=self._cfg("ClientSSHVersionString"),
+            version_pattern=self._cfg("SSHVersionPattern"),
+            rekey_bytes=max(1 << 16, int(self._cfg("KeyRenegotiationThreshold"))),
+            window_size=max(1 << 15, int(self._cfg("MaxWindowSize"))),
+            max_packet_size=max(1 << 12, min(1 << 18, int(self._cfg("MaxPacketSize")))),
+            host_key_verifier=self._verify_host_key,
+            kbd_interactive_handler=self._kbd_interactive if (
+                self.on_ssh_keyboard_interactive is not None  # type: ignore[attr-defined]
+                or p["ssh_auth_mode"] == AUTH_KEYBOARD_INTERACTIVE) else None,
+        )
+
+    def _verify_host_key(self, info: HostKeyInfo) -> bool:
+        self._fingerprints = {"md5": info.fingerprint_md5, "sha1": info.fingerprint_sha1,
+                              "sha256": info.fingerprint_sha256}
+        hash_name = str(self._cfg("SSHFingerprintHashAlgorithm")).lower().replace("-", "")
+        shown = self._fingerprints.get(hash_name, info.fingerprint_sha256)
+        accept = bool(self._cfg("SSHAcceptAnyServerHostKey"))
+        if self._accept_key is not None and self._accept_key.blob == info.blob:
+            accept = True
+        wanted = [f.strip().lower() for f in str(self._cfg("SSHAcceptServerHostKeyFingerPrint"))
+                  .split(",") if f.strip()]
+        if wanted and any(f in (info.fingerprint_md5, info.fingerprint_sha1,
+                                info.fingerprint_sha256) for f in wanted):
+            accept = True
+        params = self._fire("on_ssh_server_authentication",
+                            P.SSHClientSSHServerAuthenticationEventParams(
+                                host_key=info.blob, fingerprint=shown,
+                                key_algorithm=info.algorithm, cert_subject="", cert_issuer="",
+                                status="", accept=accept))
+        return bool(params.accept)
+
+    def _kbd_interactive(self, name: str, instructions: str,
+                         prompts: list[tuple[str, bool]]) -> list[str]:
+        from ..auth import prompt_matches
+
+        answers = []
+        for prompt, echo in prompts:
+            password = self._props["ssh_password"]
+            pattern = self._cfg("PasswordPrompt")
+            preset = password if (password and pattern and prompt_matches(pattern, prompt)) else ""
+            if not preset and password and not pattern and "password" in prompt.lower():
+                preset = password
+            params = self._fire("on_ssh_keyboard_interactive",
+                                P.SSHClientSSHKeyboardInteractiveEventParams(
+                                    name=name, instructions=instructions, prompt=prompt,
+                                    response=preset, echo_response=echo))
+            answers.append(str(params.response or ""))
+        return answers
+
+    def _open_transport(self, authenticate: bool) -> None:
+        if self._is_connected():
+            raise UsageError(code=104)
+        host = self._props["ssh_host"]
+        port = self._props["ssh_port"]
+        if not host:
+            raise UsageError("ssh_host is empty", code=102)
+        if port == 0:
+            raise UsageError(code=116)
+        if self.get_firewall_type() != 0 or self._props["firewall_auto_detect"]:
+            raise UsageError("firewall/proxy connections are not available in this release",
+                             code=211)
+        options = self._build_options(authenticate)
+        timeout = self._timeout_seconds()
+        conn_timeout = int(self._cfg("ConnectionTimeout")) or timeout
+        self._status(f"Connecting to {host}:{port}.")
+        try:
+            sock = open_socket(host, port, conn_timeout, local_host=self._props["local_host"],
+                               local_port=self._props["local_port"],
+                               ipv6=int(self._cfg("UseIPv6")),
+                               nodelay=bool(self._cfg("TcpNoDelay")),
+                               keepalive=bool(self._cfg("TCPKeepAlive")))
+        except SSHClientError as exc:
+            self._fire("on_connected", P.SSHClientConnectedEventParams(
+                status_code=exc.code, description=exc.message))
+            raise
+        self._fire("on_connected", P.SSHClientConnectedEventParams(status_code=0,
+                                                                   description="OK"))
+        self._fire("on_connection_status", P.SSHClientConnectionStatusEventParams(
+            connection_event="Remote host connection complete.", status_code=0,
+            description="OK"))
+        self._channels = []
+        self._answers = {}
+        self._proto = ClientProtocol(options)
+        self._driver = BlockingDriver(self._proto, sock, self._on_protocol_event)
+        self._logged_on = False
+        try:
+            if authenticate:
+                self._proto.begin_auth()
+                self._wait(lambda: self._proto is not None and self._proto.authenticated,
+                           "logon")
+                self._logged_on = True
+            else:
+                self._wait(lambda: self._proto is not None and self._proto.kex_done, "connect")
+        except SSHClientError as exc:
+            self._teardown(exc.code, exc.message)
+            raise
+
+    def _timeout_seconds(self) -> float | None:
+        t = int(self._props["timeout"])
+        return float(t) if t > 0 else None
+
+    def _wait(self, done: Callable[[], bool], what: str) -> None:
+        driver = self._driver
+        if driver is None:
+            raise UsageError(code=1117)
+        try:
+            driver.run_until(done, self._timeout_seconds(), bool(self._cfg("AbsoluteTimeout")),
+                             what)
+        except SSHClientError as exc:
+            if exc.code != 301:
+                self._teardown(exc.code, exc.message)
+            raise
+
+    def _teardown(self, code: int, description: str) -> None:
+        """Close the socket; hand over buffered data; fire on_disconnected."""
+        driver, proto = self._driver, self._proto
+        if driver is None:
+            return
+        if proto is not None:
+            for ch in list(self._channels):
+                if ch.local_id in proto.engine.channels:
+                    self._deliver_channel_data(ch)
+        driver.close()
+        self._driver = None
+        self._logged_on = False
+        self._channels = []
+        self._fire("on_connection_status", P.SSHClientConnectionStatusEventParams(
+            connection_event="Remote host disconnected.", status_code=code,
+            description=description or "OK"))
+        self._fire("on_disconnected", P.SSHClientDisconnectedEventParams(
+            status_code=code, description=description or "OK"))
+
+    # ========================================================== methods
+    def ssh_logon(self, ssh_host: str, ssh_port: int) -> None:
+        """Connect, exchange keys and authenticate as ssh_user."""
+        if self._is_connected():
+            raise UsageError(code=104)
+        self.ssh_host = ssh_host  # type: ignore[attr-defined]
+        self.ssh_port = ssh_port  # type: ignore[attr-defined]
+        self._open_transport(authenticate=True)
+
+    def connect(self) -> None:
+        """Connect and exchange keys, without logging in."""
+        self._open_transport(authenticate=False)
+
+    def _require_logon(self) -> ClientProtocol:
+        if not self._is_connected() or self._proto is None:
+            raise UsageError(code=1117)
+        if not self._proto.authenticated:
+            self._proto.begin_auth()
+            self._wait(lambda: self._proto is not None and self._proto.authenticated, "logon")
+        return self._proto
+
+    def ssh_logoff(self) -> None:
+        """Close channels, say goodbye to the server, and close the connection."""
+        if self._driver is None or self._proto is None:
+            return
+        proto = self._proto
+        try:
+            for ch in list(self._channels):
+                if ch.local_id in proto.connection.channels:
+                    proto.connection.close(ch.local_id)
+            if self._cfg("WaitForChannelClose") and self._channels:
+                self._wait(lambda: not self._channels, "channel close")
+            proto.disconnect("logged off")
+            self._driver.flush_nowait()
+            if self._cfg("WaitForServerDisconnect"):
+                try:
+                    self._wait(lambda: False, "server disconnect")
+                except SSHClientError:
+                    pass
+        except SSHClientError:
+            pass
+        self._teardown(0, "OK")
+
+    def disconnect(self) -> None:
+        """Close the connection at once, without logging off."""
+        if self._driver is None:
+            return
+        if self._proto is not None:
+            self._proto.disconnect("disconnected")
+        self._teardown(0, "OK")
+
+    def do_events(self) -> None:
+        """Process pending network events; waits up to SelectWaitMillis when idle."""
+        driver = self._driver
+        if driver is None:
+            time.sleep(max(0, int(self._cfg("SelectWaitMillis"))) / 1000.0)
+            return
+        try:
+            driver.pump(max(0, int(self._cfg("SelectWaitMillis"))) / 1000.0)
+        except SSHClientError as exc:
+            self._fire("on_error", P.SSHClientErrorEventParams(error_code=exc.code,
+                                                               description=exc.message))
+            self._teardown(exc.code, exc.message)
+
+    def exchange_keys(self) -> None:
+        proto = self._require_connected()
+        count = proto.transport.kex_count
+        proto.transport.start_kex()
+        assert self._driver is not None
+        self._driver.flush_nowait()
+        if self._timeout_seconds() is not None:
+            self._wait(lambda: proto.transport.kex_count > count, "key re-exchange")
+
+    def _require_connected(self) -> ClientProtocol:
+        if not self._is_connected() or self._proto is None:
+            raise UsageError(code=1117)
+        return self._proto
+
+    # ---- channels
+    def _find_channel(self, local_id: int) -> SpecChannel | None:
+        for ch in self._channels:
+            if ch.local_id == local_id:
+                return ch
+        return None
+
+    def _channel_by_id(self, channel_id: str) -> SpecChannel:
+        for ch in self._channels:
+            if ch.channel_id == str(channel_id).strip():
+                return ch
+        raise ChannelError(f"no channel with id {channel_id!r}", code=1021)
+
+    def _open(self, local_id: int, service: str) -> str:
+        proto = self._require_logon()
+        ch = SpecChannel(local_id, service, record_length=int(self._cfg("RecordLength")))
+        self._channels.append(ch)
+        state = proto.connection.get(local_id)
+        try:
+            self._wait(lambda: state.opened or state.open_failed, "channel open")
+        except SSHClientError:
+            if ch in self._channels:
+                self._channels.remove(ch)
+            raise
+        if state.open_failed:
+            self._channels.remove(ch)
+            proto.connection.forget(local_id)
+            raise ChannelError(f"{service} channel refused: {state.failure_description} "
+                               f"(reason {state.failure_reason})", code=1020)
+        return ch.channel_id
+
+    def open_channel(self, channel_type: str) -> str:
+        proto = self._require_logon()
+        return self._open(proto.connection.open_channel(channel_type), channel_type)
+
+    def open_tcp_ip_channel(self, dest_host: str, dest_port: int, src_host: str,
+                            src_port: int) -> str:
+        proto = self._require_logon()
+        local_id = proto.connection.open_direct_tcpip(dest_host, int(dest_port),
+                                                      src_host or "127.0.0.1", int(src_port))
+        return self._open(local_id, "direct-tcpip")
+
+    def _channel_request(self, channel_id: str, send: Callable[[int], None], what: str) -> None:
+        proto = self._require_logon()
+        ch = self._channel_by_id(channel_id)
+        before = len(self._answers.get(ch.local_id, []))
+        send(ch.local_id)
+        assert self._driver is not None
+        self._driver.flush_nowait()
+        if self._timeout_seconds() is None and int(self._props["timeout"]) == 0:
+            return  # asynchronous: the answer arrives through do_events
+        state = proto.connection.get(ch.local_id)
+        self._wait(lambda: len(self._answers.get(ch.local_id, [])) > before
+                   or state.close_received, what)
+        answers = self._answers.get(ch.local_id, [])
+        if len(answers) <= before or not answers[before]:
+            raise ChannelError(f"{what} failed on channel {channel_id}", code=1033)
+
+    def start_service(self, channel_id: str, service: str, parameter: str) -> None:
+        proto = self._require_logon()
+        conn = proto.connection
+        kind = service.strip()
+        if kind == "exec":
+            self._channel_request(channel_id, lambda i: conn.exec_command(i, parameter),
+                                  "exec request")
+        elif kind == "shell":
+            self._channel_request(channel_id, conn.start_shell, "shell request")
+        elif kind == "subsystem":
+            self._channel_request(channel_id, lambda i: conn.start_subsystem(i, parameter),
+                                  "subsystem request")
+        else:
+            from sshcore.wire import encode_string
+
+            extra = encode_string(parameter.encode()) if parameter else b""
+            self._channel_request(channel_id,
+                                  lambda i: conn.send_request(i, kind, True, extra),
+                                  f"{kind} request")
+
+    def open_terminal(self, channel_id: str, terminal_type: str, width: int, height: int,
+                      use_pixels: bool, modes: str) -> None:
+        proto = self._require_logon()
+        try:
+            mode_bytes = bytes.fromhex(modes) if modes else b"\x00"
+        except ValueError:
+            raise UsageError("modes must be hex encoded", code=211) from None
+        if not mode_bytes.endswith(b"\x00"):
+            mode_bytes += b"\x00"
+        cols, rows = (0, 0) if use_pixels else (width, height)
+        px_w, px_h = (width, height) if use_pixels else (0, 0)
+        self._channel_request(
+            channel_id,
+            lambda i: proto.connection.request_pty(i, terminal_type or "vt100", cols, rows,
+                                                   px_w, px_h, mode_bytes),
+            "pty request")
+
+    def _can_send(self, ch: SpecChannel) -> bool:
+        proto = self._proto
+        if proto is None or not self._is_connected() or ch.closed:
+            return False
+        state = proto.connection.channels.get(ch.local_id)
+        if state is None or not state.opened or state.close_sent or state.eof_sent:
+            return False
+        return bool(proto.engine.channels.remote_window(ch.local_id) > 0
+                    and not proto.transport.in_kex)
+
+    def _maybe_ready_to_send(self, ch: SpecChannel) -> None:
+        ready = self._can_send(ch)
+        if ready and not ch.ready_to_send:
+            ch.ready_to_send = True
+            self._fire("on_ssh_channel_ready_to_send",
+                       P.SSHClientSSHChannelReadyToSendEventParams(channel_id=ch.channel_id))
+        elif not ready:
+            ch.ready_to_send = False
+
+    def send_channel_data(self, channel_id: str, data: bytes) -> None:
+        proto = self._require_logon()
+        ch = self._channel_by_id(channel_id)
+        view = memoryview(bytes(data) if not isinstance(data, (bytes, bytearray)) else data)
+        ch.bytes_sent = 0
+        driver = self._driver
+        assert driver is not None
+        blocking = self._timeout_seconds() is not None
+        while len(view):
+            sent = proto.connection.send_data(ch.local_id, view)
+            if sent:
+                ch.bytes_sent += sent
+                view = view[sent:]
+                if proto.output_size() > (1 << 20):
+                    driver.flush_nowait()
+                continue
+            if not blocking:
+                driver.flush_nowait()
+                ch.ready_to_send = False
+                code = 1133 if proto.transport.in_kex else 1130
+                raise WouldBlockError(f"{ch.bytes_sent} of {len(data)} bytes sent", code=code)
+            state = proto.connection.get(ch.local_id)
+            if state.close_received:
+                raise ChannelError("channel closed by the server while sending", code=1022)
+            self._wait_once()
+        driver.flush_nowait()
+
+    def _wait_once(self) -> None:
+        """Pump once, blocking at most `timeout` of inactivity."""
+        driver = self._driver
+        assert driver is not None
+        timeout = self._timeout_seconds()
+        start = driver.last_activity
+        try:
+            driver.pump(timeout)
+        except SSHClientError as exc:
+            self._teardown(exc.code, exc.message)
+            raise
+        if timeout is not None and driver.last_activity == start \
+                and time.monotonic() - start >= timeout:
+            from ..errors import TimeoutError_
+
+            raise TimeoutError_("send timed out", code=301)
+
+    def send_bytes(self, channel_id: str, data: bytes) -> None:
+        self.send_channel_data(channel_id, data)
+
+    def send_text(self, channel_id: str, text: str) -> None:
+        self.send_channel_data(channel_id, _encode_text(text, int(self._cfg("CodePage"))))
+
+    def close_channel(self, channel_id: str) -> None:
+        proto = self._require_connected()
+        ch = self._channel_by_id(channel_id)
+        state = proto.connection.channels.get(ch.local_id)
+        proto.connection.close(ch.local_id)
+        assert self._driver is not None
+        self._driver.flush_nowait()
+        if state is not None and state.opened and self._timeout_seconds() is not None:
+            self._wait(lambda: ch.closed, "channel close")
+
+    def change_record_length(self, channel_id: str, record_length: int) -> None:
+        self._channel_by_id(channel_id).record_length = max(0, int(record_length))
+
+
+def _legacy_kex() -> tuple[str, ...]:
+    from .. import kex
+
+    return tuple(getattr(kex, "LEGACY_KEX", ()))
+
+
+def _parse_signed_cert(text: str) -> bytes:
+    import base64
+
+    parts = text.split()
+    blob = parts[1] if len(parts) >= 2 else parts[0]
+    try:
+        return base64.b64decode(blob)
+    except ValueError:
+        raise UsageError("SignedSSHCert is not a valid OpenSSH certificate line",
+                         code=211) from None
+
+
+def _encode_text(text: str, code_page: int) -> bytes:
+    from ..errors import SSHClientError as _Err
+
+    encodings = {65001: "utf-8", 1200: "utf-16-le", 1201: "utf-16-be", 20127: "ascii",
+                 28591: "latin-1", 1252: "cp1252", 437: "cp437", 850: "cp850", 932: "cp932",
+                 936: "gbk", 949: "cp949", 950: "big5", 1251: "cp1251", 20866: "koi8-r"}
+    name = encodings.get(code_page, f"cp{code_page}")
+    try:
+        return text.encode(name)
+    except (LookupError, UnicodeEncodeError) as exc:
+        raise _Err(f"cannot encode text with code page {code_page}: {exc}", code=434) from None
+
+
+def _build_info() -> str:
+    backend = _crypto.backend() if _crypto else "unavailable"
+    return f"sshclient 0.1.0; crypto backend: {backend}"
+
+
+_EVENT_HANDLERS: dict[type, Callable[[SSHClient, Any], None]] = {
+    ev.LogMessage: SSHClient._ev_log,
+    ev.ServerVersionReceived: SSHClient._ev_version,
+    ev.KexStarted: SSHClient._ev_kex_started,
+    ev.KexCompleted: SSHClient._ev_kex_done,
+    ev.AuthBanner: SSHClient._ev_banner,
+    ev.AuthCompleted: SSHClient._ev_auth_done,
+    ev.ChannelOpened: SSHClient._ev_opened,
+    ev.ChannelDataReady: SSHClient._ev_data,
+    ev.ChannelEOF: SSHClient._ev_eof,
+    ev.ChannelClosed: SSHClient._ev_closed,
+    ev.ChannelRequestReceived: SSHClient._ev_request,
+    ev.ChannelRequestAnswered: SSHClient._ev_answered,
+    ev.ChannelOpenRequested: SSHClient._ev_open_requested,
+}
+
+install_simple_properties(SSHClient, SIMPLE_PROPERTIES)
+install_cert_properties(SSHClient, "ssh_cert", "_cert")
+install_cert_properties(SSHClient, "ssh_accept_server_host_key", "_accept_key")

@@ -1,0 +1,3 @@
+"""Internal: memory blocks exported as memoryviews (see buffer.pyx)."""
+
+class Block: ...

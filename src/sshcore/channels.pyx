@@ -1,0 +1,432 @@
+# cython: language_level=3
+"""Channel flow control and per-channel receive buffers (RFC 4254 §5.1-5.2).
+
+The packet engine routes CHANNEL_DATA, EXTENDED_DATA (type 1) and
+WINDOW_ADJUST for confirmed channels straight into this table, in C, without
+creating Python objects; everything else about channels (open, requests,
+EOF/CLOSE messages) is Python's business.
+
+Flow control is the memory bound: a channel never buffers more than its
+window, because data beyond the window is a protocol violation (1022).
+Reading consumes buffered bytes; the window is topped up again with one
+WINDOW_ADJUST once at least half of max_window is waiting to be
+re-advertised, so a slow reader throttles the peer instead of growing memory,
+and a fast one costs one small packet per half window.
+"""
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
+from libc.stdlib cimport calloc, free, malloc, realloc
+from libc.stdint cimport uint8_t, uint32_t, uint64_t
+from libc.string cimport memcpy, memmove
+
+cdef Chan _tomb_storage
+cdef Chan* TOMB = &_tomb_storage      # deleted slot marker for linear probing
+cdef size_t MIN_STREAM_CAP = 16384
+
+
+cdef inline size_t _slot(uint32_t key, size_t mask) noexcept nogil:
+    # Fibonacci hashing: sequential ids spread over the table.
+    return <size_t> ((<uint64_t> key * 0x9E3779B97F4A7C15ULL) >> 32) & mask
+
+
+cdef int _stream_append(Stream* s, const uint8_t* data, size_t n) noexcept nogil:
+    """Append, compacting or growing; -1 on allocation failure."""
+    cdef size_t live = s.end - s.start
+    cdef size_t need = live + n
+    cdef size_t newcap
+    cdef uint8_t* nb
+    if s.cap - s.end < n:
+        if s.cap >= 2 * need:
+            # The tail filled while half the buffer was already read: moving
+            # the live part costs no more than what was consumed since.
+            memmove(s.buf, s.buf + s.start, live)
+        else:
+            newcap = 2 * need
+            if newcap < MIN_STREAM_CAP:
+                newcap = MIN_STREAM_CAP
+            nb = <uint8_t*> malloc(newcap)
+            if nb == NULL:
+                return -1
+            if live:
+                memcpy(nb, s.buf + s.start, live)
+            free(s.buf)
+            s.buf = nb
+            s.cap = newcap
+        s.start = 0
+        s.end = live
+    memcpy(s.buf + s.end, data, n)
+    s.end += n
+    return 0
+
+
+cdef void _stream_consumed(Stream* s, size_t n) noexcept nogil:
+    s.start += n
+    if s.start == s.end:
+        s.start = s.end = 0
+
+
+cdef class WindowSink:
+    """Whatever can send WINDOW_ADJUST: the PacketEngine derives from this."""
+
+    cdef int _emit_window_adjust(self, uint32_t remote_id, uint32_t amount) except -1:
+        return 0
+
+
+cdef class ChannelTable:
+    """Channels by local id: windows, remote limits, received data."""
+
+    def __cinit__(self):
+        self._slots = <Chan**> calloc(16, sizeof(Chan*))
+        if self._slots == NULL:
+            raise MemoryError()
+        self._mask = 15
+        self._dirty_cap = 16
+        self._dirty = <uint32_t*> malloc(16 * sizeof(uint32_t))
+        if self._dirty == NULL:
+            raise MemoryError()
+        self.err = NULL
+
+    def __dealloc__(self):
+        cdef size_t i
+        cdef Chan* c
+        if self._slots != NULL:
+            for i in range(self._mask + 1):
+                c = self._slots[i]
+                if c != NULL and c != TOMB:
+                    free(c.streams[0].buf)
+                    free(c.streams[1].buf)
+                    free(c)
+            free(self._slots)
+        free(self._dirty)
+
+    # ------------------------------------------------------------ internals
+
+    cdef Chan* _find(self, uint32_t local_id) noexcept nogil:
+        cdef Chan* c = self._last
+        if c != NULL and c.local_id == local_id:
+            return c
+        cdef size_t i = _slot(local_id, self._mask)
+        while True:
+            c = self._slots[i]
+            if c == NULL:
+                return NULL
+            if c != TOMB and c.local_id == local_id:
+                self._last = c
+                return c
+            i = (i + 1) & self._mask
+
+    cdef Chan* _get(self, object local_id) except NULL:
+        cdef Chan* c
+        try:
+            c = self._find(<uint32_t> local_id)
+        except OverflowError:
+            c = NULL
+        if c == NULL:
+            raise KeyError(local_id)
+        return c
+
+    cdef int _check(self) except -1:
+        if self._busy:
+            raise RuntimeError("ChannelTable used while its PacketEngine runs in another thread")
+        return 0
+
+    cdef int _grow(self) except -1:
+        """Rehash into a table twice the live size (drops tombstones)."""
+        cdef size_t newsize = 16, i, j
+        cdef Chan** ns
+        cdef Chan* c
+        while newsize < 4 * (self._count + 1):
+            newsize *= 2
+        ns = <Chan**> calloc(newsize, sizeof(Chan*))
+        if ns == NULL:
+            raise MemoryError()
+        for i in range(self._mask + 1):
+            c = self._slots[i]
+            if c != NULL and c != TOMB:
+                j = _slot(c.local_id, newsize - 1)
+                while ns[j] != NULL:
+                    j = (j + 1) & (newsize - 1)
+                ns[j] = c
+        free(self._slots)
+        self._slots = ns
+        self._mask = newsize - 1
+        self._used = self._count
+        return 0
+
+    cdef int _mark_dirty(self, Chan* c) noexcept nogil:
+        cdef uint32_t* nd
+        if c.dirty:
+            return 0
+        if self._ndirty == self._dirty_cap:
+            nd = <uint32_t*> realloc(self._dirty, 2 * self._dirty_cap * sizeof(uint32_t))
+            if nd == NULL:
+                return -1
+            self._dirty = nd
+            self._dirty_cap *= 2
+        self._dirty[self._ndirty] = c.local_id
+        self._ndirty += 1
+        c.dirty = True
+        return 0
+
+    cdef int attach(self, WindowSink sink) except -1:
+        if self._sink is not None and self._sink is not sink:
+            raise ValueError("this ChannelTable already belongs to another PacketEngine")
+        self._sink = sink
+        return 0
+
+    # ------------------------------------------------- routing (engine, nogil)
+
+    cdef int route_data(self, uint32_t local_id, int stream, const uint8_t* data,
+                        size_t n) noexcept nogil:
+        cdef Chan* c = self._find(local_id)
+        if c == NULL or not c.confirmed:
+            return RT_NOT_ROUTED
+        if c.eof_received or c.close_received:
+            self.err = "channel data after EOF/CLOSE"
+            return RT_VIOLATION
+        if n > c.local_window:
+            self.err = "channel data beyond the window"
+            return RT_VIOLATION
+        if n == 0:
+            return RT_ROUTED
+        if _stream_append(&c.streams[stream], data, n) < 0:
+            return RT_NOMEM
+        c.local_window -= <uint32_t> n
+        c.buffered += n
+        self._total += n
+        if self._mark_dirty(c) < 0:
+            return RT_NOMEM
+        return RT_ROUTED
+
+    cdef int route_adjust(self, uint32_t local_id, uint32_t n) noexcept nogil:
+        cdef Chan* c = self._find(local_id)
+        if c == NULL or not c.confirmed:
+            return RT_NOT_ROUTED
+        if <uint64_t> c.remote_window + n > 0xFFFFFFFFULL:
+            self.err = "window adjust overflows 2^32-1"
+            return RT_VIOLATION
+        if n == 0:
+            return RT_ROUTED
+        c.remote_window += n
+        if self._mark_dirty(c) < 0:
+            return RT_NOMEM
+        return RT_ROUTED
+
+    # ------------------------------------------------------ window policy
+
+    cdef int _maybe_adjust(self, Chan* c) except -1:
+        cdef uint64_t amount
+        if (not c.confirmed or c.close_sent or c.eof_received or c.close_received
+                or self._sink is None):
+            return 0
+        # local_window + buffered <= max_window always holds; the gap is what
+        # the application consumed (or the policy added) and we have not
+        # re-advertised yet.
+        amount = <uint64_t> c.max_window - c.local_window - c.buffered
+        if amount == 0 or amount < (c.max_window >> 1):
+            return 0
+        if self._sink._emit_window_adjust(c.remote_id, <uint32_t> amount):
+            c.local_window += <uint32_t> amount
+        return 0
+
+    cdef int flush_adjusts(self) except -1:
+        """Send the adjusts deferred while data was blocked (key re-exchange)."""
+        cdef size_t i
+        cdef Chan* c
+        for i in range(self._mask + 1):
+            c = self._slots[i]
+            if c != NULL and c != TOMB:
+                self._maybe_adjust(c)
+        return 0
+
+    # ------------------------------------------------------------- Python API
+
+    def add(self, local_id: int, local_window: int, local_max_packet: int) -> None:
+        """Register a channel before sending CHANNEL_OPEN with these values."""
+        cdef uint32_t lid = local_id, lw = local_window, lmp = local_max_packet
+        cdef Chan* c
+        cdef size_t i
+        self._check()
+        if self._find(lid) != NULL:
+            raise ValueError("channel %d already exists" % lid)
+        if (self._used + 1) * 4 > (self._mask + 1) * 3:
+            self._grow()
+        c = <Chan*> calloc(1, sizeof(Chan))
+        if c == NULL:
+            raise MemoryError()
+        c.local_id = lid
+        c.local_window = lw
+        c.max_window = lw
+        c.local_max_packet = lmp
+        i = _slot(lid, self._mask)
+        while self._slots[i] != NULL and self._slots[i] != TOMB:
+            i = (i + 1) & self._mask
+        if self._slots[i] == NULL:
+            self._used += 1
+        self._slots[i] = c
+        self._count += 1
+
+    def confirm(self, local_id: int, remote_id: int, remote_window: int,
+                remote_max_packet: int) -> None:
+        """On CHANNEL_OPEN_CONFIRMATION; from now on data for it is routed."""
+        self._check()
+        cdef Chan* c = self._get(local_id)
+        c.remote_id = remote_id
+        c.remote_window = remote_window
+        c.remote_max_packet = remote_max_packet
+        c.confirmed = True
+
+    def remove(self, local_id: int) -> None:
+        """Forget a channel and its unread data (no-op if unknown)."""
+        self._check()
+        cdef Chan* c
+        cdef size_t i
+        try:
+            c = self._get(local_id)
+        except KeyError:
+            return
+        i = _slot(c.local_id, self._mask)
+        while self._slots[i] != c:
+            i = (i + 1) & self._mask
+        self._slots[i] = TOMB
+        if self._last == c:
+            self._last = NULL
+        self._total -= c.buffered
+        self._count -= 1
+        free(c.streams[0].buf)
+        free(c.streams[1].buf)
+        free(c)
+
+    def __contains__(self, local_id) -> bool:
+        try:
+            return self._find(<uint32_t> local_id) != NULL
+        except (OverflowError, TypeError):
+            return False
+
+    def __len__(self) -> int:
+        return self._count
+
+    def ids(self) -> list:
+        """Local ids of all registered channels."""
+        cdef size_t i
+        cdef Chan* c
+        out = []
+        for i in range(self._mask + 1):
+            c = self._slots[i]
+            if c != NULL and c != TOMB:
+                out.append(c.local_id)
+        return out
+
+    def available(self, local_id: int, int stream=0) -> int:
+        """Buffered bytes on stream 0 (data) or 1 (extended data type 1)."""
+        cdef Chan* c = self._get(local_id)
+        if stream != 0 and stream != 1:
+            raise ValueError("stream must be 0 or 1")
+        return c.streams[stream].end - c.streams[stream].start
+
+    def read(self, local_id: int, Py_ssize_t max_bytes=-1, int stream=0) -> bytes:
+        """Take up to max_bytes (all if negative) buffered bytes; b"" if none."""
+        self._check()
+        cdef Chan* c = self._get(local_id)
+        if stream != 0 and stream != 1:
+            raise ValueError("stream must be 0 or 1")
+        cdef Stream* s = &c.streams[stream]
+        cdef size_t n = s.end - s.start
+        if max_bytes >= 0 and <size_t> max_bytes < n:
+            n = <size_t> max_bytes
+        if n == 0:
+            return b""
+        out = PyBytes_FromStringAndSize(<char*> s.buf + s.start, n)
+        self._consumed(c, s, n)
+        return out
+
+    def read_into(self, local_id: int, buf, int stream=0) -> int:
+        """Copy buffered bytes into a writable buffer; returns the count."""
+        self._check()
+        cdef Chan* c = self._get(local_id)
+        if stream != 0 and stream != 1:
+            raise ValueError("stream must be 0 or 1")
+        cdef uint8_t[::1] dst = buf
+        cdef Stream* s = &c.streams[stream]
+        cdef size_t n = s.end - s.start
+        if <size_t> dst.shape[0] < n:
+            n = dst.shape[0]
+        if n == 0:
+            return 0
+        memcpy(&dst[0], s.buf + s.start, n)
+        self._consumed(c, s, n)
+        return n
+
+    cdef int _consumed(self, Chan* c, Stream* s, size_t n) except -1:
+        _stream_consumed(s, n)
+        c.buffered -= n
+        self._total -= n
+        self._maybe_adjust(c)
+        return 0
+
+    def remote_window(self, local_id: int) -> int:
+        return self._get(local_id).remote_window
+
+    def remote_max_packet(self, local_id: int) -> int:
+        return self._get(local_id).remote_max_packet
+
+    def local_window(self, local_id: int) -> int:
+        """Bytes the peer may still send before our next WINDOW_ADJUST."""
+        return self._get(local_id).local_window
+
+    def max_window(self, local_id: int) -> int:
+        return self._get(local_id).max_window
+
+    def local_max_packet(self, local_id: int) -> int:
+        return self._get(local_id).local_max_packet
+
+    def is_confirmed(self, local_id: int) -> bool:
+        return self._get(local_id).confirmed
+
+    def set_window_policy(self, local_id: int, max_window: int) -> None:
+        """Raise the window we keep advertising (e.g. toward the bandwidth-delay
+        product); it may only grow, as granted window cannot be taken back."""
+        self._check()
+        cdef Chan* c = self._get(local_id)
+        cdef uint32_t mw = max_window
+        if mw < c.max_window:
+            raise ValueError("window policy may only grow (%d < %d)" % (mw, c.max_window))
+        c.max_window = mw
+        self._maybe_adjust(c)
+
+    def mark_eof_sent(self, local_id: int) -> None:
+        self._check()
+        self._get(local_id).eof_sent = True
+
+    def mark_close_sent(self, local_id: int) -> None:
+        self._check()
+        cdef Chan* c = self._get(local_id)
+        c.eof_sent = True
+        c.close_sent = True
+
+    def mark_eof_received(self, local_id: int) -> None:
+        """After the peer's CHANNEL_EOF: more data from it is a violation (1022)."""
+        self._check()
+        self._get(local_id).eof_received = True
+
+    def mark_close_received(self, local_id: int) -> None:
+        self._check()
+        cdef Chan* c = self._get(local_id)
+        c.eof_received = True
+        c.close_received = True
+
+    def take_dirty(self) -> list:
+        """Local ids that received data or window since the last call."""
+        self._check()
+        cdef size_t i
+        cdef Chan* c
+        out = []
+        for i in range(self._ndirty):
+            c = self._find(self._dirty[i])
+            if c != NULL and c.dirty:
+                c.dirty = False
+                out.append(c.local_id)
+        self._ndirty = 0
+        return out
+
+    def total_buffered(self) -> int:
+        return self._total

@@ -1,0 +1,1244 @@
+# cython: language_level=3
+"""Packet ciphers for the SSH binary packet protocol (RFC 4253 §6).
+
+Two layers:
+
+* primitives (AES-CTR stream, HMAC, AES-GCM, ChaCha20/Poly1305), each with a
+  fast implementation calling OpenSSL/libsodium through C function pointers
+  resolved once with dlsym, and a fallback built on the `cryptography`
+  package.  Both expose the same nogil C methods, so nothing above them
+  knows which one runs; the fallback simply re-acquires the GIL inside.
+* PacketCipher (crypto.pxd): one object per direction and key, combining
+  primitives into an SSH cipher suite (ctr+hmac[-etm], aes-gcm@openssh.com,
+  chacha20-poly1305@openssh.com, none).  Contexts are created once per key
+  and reused for every packet.
+
+Backend choice: fast when the symbols are found and pass a known-answer
+self-test at import, the fallback otherwise or when the environment variable
+SSHCORE_CRYPTO_BACKEND=cryptography forces it.
+"""
+import os
+import sys
+
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
+from libc.stdint cimport uint8_t, uint32_t, uint64_t
+from libc.string cimport memcpy, memset
+
+cdef extern from "Python.h":
+    object PyMemoryView_FromMemory(char* mem, Py_ssize_t size, int flags)
+    int PyBUF_READ
+    int PyBUF_WRITE
+
+cdef extern from *:
+    """
+    #ifdef _WIN32
+    #include <windows.h>
+    static void* sshcore_dlopen(const char* path) { return (void*)LoadLibraryA(path); }
+    static void* sshcore_dlsym(void* h, const char* name) {
+        return h ? (void*)GetProcAddress((HMODULE)h, name) : NULL;
+    }
+    #else
+    #include <dlfcn.h>
+    static void* sshcore_dlopen(const char* path) { return dlopen(path, RTLD_NOW | RTLD_LOCAL); }
+    static void* sshcore_dlsym(void* h, const char* name) { return h ? dlsym(h, name) : NULL; }
+    #endif
+    /* Constant time: the volatile accumulator keeps the compiler from
+       turning the loop into an early-exit memcmp. */
+    static int sshcore_ct_equal(const unsigned char* a, const unsigned char* b, size_t n) {
+        volatile unsigned char d = 0;
+        size_t i;
+        for (i = 0; i < n; i++) d |= a[i] ^ b[i];
+        return d == 0;
+    }
+    static void sshcore_wipe(void* p, size_t n) {
+        volatile unsigned char* v = (volatile unsigned char*)p;
+        while (n--) *v++ = 0;
+    }
+    """
+    void* sshcore_dlopen(const char* path) noexcept nogil
+    void* sshcore_dlsym(void* h, const char* name) noexcept nogil
+    int sshcore_ct_equal(const uint8_t* a, const uint8_t* b, size_t n) noexcept nogil
+    void sshcore_wipe(void* p, size_t n) noexcept nogil
+
+include "_openssl.pxi"
+include "_sodium.pxi"
+
+
+cdef inline void _be32(uint8_t* p, uint32_t v) noexcept nogil:
+    p[0] = <uint8_t> (v >> 24)
+    p[1] = <uint8_t> (v >> 16)
+    p[2] = <uint8_t> (v >> 8)
+    p[3] = <uint8_t> v
+
+
+cdef inline void _be64(uint8_t* p, uint64_t v) noexcept nogil:
+    _be32(p, <uint32_t> (v >> 32))
+    _be32(p + 4, <uint32_t> v)
+
+
+cdef inline uint32_t _ld32(const uint8_t* p) noexcept nogil:
+    return (<uint32_t> p[0] << 24) | (<uint32_t> p[1] << 16) | (<uint32_t> p[2] << 8) | p[3]
+
+
+cdef int ct_equal(const uint8_t* a, const uint8_t* b, size_t n) noexcept nogil:
+    return sshcore_ct_equal(a, b, n)
+
+
+# ---------------------------------------------------------------- registry
+
+CIPHERS = (
+    "chacha20-poly1305@openssh.com",
+    "aes128-gcm@openssh.com",
+    "aes256-gcm@openssh.com",
+    "aes128-ctr",
+    "aes192-ctr",
+    "aes256-ctr",
+)
+MACS = (
+    "hmac-sha2-256-etm@openssh.com",
+    "hmac-sha2-512-etm@openssh.com",
+    "hmac-sha1-etm@openssh.com",
+    "hmac-sha2-256",
+    "hmac-sha2-512",
+    "hmac-sha1",
+)
+
+# name -> (key_len, iv_len, block_size, is_aead)
+_CIPHER_INFO = {
+    "none": (0, 0, 8, False),
+    "chacha20-poly1305@openssh.com": (64, 0, 8, True),
+    "aes128-gcm@openssh.com": (16, 12, 16, True),
+    "aes256-gcm@openssh.com": (32, 12, 16, True),
+    "aes128-ctr": (16, 16, 16, False),
+    "aes192-ctr": (24, 16, 16, False),
+    "aes256-ctr": (32, 16, 16, False),
+}
+# name -> (key_len, mac_len, encrypt_then_mac, digest)
+_MAC_INFO = {
+    "hmac-sha2-256-etm@openssh.com": (32, 32, True, "sha256"),
+    "hmac-sha2-512-etm@openssh.com": (64, 64, True, "sha512"),
+    "hmac-sha1-etm@openssh.com": (20, 20, True, "sha1"),
+    "hmac-sha2-256": (32, 32, False, "sha256"),
+    "hmac-sha2-512": (64, 64, False, "sha512"),
+    "hmac-sha1": (20, 20, False, "sha1"),
+}
+
+
+def cipher_info(name: str) -> tuple:
+    """(key_len, iv_len, block_size, is_aead); KeyError for unknown names."""
+    return _CIPHER_INFO[name]
+
+
+def mac_info(name: str) -> tuple:
+    """(key_len, mac_len, encrypt_then_mac); KeyError for unknown names."""
+    k, m, etm, _ = _MAC_INFO[name]
+    return (k, m, etm)
+
+
+cdef inline object _rview(const uint8_t* p, size_t n):
+    return PyMemoryView_FromMemory(<char*> p, <Py_ssize_t> n, PyBUF_READ)
+
+
+cdef inline const uint8_t* _ptr(bytes b):
+    return <const uint8_t*> PyBytes_AS_STRING(b)
+
+
+# Sizes (bytes of packet) from which the per-byte-faster implementation wins
+# over the one with less fixed cost; measured with bench/test_micro_packet.py.
+cdef size_t GCM_HYBRID_MIN = 16384
+cdef size_t CHACHA_BIG_MIN = 512
+
+cdef uint8_t _ZERO32[32]
+memset(_ZERO32, 0, 32)
+
+
+# ------------------------------------------------------------- AES-CTR
+
+cdef class _Ctr:
+    """A running AES-CTR keystream; the counter continues across calls."""
+    cdef bint nogil_ok
+
+    cdef int xor(self, uint8_t* buf, size_t n) noexcept nogil:
+        return CR_FAIL
+
+    def update(self, data) -> bytes:
+        """Encrypt/decrypt (same thing) and return a copy; for tests."""
+        cdef bytearray out = bytearray(data)
+        if self.xor(<uint8_t*> <char*> out, len(out)) != CR_OK:
+            raise ValueError("AES-CTR failed")
+        return bytes(out)
+
+    def update_inplace(self, uint8_t[::1] buf not None) -> None:
+        """The raw primitive, in place; for benchmarks."""
+        if self.xor(&buf[0] if buf.shape[0] else NULL, buf.shape[0]) != CR_OK:
+            raise ValueError("AES-CTR failed")
+
+
+cdef class _EvpCtr(_Ctr):
+    cdef void* ctx
+
+    def __cinit__(self):
+        self.ctx = NULL
+
+    def __dealloc__(self):
+        if self.ctx != NULL:
+            o_CIPHER_CTX_free(self.ctx)
+
+    cdef int setup(self, bytes key, bytes iv) except -1:
+        cdef const void* evp = NULL
+        if len(key) == 16:
+            evp = o_aes128_ctr
+        elif len(key) == 24:
+            evp = o_aes192_ctr
+        elif len(key) == 32:
+            evp = o_aes256_ctr
+        else:
+            raise ValueError("AES key must be 16, 24 or 32 bytes")
+        if len(iv) != 16:
+            raise ValueError("AES-CTR IV must be 16 bytes")
+        self.ctx = o_CIPHER_CTX_new()
+        if self.ctx == NULL:
+            raise MemoryError()
+        if o_CipherInit_ex(self.ctx, evp, NULL, _ptr(key), _ptr(iv), 1) != 1:
+            raise ValueError("EVP_CipherInit_ex(aes-ctr) failed")
+        self.nogil_ok = True
+        return 0
+
+    cdef int xor(self, uint8_t* buf, size_t n) noexcept nogil:
+        cdef int outl
+        cdef int chunk
+        while n > 0:
+            chunk = <int> (n if n < 0x40000000 else 0x40000000)
+            if o_CipherUpdate(self.ctx, buf, &outl, buf, chunk) != 1:
+                return CR_FAIL
+            buf += chunk
+            n -= <size_t> chunk
+        return CR_OK
+
+
+cdef class _PyCtr(_Ctr):
+    cdef object enc
+    cdef bytearray scratch
+
+    cdef int setup(self, bytes key, bytes iv) except -1:
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+        self.enc = Cipher(algorithms.AES(key), modes.CTR(iv)).encryptor()
+        self.scratch = bytearray(0)
+        return 0
+
+    cdef int xor(self, uint8_t* buf, size_t n) noexcept nogil:
+        if n == 0:
+            return CR_OK
+        with gil:
+            try:
+                # update_into wants block_size - 1 spare bytes in its output.
+                if <size_t> len(self.scratch) < n + 15:
+                    self.scratch = bytearray(n + 15)
+                self.enc.update_into(_rview(buf, n), self.scratch)
+                memcpy(buf, <char*> self.scratch, n)
+                return CR_OK
+            except Exception:
+                return CR_FAIL
+
+
+# ------------------------------------------------------------------ HMAC
+
+cdef class _Mac:
+    """HMAC keyed once; compute() MACs prefix || data (prefix = sequence number)."""
+    cdef int out_len
+    cdef bint nogil_ok
+
+    cdef int compute(self, const uint8_t* prefix, size_t plen, const uint8_t* data, size_t n,
+                     uint8_t* out) noexcept nogil:
+        return CR_FAIL
+
+    def digest(self, data, bytes prefix=b"") -> bytes:
+        """HMAC(key, prefix || data); for tests."""
+        cdef bytes d = bytes(data)
+        cdef uint8_t out[64]
+        if self.compute(_ptr(prefix), len(prefix), _ptr(d), len(d), out) != CR_OK:
+            raise ValueError("HMAC failed")
+        return PyBytes_FromStringAndSize(<char*> out, self.out_len)
+
+    def digest_raw(self, const uint8_t[::1] data not None) -> None:
+        """The raw primitive on a buffer, result discarded; for benchmarks."""
+        cdef uint8_t out[64]
+        cdef uint8_t seq[4]
+        if self.compute(seq, 4, &data[0] if data.shape[0] else seq, data.shape[0], out) != CR_OK:
+            raise ValueError("HMAC failed")
+
+
+cdef class _EvpHmac(_Mac):
+    cdef void* ctx
+
+    def __cinit__(self):
+        self.ctx = NULL
+
+    def __dealloc__(self):
+        if self.ctx != NULL:
+            o_HMAC_CTX_free(self.ctx)
+
+    cdef int setup(self, str digest, bytes key) except -1:
+        cdef const void* md
+        if digest == "sha256":
+            md, self.out_len = o_sha256, 32
+        elif digest == "sha512":
+            md, self.out_len = o_sha512, 64
+        elif digest == "sha1":
+            md, self.out_len = o_sha1, 20
+        else:
+            raise ValueError(digest)
+        self.ctx = o_HMAC_CTX_new()
+        if self.ctx == NULL:
+            raise MemoryError()
+        if o_HMAC_Init_ex(self.ctx, _ptr(key), len(key), md, NULL) != 1:
+            raise ValueError("HMAC_Init_ex failed")
+        self.nogil_ok = True
+        return 0
+
+    cdef int compute(self, const uint8_t* prefix, size_t plen, const uint8_t* data, size_t n,
+                     uint8_t* out) noexcept nogil:
+        cdef unsigned int outl = 0
+        # NULL key/md: restart from the keyed state saved by HMAC_Init_ex.
+        if o_HMAC_Init_ex(self.ctx, NULL, 0, NULL, NULL) != 1:
+            return CR_FAIL
+        if plen and o_HMAC_Update(self.ctx, prefix, plen) != 1:
+            return CR_FAIL
+        if o_HMAC_Update(self.ctx, data, n) != 1:
+            return CR_FAIL
+        if o_HMAC_Final(self.ctx, out, &outl) != 1 or outl != <unsigned int> self.out_len:
+            return CR_FAIL
+        return CR_OK
+
+
+cdef class _PyHmac(_Mac):
+    cdef object template
+
+    cdef int setup(self, str digest, bytes key) except -1:
+        from cryptography.hazmat.primitives import hashes, hmac
+        algo = {"sha256": hashes.SHA256, "sha512": hashes.SHA512, "sha1": hashes.SHA1}[digest]()
+        self.out_len = algo.digest_size
+        self.template = hmac.HMAC(key, algo)
+        return 0
+
+    cdef int compute(self, const uint8_t* prefix, size_t plen, const uint8_t* data, size_t n,
+                     uint8_t* out) noexcept nogil:
+        with gil:
+            try:
+                h = self.template.copy()
+                if plen:
+                    h.update(_rview(prefix, plen))
+                h.update(_rview(data, n))
+                d = h.finalize()
+                memcpy(out, <char*> d, self.out_len)
+                return CR_OK
+            except Exception:
+                return CR_FAIL
+
+
+# --------------------------------------------------------------- AES-GCM
+
+cdef class _Gcm:
+    """AES-GCM with a 12-byte nonce and 16-byte tag, for one direction."""
+    cdef bint encrypt
+    cdef bint nogil_ok
+
+    # In place on data[0:n].  Encrypt writes tag; decrypt verifies it
+    # (CR_BAD_MAC on mismatch; data is then garbage and must be dropped).
+    cdef int crypt(self, const uint8_t* nonce, const uint8_t* aad, size_t aadlen,
+                   uint8_t* data, size_t n, uint8_t* tag) noexcept nogil:
+        return CR_FAIL
+
+    def encrypt_bytes(self, bytes nonce, bytes aad, data) -> bytes:
+        """ciphertext || tag; for tests."""
+        if not self.encrypt or len(nonce) != 12:
+            raise ValueError("encrypting context and 12-byte nonce required")
+        cdef bytearray out = bytearray(len(data) + 16)
+        out[:len(data)] = data
+        cdef uint8_t* p = <uint8_t*> <char*> out
+        if self.crypt(_ptr(nonce), _ptr(aad), len(aad), p, len(data), p + len(data)) != CR_OK:
+            raise ValueError("AES-GCM failed")
+        return bytes(out)
+
+    def decrypt_bytes(self, bytes nonce, bytes aad, data) -> bytes:
+        """Plaintext; ValueError if the tag does not verify; for tests."""
+        if self.encrypt or len(nonce) != 12 or len(data) < 16:
+            raise ValueError("decrypting context, 12-byte nonce and a tag required")
+        cdef bytearray out = bytearray(data)
+        cdef uint8_t* p = <uint8_t*> <char*> out
+        cdef size_t n = len(out) - 16
+        if self.crypt(_ptr(nonce), _ptr(aad), len(aad), p, n, p + n) != CR_OK:
+            raise ValueError("AES-GCM tag mismatch")
+        return bytes(out[:n])
+
+    def seal_inplace(self, const uint8_t[::1] nonce not None, uint8_t[::1] buf not None) -> None:
+        """The raw primitive: buf = 4-byte AAD || data || 16-byte tag; for benchmarks."""
+        if buf.shape[0] < 20 or nonce.shape[0] != 12:
+            raise ValueError("buffer too short")
+        if self.crypt(&nonce[0], &buf[0], 4, &buf[4], buf.shape[0] - 20,
+                      &buf[buf.shape[0] - 16]) != CR_OK:
+            raise ValueError("AES-GCM failed")
+
+
+cdef class _EvpGcm(_Gcm):
+    cdef void* ctx
+
+    def __cinit__(self):
+        self.ctx = NULL
+
+    def __dealloc__(self):
+        if self.ctx != NULL:
+            o_CIPHER_CTX_free(self.ctx)
+
+    cdef int setup(self, bytes key, bint encrypt) except -1:
+        cdef const void* evp
+        if len(key) == 16:
+            evp = o_aes128_gcm
+        elif len(key) == 32:
+            evp = o_aes256_gcm
+        else:
+            raise ValueError("AES-GCM key must be 16 or 32 bytes")
+        self.encrypt = encrypt
+        self.ctx = o_CIPHER_CTX_new()
+        if self.ctx == NULL:
+            raise MemoryError()
+        # Key schedule once; each packet only sets the nonce.
+        if o_CipherInit_ex(self.ctx, evp, NULL, _ptr(key), NULL, encrypt) != 1:
+            raise ValueError("EVP_CipherInit_ex(aes-gcm) failed")
+        self.nogil_ok = True
+        return 0
+
+    cdef int crypt(self, const uint8_t* nonce, const uint8_t* aad, size_t aadlen,
+                   uint8_t* data, size_t n, uint8_t* tag) noexcept nogil:
+        cdef int outl
+        cdef uint8_t fin[32]
+        if n > 0x7fffffff or aadlen > 0x7fffffff:
+            return CR_FAIL
+        if o_CipherInit_ex(self.ctx, NULL, NULL, NULL, nonce, -1) != 1:
+            return CR_FAIL
+        if not self.encrypt:
+            if o_CIPHER_CTX_ctrl(self.ctx, EVP_CTRL_AEAD_SET_TAG, 16, tag) != 1:
+                return CR_FAIL
+        if aadlen and o_CipherUpdate(self.ctx, NULL, &outl, aad, <int> aadlen) != 1:
+            return CR_FAIL
+        if n and o_CipherUpdate(self.ctx, data, &outl, data, <int> n) != 1:
+            return CR_FAIL
+        if o_CipherFinal_ex(self.ctx, fin, &outl) != 1:
+            return CR_FAIL if self.encrypt else CR_BAD_MAC
+        if self.encrypt:
+            if o_CIPHER_CTX_ctrl(self.ctx, EVP_CTRL_AEAD_GET_TAG, 16, tag) != 1:
+                return CR_FAIL
+        return CR_OK
+
+
+cdef class _PyGcm(_Gcm):
+    cdef object aead
+    cdef object invalid_tag
+    cdef bytearray scratch
+
+    cdef int setup(self, bytes key, bint encrypt) except -1:
+        from cryptography.exceptions import InvalidTag
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+        if len(key) not in (16, 32):
+            raise ValueError("AES-GCM key must be 16 or 32 bytes")
+        self.aead = AESGCM(key)
+        self.invalid_tag = InvalidTag
+        self.encrypt = encrypt
+        self.scratch = bytearray(0)
+        return 0
+
+    cdef int crypt(self, const uint8_t* nonce, const uint8_t* aad, size_t aadlen,
+                   uint8_t* data, size_t n, uint8_t* tag) noexcept nogil:
+        with gil:
+            try:
+                if <size_t> len(self.scratch) < n + 16:
+                    self.scratch = bytearray(n + 16)
+                out = memoryview(self.scratch)
+                nb = PyBytes_FromStringAndSize(<char*> nonce, 12)
+                ab = PyBytes_FromStringAndSize(<char*> aad, aadlen)
+                if self.encrypt:
+                    self.aead.encrypt_into(nb, _rview(data, n), ab, out[:n + 16])
+                    memcpy(data, <char*> self.scratch, n)
+                    memcpy(tag, (<char*> self.scratch) + n, 16)
+                else:
+                    ct = PyBytes_FromStringAndSize(<char*> data, n) + \
+                        PyBytes_FromStringAndSize(<char*> tag, 16)
+                    try:
+                        self.aead.decrypt_into(nb, ct, ab, out[:n])
+                    except self.invalid_tag:
+                        return CR_BAD_MAC
+                    memcpy(data, <char*> self.scratch, n)
+                out.release()
+                return CR_OK
+            except Exception:
+                return CR_FAIL
+
+
+cdef class _HybridGcm(_Gcm):
+    """System OpenSSL for small packets, `cryptography`'s AESGCM *_into for
+    big ones.  Why: cryptography's wheel carries a newer OpenSSL whose
+    AES-GCM is ~2.5x faster per byte than the system 3.0 here (VAES/AVX-512
+    code), which outweighs the ~0.5 us of Python call per packet above a
+    couple of KiB.  The price is that big packets are sealed with the GIL
+    held (nogil_ok is False); backend "nogil" keeps pure C instead."""
+    cdef _EvpGcm evp
+    cdef object into            # bound encrypt_into or decrypt_into
+    cdef object invalid_tag
+    cdef bytearray scratch
+    cdef char* sbuf
+    cdef size_t threshold
+
+    cdef int setup(self, bytes key, bint encrypt) except -1:
+        from cryptography.exceptions import InvalidTag
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+        self.evp = _EvpGcm.__new__(_EvpGcm)
+        self.evp.setup(key, encrypt)
+        aead = AESGCM(key)
+        self.into = aead.encrypt_into if encrypt else aead.decrypt_into
+        self.invalid_tag = InvalidTag
+        self.encrypt = encrypt
+        self.threshold = GCM_HYBRID_MIN
+        self.scratch = bytearray(0)
+        self.sbuf = NULL
+        return 0
+
+    cdef int crypt(self, const uint8_t* nonce, const uint8_t* aad, size_t aadlen,
+                   uint8_t* data, size_t n, uint8_t* tag) noexcept nogil:
+        if n < self.threshold:
+            return self.evp.crypt(nonce, aad, aadlen, data, n, tag)
+        with gil:
+            return self._big(nonce, aad, aadlen, data, n, tag)
+
+    cdef int _big(self, const uint8_t* nonce, const uint8_t* aad, size_t aadlen,
+                  uint8_t* data, size_t n, uint8_t* tag) noexcept:
+        try:
+            if <size_t> len(self.scratch) < n + 16:
+                self.scratch = bytearray(n + 4096)
+                self.sbuf = <char*> self.scratch
+            # Out of place into scratch (cryptography's input and output
+            # buffers must not alias), then copied back in place.
+            out = PyMemoryView_FromMemory(self.sbuf, n + 16 if self.encrypt else n, PyBUF_WRITE)
+            nb = PyBytes_FromStringAndSize(<char*> nonce, 12)
+            ab = PyBytes_FromStringAndSize(<char*> aad, aadlen)
+            if self.encrypt:
+                self.into(nb, _rview(data, n), ab, out)
+                memcpy(data, self.sbuf, n)
+                memcpy(tag, self.sbuf + n, 16)
+            else:
+                if tag != data + n:     # the engine always passes them contiguous
+                    return CR_FAIL
+                try:
+                    self.into(nb, _rview(data, n + 16), ab, out)
+                except self.invalid_tag:
+                    return CR_BAD_MAC
+                memcpy(data, self.sbuf, n)
+            return CR_OK
+        except Exception:
+            return CR_FAIL
+
+
+# ------------------------------------------------------- ChaCha20/Poly1305
+
+cdef class _Chacha:
+    """Stateless ChaCha20 (64-bit nonce, 64-bit block counter: the original
+    variant OpenSSH uses) and Poly1305."""
+    cdef bint nogil_ok
+
+    cdef int xor(self, uint8_t* out, const uint8_t* inp, size_t n, const uint8_t* nonce8,
+                 uint64_t ic, const uint8_t* key) noexcept nogil:
+        return CR_FAIL
+
+    cdef int poly(self, uint8_t* tag, const uint8_t* data, size_t n,
+                  const uint8_t* key) noexcept nogil:
+        return CR_FAIL
+
+    # CR_OK or CR_BAD_MAC; constant time in both implementations.
+    cdef int poly_verify(self, const uint8_t* tag, const uint8_t* data, size_t n,
+                         const uint8_t* key) noexcept nogil:
+        return CR_FAIL
+
+    cdef int seal_packet(self, const uint8_t* kmain, const uint8_t* khdr, uint32_t seq,
+                         uint8_t* pkt, size_t n, uint8_t* mac_out) noexcept nogil:
+        cdef uint8_t nonce[8]
+        cdef uint8_t pk[32]
+        cdef int rc
+        _be64(nonce, seq)
+        rc = self.xor(pk, _ZERO32, 32, nonce, 0, kmain)
+        if rc == CR_OK:
+            rc = self.xor(pkt, pkt, 4, nonce, 0, khdr)
+        if rc == CR_OK:
+            rc = self.xor(pkt + 4, pkt + 4, n - 4, nonce, 1, kmain)
+        if rc == CR_OK:
+            rc = self.poly(mac_out, pkt, n, pk)
+        sshcore_wipe(pk, 32)
+        return rc
+
+    cdef int open_packet(self, const uint8_t* kmain, const uint8_t* khdr, uint32_t seq,
+                         uint8_t* pkt, size_t n, const uint8_t* mac) noexcept nogil:
+        cdef uint8_t nonce[8]
+        cdef uint8_t pk[32]
+        cdef int rc
+        _be64(nonce, seq)
+        rc = self.xor(pk, _ZERO32, 32, nonce, 0, kmain)
+        if rc == CR_OK:
+            rc = self.poly_verify(mac, pkt, n, pk)
+        sshcore_wipe(pk, 32)
+        if rc == CR_OK:
+            rc = self.xor(pkt, pkt, 4, nonce, 0, khdr)
+        if rc == CR_OK:
+            rc = self.xor(pkt + 4, pkt + 4, n - 4, nonce, 1, kmain)
+        return rc
+
+    def stream_xor(self, bytes key, bytes nonce, uint64_t counter, data) -> bytes:
+        """ChaCha20(key, 8-byte nonce, 64-bit block counter) XOR data; for tests."""
+        if len(key) != 32 or len(nonce) != 8:
+            raise ValueError("32-byte key and 8-byte nonce required")
+        cdef bytearray out = bytearray(data)
+        cdef uint8_t* p = <uint8_t*> <char*> out
+        if self.xor(p, p, len(out), _ptr(nonce), counter, _ptr(key)) != CR_OK:
+            raise ValueError("ChaCha20 failed")
+        return bytes(out)
+
+    def poly1305(self, bytes key, data) -> bytes:
+        cdef bytes d = bytes(data)
+        cdef uint8_t tag[16]
+        if len(key) != 32:
+            raise ValueError("32-byte key required")
+        if self.poly(tag, _ptr(d), len(d), _ptr(key)) != CR_OK:
+            raise ValueError("Poly1305 failed")
+        return PyBytes_FromStringAndSize(<char*> tag, 16)
+
+    def poly1305_verify(self, bytes key, data, bytes tag) -> bool:
+        cdef bytes d = bytes(data)
+        if len(key) != 32 or len(tag) != 16:
+            raise ValueError("32-byte key and 16-byte tag required")
+        return self.poly_verify(_ptr(tag), _ptr(d), len(d), _ptr(key)) == CR_OK
+
+
+cdef class _SodiumChacha(_Chacha):
+    def __cinit__(self):
+        self.nogil_ok = True
+
+    cdef int xor(self, uint8_t* out, const uint8_t* inp, size_t n, const uint8_t* nonce8,
+                 uint64_t ic, const uint8_t* key) noexcept nogil:
+        return CR_OK if s_chacha20_xor_ic(out, inp, n, nonce8, ic, key) == 0 else CR_FAIL
+
+    cdef int poly(self, uint8_t* tag, const uint8_t* data, size_t n,
+                  const uint8_t* key) noexcept nogil:
+        return CR_OK if s_poly1305(tag, data, n, key) == 0 else CR_FAIL
+
+    cdef int poly_verify(self, const uint8_t* tag, const uint8_t* data, size_t n,
+                         const uint8_t* key) noexcept nogil:
+        return CR_OK if s_poly1305_verify(tag, data, n, key) == 0 else CR_BAD_MAC
+
+
+cdef class _EvpChacha(_Chacha):
+    """OpenSSL >= 3.0 EVP_chacha20 and EVP_MAC POLY1305.  Holds contexts, so
+    one instance per PacketCipher (not shared between directions)."""
+    cdef void* cctx
+    cdef void* mctx
+
+    def __cinit__(self):
+        self.cctx = NULL
+        self.mctx = NULL
+
+    def __dealloc__(self):
+        if self.cctx != NULL:
+            o_CIPHER_CTX_free(self.cctx)
+        if self.mctx != NULL:
+            o_MAC_CTX_free(self.mctx)
+
+    cdef int setup(self) except -1:
+        self.cctx = o_CIPHER_CTX_new()
+        self.mctx = o_MAC_CTX_new(o_poly1305_mac)
+        if self.cctx == NULL or self.mctx == NULL:
+            raise MemoryError()
+        if o_CipherInit_ex(self.cctx, o_chacha20, NULL, NULL, NULL, 1) != 1:
+            raise ValueError("EVP_CipherInit_ex(chacha20) failed")
+        self.nogil_ok = True
+        return 0
+
+    cdef int xor(self, uint8_t* out, const uint8_t* inp, size_t n, const uint8_t* nonce8,
+                 uint64_t ic, const uint8_t* key) noexcept nogil:
+        cdef uint8_t iv[16]
+        cdef int outl, i
+        # OpenSSL's 16-byte IV: block counter (little endian) then nonce.
+        for i in range(8):
+            iv[i] = <uint8_t> (ic >> (8 * i))
+        memcpy(iv + 8, nonce8, 8)
+        if n > 0x7fffffff or o_CipherInit_ex(self.cctx, NULL, NULL, key, iv, 1) != 1:
+            return CR_FAIL
+        if n and o_CipherUpdate(self.cctx, out, &outl, inp, <int> n) != 1:
+            return CR_FAIL
+        return CR_OK
+
+    cdef int poly(self, uint8_t* tag, const uint8_t* data, size_t n,
+                  const uint8_t* key) noexcept nogil:
+        cdef size_t outl = 0
+        if o_MAC_init(self.mctx, key, 32, NULL) != 1:
+            return CR_FAIL
+        if n and o_MAC_update(self.mctx, data, n) != 1:
+            return CR_FAIL
+        if o_MAC_final(self.mctx, tag, &outl, 16) != 1 or outl != 16:
+            return CR_FAIL
+        return CR_OK
+
+    cdef int poly_verify(self, const uint8_t* tag, const uint8_t* data, size_t n,
+                         const uint8_t* key) noexcept nogil:
+        cdef uint8_t calc[16]
+        cdef int rc = self.poly(calc, data, n, key)
+        if rc != CR_OK:
+            return rc
+        return CR_OK if sshcore_ct_equal(calc, tag, 16) else CR_BAD_MAC
+
+
+cdef class _PyChacha(_Chacha):
+    cdef object Cipher, ChaCha20, Poly1305, InvalidSignature
+
+    def __cinit__(self):
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
+        from cryptography.hazmat.primitives.poly1305 import Poly1305
+        self.Cipher = Cipher
+        self.ChaCha20 = algorithms.ChaCha20
+        self.Poly1305 = Poly1305
+        self.InvalidSignature = InvalidSignature
+
+    cdef int xor(self, uint8_t* out, const uint8_t* inp, size_t n, const uint8_t* nonce8,
+                 uint64_t ic, const uint8_t* key) noexcept nogil:
+        cdef uint8_t nonce16[16]
+        cdef int i
+        # cryptography's 16-byte nonce is OpenSSL's layout: the counter words
+        # (little endian) then the nonce; with a 64-bit counter this is
+        # exactly the original ChaCha20 state.
+        for i in range(8):
+            nonce16[i] = <uint8_t> (ic >> (8 * i))
+        memcpy(nonce16 + 8, nonce8, 8)
+        with gil:
+            try:
+                enc = self.Cipher(self.ChaCha20(PyBytes_FromStringAndSize(<char*> key, 32),
+                                                PyBytes_FromStringAndSize(<char*> nonce16, 16)),
+                                  None).encryptor()
+                res = enc.update(_rview(inp, n))
+                memcpy(out, <char*> res, n)
+                return CR_OK
+            except Exception:
+                return CR_FAIL
+
+    cdef int poly(self, uint8_t* tag, const uint8_t* data, size_t n,
+                  const uint8_t* key) noexcept nogil:
+        with gil:
+            try:
+                res = self.Poly1305.generate_tag(PyBytes_FromStringAndSize(<char*> key, 32),
+                                                 _rview(data, n))
+                memcpy(tag, <char*> res, 16)
+                return CR_OK
+            except Exception:
+                return CR_FAIL
+
+    cdef int poly_verify(self, const uint8_t* tag, const uint8_t* data, size_t n,
+                         const uint8_t* key) noexcept nogil:
+        with gil:
+            try:
+                self.Poly1305.verify_tag(PyBytes_FromStringAndSize(<char*> key, 32),
+                                         _rview(data, n),
+                                         PyBytes_FromStringAndSize(<char*> tag, 16))
+                return CR_OK
+            except self.InvalidSignature:
+                return CR_BAD_MAC
+            except Exception:
+                return CR_FAIL
+
+
+# --------------------------------------------------------- packet ciphers
+
+cdef class PacketCipher:
+    """Base: never used directly (its methods fail)."""
+
+    cdef int seal(self, uint32_t seq, uint8_t* pkt, size_t n, uint8_t* mac_out) noexcept nogil:
+        return CR_FAIL
+
+    cdef int peek_length(self, uint32_t seq, uint8_t* pkt, uint32_t* length) noexcept nogil:
+        return CR_FAIL
+
+    cdef int open(self, uint32_t seq, uint8_t* pkt, size_t n, const uint8_t* mac) noexcept nogil:
+        return CR_FAIL
+
+    @property
+    def block_size(self) -> int:
+        return self.block_size
+
+    @property
+    def mac_len(self) -> int:
+        return self.mac_len
+
+    @property
+    def length_in_clear(self) -> bool:
+        return self.len_in_clear
+
+    @property
+    def nogil(self) -> bool:
+        return self.nogil_ok
+
+    def seal_inplace(self, uint32_t seq, uint8_t[::1] buf not None) -> None:
+        """Raw seal of buf[:-mac_len] (a framed packet) with the MAC into the
+        tail; for benchmarks (no framing, no padding)."""
+        cdef Py_ssize_t n = buf.shape[0] - self.mac_len
+        if n < 16:
+            raise ValueError("buffer too short")
+        if self.seal(seq, &buf[0], n, &buf[n]) != CR_OK:
+            raise ValueError("seal failed")
+
+    def __repr__(self):
+        return "<PacketCipher %s>" % self.name
+
+
+cdef class _StreamMacPacket(PacketCipher):
+    """none or aes-ctr, with an optional HMAC (encrypt-and-MAC or etm)."""
+    cdef _Ctr ctr
+    cdef _Mac mac
+    cdef bint has_ctr, has_mac, etm
+
+    cdef int seal(self, uint32_t seq, uint8_t* pkt, size_t n, uint8_t* mac_out) noexcept nogil:
+        cdef uint8_t seqb[4]
+        cdef int rc = CR_OK
+        _be32(seqb, seq)
+        if self.etm:
+            # RFC-less OpenSSH etm: encrypt all but the length, MAC the ciphertext.
+            if self.has_ctr:
+                rc = self.ctr.xor(pkt + 4, n - 4)
+            if rc == CR_OK and self.has_mac:
+                rc = self.mac.compute(seqb, 4, pkt, n, mac_out)
+        else:
+            # RFC 4253 §6.4: MAC the plaintext, then encrypt everything.
+            if self.has_mac:
+                rc = self.mac.compute(seqb, 4, pkt, n, mac_out)
+            if rc == CR_OK and self.has_ctr:
+                rc = self.ctr.xor(pkt, n)
+        return rc
+
+    cdef int peek_length(self, uint32_t seq, uint8_t* pkt, uint32_t* length) noexcept nogil:
+        if self.has_ctr and not self.etm:
+            if self.ctr.xor(pkt, <size_t> self.hdr_len) != CR_OK:
+                return CR_FAIL
+        length[0] = _ld32(pkt)
+        return CR_OK
+
+    cdef int open(self, uint32_t seq, uint8_t* pkt, size_t n, const uint8_t* mac) noexcept nogil:
+        cdef uint8_t seqb[4]
+        cdef uint8_t calc[64]
+        cdef int rc = CR_OK
+        _be32(seqb, seq)
+        if self.etm:
+            # Authenticate before decrypting anything.
+            if self.has_mac:
+                rc = self.mac.compute(seqb, 4, pkt, n, calc)
+                if rc != CR_OK:
+                    return rc
+                if not sshcore_ct_equal(calc, mac, <size_t> self.mac_len):
+                    return CR_BAD_MAC
+            if self.has_ctr:
+                rc = self.ctr.xor(pkt + 4, n - 4)
+        else:
+            # The first hdr_len bytes were decrypted by peek_length().
+            if self.has_ctr and n > <size_t> self.hdr_len:
+                rc = self.ctr.xor(pkt + self.hdr_len, n - <size_t> self.hdr_len)
+                if rc != CR_OK:
+                    return rc
+            if self.has_mac:
+                rc = self.mac.compute(seqb, 4, pkt, n, calc)
+                if rc != CR_OK:
+                    return rc
+                if not sshcore_ct_equal(calc, mac, <size_t> self.mac_len):
+                    return CR_BAD_MAC
+        return rc
+
+
+cdef class _GcmPacket(PacketCipher):
+    """aesNNN-gcm@openssh.com (RFC 5647): nonce = 4 fixed bytes || 64-bit
+    invocation counter incremented per packet; the length is the AAD."""
+    cdef _Gcm gcm
+    cdef uint8_t fixed[4]
+    cdef uint64_t counter
+
+    cdef inline void _nonce(self, uint8_t* nonce) noexcept nogil:
+        memcpy(nonce, self.fixed, 4)
+        _be64(nonce + 4, self.counter)
+        self.counter += 1
+
+    cdef int seal(self, uint32_t seq, uint8_t* pkt, size_t n, uint8_t* mac_out) noexcept nogil:
+        cdef uint8_t nonce[12]
+        self._nonce(nonce)
+        return self.gcm.crypt(nonce, pkt, 4, pkt + 4, n - 4, mac_out)
+
+    cdef int peek_length(self, uint32_t seq, uint8_t* pkt, uint32_t* length) noexcept nogil:
+        length[0] = _ld32(pkt)
+        return CR_OK
+
+    cdef int open(self, uint32_t seq, uint8_t* pkt, size_t n, const uint8_t* mac) noexcept nogil:
+        cdef uint8_t nonce[12]
+        self._nonce(nonce)
+        return self.gcm.crypt(nonce, pkt, 4, pkt + 4, n - 4, <uint8_t*> mac)
+
+
+cdef class _ChachaPacket(PacketCipher):
+    """chacha20-poly1305@openssh.com (OpenSSH PROTOCOL.chacha20poly1305):
+    K_2 = key[0:32] encrypts the body from block 1 and gives the Poly1305
+    key (block 0); K_1 = key[32:64] encrypts the 4-byte length; the nonce is
+    the 64-bit big-endian sequence number; the tag covers the whole
+    ciphertext including the encrypted length.
+
+    Two implementations may be mixed per packet (same result): `small`
+    (libsodium: least fixed cost) below big_min bytes, `big` (OpenSSL:
+    fastest per byte) above."""
+    cdef _Chacha small, big
+    cdef size_t big_min
+    cdef uint8_t kmain[32]
+    cdef uint8_t khdr[32]
+
+    def __dealloc__(self):
+        sshcore_wipe(self.kmain, 32)
+        sshcore_wipe(self.khdr, 32)
+
+    cdef int seal(self, uint32_t seq, uint8_t* pkt, size_t n, uint8_t* mac_out) noexcept nogil:
+        if n >= self.big_min:
+            return self.big.seal_packet(self.kmain, self.khdr, seq, pkt, n, mac_out)
+        return self.small.seal_packet(self.kmain, self.khdr, seq, pkt, n, mac_out)
+
+    cdef int peek_length(self, uint32_t seq, uint8_t* pkt, uint32_t* length) noexcept nogil:
+        # Not in place: the tag covers the encrypted length.
+        cdef uint8_t nonce[8]
+        cdef uint8_t hdr[4]
+        _be64(nonce, seq)
+        if self.small.xor(hdr, pkt, 4, nonce, 0, self.khdr) != CR_OK:
+            return CR_FAIL
+        length[0] = _ld32(hdr)
+        return CR_OK
+
+    cdef int open(self, uint32_t seq, uint8_t* pkt, size_t n, const uint8_t* mac) noexcept nogil:
+        if n >= self.big_min:
+            return self.big.open_packet(self.kmain, self.khdr, seq, pkt, n, mac)
+        return self.small.open_packet(self.kmain, self.khdr, seq, pkt, n, mac)
+
+
+# ------------------------------------------------------ backend selection
+
+cdef bint _have_openssl = False
+cdef bint _have_openssl_chacha = False
+cdef bint _have_sodium = False
+cdef str _mode = "fast"
+_openssl_path = None
+_sodium_path = None
+cdef _Chacha _sodium_chacha = None
+cdef _Chacha _py_chacha = None
+MODES = ("fast", "nogil", "cryptography")
+
+
+def _find_libcrypto():
+    """Path of the libcrypto Python itself loaded (so we share one copy)."""
+    try:
+        import _hashlib  # noqa: F401  (loads libcrypto into the process)
+    except ImportError:
+        pass
+    if sys.platform.startswith("linux"):
+        try:
+            with open("/proc/self/maps") as f:
+                for line in f:
+                    parts = line.split(None, 5)
+                    if len(parts) == 6 and "libcrypto" in parts[5]:
+                        path = parts[5].strip()
+                        if path.startswith("/") and os.path.exists(path):
+                            return path
+        except OSError:
+            pass
+    if sys.platform == "darwin":
+        # The system /usr/lib/libcrypto.dylib aborts the process when opened
+        # by name; without /proc we cannot find Python's own copy safely.
+        return None
+    import ctypes.util
+    return ctypes.util.find_library("crypto")
+
+
+def _selftest_openssl():
+    """Known answers (SP 800-38A-style AES, RFC 4231 #2, GCM spec #2): a
+    wrong symbol or ABI shows up here instead of as corrupted packets."""
+    cdef _EvpCtr c = _EvpCtr.__new__(_EvpCtr)
+    c.setup(bytes(16), bytes(16))
+    if c.update(bytes(16)) != bytes.fromhex("66e94bd4ef8a2c3b884cfa59ca342b2e"):
+        return False
+    cdef _EvpHmac m = _EvpHmac.__new__(_EvpHmac)
+    m.setup("sha256", b"Jefe")
+    if m.digest(b"what do ya want for nothing?") != bytes.fromhex(
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"):
+        return False
+    cdef _EvpGcm g = _EvpGcm.__new__(_EvpGcm)
+    g.setup(bytes(16), True)
+    if g.encrypt_bytes(bytes(12), b"", bytes(16)) != bytes.fromhex(
+            "0388dace60b6a392f328c2b971b2fe78ab6e47d42cec13bdf53a67b21257bddf"):
+        return False
+    cdef _EvpGcm gd = _EvpGcm.__new__(_EvpGcm)
+    gd.setup(bytes(16), False)
+    try:
+        gd.decrypt_bytes(bytes(12), b"", bytes(32))
+        return False   # a zero tag must not verify
+    except ValueError:
+        pass
+    return True
+
+
+def _selftest_chacha(_Chacha ch):
+    """RFC 8439 A.1 #1 keystream and section 2.5.2 Poly1305."""
+    if ch.stream_xor(bytes(32), bytes(8), 0, bytes(16)) != bytes.fromhex(
+            "76b8e0ada0f13d90405d6ae55386bd28"):
+        return False
+    key = bytes.fromhex("85d6be7857556d337f4452fe42d506a80103808afb0db2fd4abff6af4149f51b")
+    tag = bytes.fromhex("a8061dc1305136c6c22b8baf0c0127a9")
+    msg = b"Cryptographic Forum Research Group"
+    return ch.poly1305(key, msg) == tag and ch.poly1305_verify(key, msg, tag) \
+        and not ch.poly1305_verify(key, msg + b"!", tag)
+
+
+cdef void* _dlopen_path(str path):
+    cdef bytes p = os.fsencode(path)
+    return sshcore_dlopen(p)
+
+
+def _init_backends():
+    global _have_openssl, _have_openssl_chacha, _have_sodium, _mode
+    global _openssl_path, _sodium_path, _sodium_chacha
+    cdef void* h
+    cdef _EvpChacha ec
+    forced = os.environ.get("SSHCORE_CRYPTO_BACKEND", "").strip().lower()
+    # Even when forced, probe the libraries so tests can compare backends.
+    try:
+        path = _find_libcrypto()
+        if path:
+            h = _dlopen_path(path)
+            if h != NULL and _load_openssl(h) and _selftest_openssl():
+                _have_openssl, _openssl_path = True, path
+                if _load_openssl_chacha(h):
+                    ec = _EvpChacha.__new__(_EvpChacha)
+                    ec.setup()
+                    _have_openssl_chacha = bool(_selftest_chacha(ec))
+    except Exception:
+        _have_openssl = _have_openssl_chacha = False
+    try:
+        import nacl.bindings  # noqa: F401  (runs sodium_init)
+        import nacl._sodium
+        path = nacl._sodium.__file__
+        h = _dlopen_path(path)
+        if h != NULL and _load_sodium(h):
+            sc = _SodiumChacha()
+            if _selftest_chacha(sc):
+                _have_sodium, _sodium_path, _sodium_chacha = True, path, sc
+    except Exception:
+        _have_sodium = False
+    if forced in ("cryptography", "fallback", "python"):
+        _mode = "cryptography"
+    elif forced == "nogil":
+        _mode = "nogil"
+    else:
+        _mode = "fast"
+    if not (_have_openssl or _have_sodium):
+        _mode = "cryptography"
+
+
+_init_backends()
+
+
+def backend() -> str:
+    """The libraries make_cipher() uses now, e.g. "openssl+libsodium+cryptography"
+    (fast: big AES-GCM packets go through cryptography), "openssl+libsodium"
+    (nogil) or "cryptography" (fallback)."""
+    if _mode == "cryptography":
+        return "cryptography"
+    parts = []
+    if _have_openssl:
+        parts.append("openssl")
+    if _have_sodium:
+        parts.append("libsodium")
+    if not _have_openssl or (_mode == "fast") or not (_have_sodium or _have_openssl_chacha):
+        parts.append("cryptography")
+    return "+".join(parts)
+
+
+def available_backends() -> tuple:
+    """Modes usable here: "fast" (fastest per suite), "nogil" (pure C, GIL
+    released for bulk work), "cryptography" (fallback)."""
+    return MODES if (_have_openssl or _have_sodium) else ("cryptography",)
+
+
+def _set_backend(str name) -> str:
+    """Test hook: the mode for ciphers made from now on; returns the previous."""
+    global _mode
+    prev = _mode
+    if name not in available_backends():
+        raise ValueError("backend %r not available" % (name,))
+    _mode = name
+    return prev
+
+
+cdef str _resolve(object backend):
+    if backend is None:
+        return _mode
+    if backend not in MODES:
+        raise ValueError("unknown backend %r" % (backend,))
+    return backend if backend in available_backends() else "cryptography"
+
+
+def _ctr(key, iv, backend=None) -> _Ctr:
+    """An AES-CTR keystream (primitive; for tests and benchmarks)."""
+    cdef bytes k = bytes(key), v = bytes(iv)
+    if _resolve(backend) != "cryptography" and _have_openssl:
+        c = _EvpCtr.__new__(_EvpCtr)
+        (<_EvpCtr> c).setup(k, v)
+    else:
+        if len(k) not in (16, 24, 32) or len(v) != 16:
+            raise ValueError("bad AES-CTR key or IV length")
+        c = _PyCtr.__new__(_PyCtr)
+        (<_PyCtr> c).setup(k, v)
+    return c
+
+
+def _hmac(str digest, key, backend=None) -> _Mac:
+    """A keyed HMAC, digest in "sha1", "sha256", "sha512" (primitive)."""
+    cdef bytes k = bytes(key)
+    if _resolve(backend) != "cryptography" and _have_openssl:
+        m = _EvpHmac.__new__(_EvpHmac)
+        (<_EvpHmac> m).setup(digest, k)
+    else:
+        m = _PyHmac.__new__(_PyHmac)
+        (<_PyHmac> m).setup(digest, k)
+    return m
+
+
+def _gcm(key, bint encrypt, backend=None, Py_ssize_t hybrid_min=-1) -> _Gcm:
+    """An AES-GCM context for one direction (primitive).  hybrid_min: test
+    hook overriding the size from which "fast" hands packets to cryptography."""
+    cdef bytes k = bytes(key)
+    cdef str mode = _resolve(backend)
+    if mode == "fast" and _have_openssl:
+        g = _HybridGcm.__new__(_HybridGcm)
+        (<_HybridGcm> g).setup(k, encrypt)
+        if hybrid_min >= 0:
+            (<_HybridGcm> g).threshold = hybrid_min
+    elif mode == "nogil" and _have_openssl:
+        g = _EvpGcm.__new__(_EvpGcm)
+        (<_EvpGcm> g).setup(k, encrypt)
+    else:
+        g = _PyGcm.__new__(_PyGcm)
+        (<_PyGcm> g).setup(k, encrypt)
+    return g
+
+
+def _chacha_impls() -> dict:
+    """Every ChaCha20/Poly1305 implementation available, by library name."""
+    global _py_chacha
+    cdef _EvpChacha ec
+    if _py_chacha is None:
+        _py_chacha = _PyChacha()
+    out = {"cryptography": _py_chacha}
+    if _have_sodium:
+        out["libsodium"] = _sodium_chacha
+    if _have_openssl_chacha:
+        ec = _EvpChacha.__new__(_EvpChacha)
+        ec.setup()
+        out["openssl"] = ec
+    return out
+
+
+def _chacha(backend=None, bint big=False) -> _Chacha:
+    """The ChaCha20/Poly1305 implementation used for small (or big) packets."""
+    impls = _chacha_impls()
+    if _resolve(backend) == "cryptography":
+        return impls["cryptography"]
+    if big and "openssl" in impls:
+        return impls["openssl"]
+    return impls.get("libsodium") or impls.get("openssl") or impls["cryptography"]
+
+
+cdef bytes _exact(object value, int n, str what):
+    cdef bytes b = bytes(value) if value is not None else b""
+    if len(b) != n:
+        raise ValueError("%s must be %d bytes, got %d" % (what, n, len(b)))
+    return b
+
+
+cpdef PacketCipher make_cipher(str cipher, object key, object iv, object mac, object mac_key,
+                               bint encrypt, object backend=None):
+    """The PacketCipher for one direction.  Key and IV lengths must match
+    cipher_info()/mac_info() exactly; the MAC is ignored for AEAD ciphers."""
+    cdef int key_len, iv_len, block
+    cdef bint aead
+    cdef _StreamMacPacket sm
+    cdef _GcmPacket gp
+    cdef _ChachaPacket cp
+    cdef bytes k, v
+    try:
+        key_len, iv_len, block, aead = _CIPHER_INFO[cipher]
+    except KeyError:
+        raise ValueError("unsupported cipher %r" % (cipher,)) from None
+    if cipher == "chacha20-poly1305@openssh.com":
+        k = _exact(key, 64, "chacha20-poly1305 key")
+        cp = _ChachaPacket.__new__(_ChachaPacket)
+        cp.small = _chacha(backend)
+        cp.big = _chacha(backend, True)
+        cp.big_min = CHACHA_BIG_MIN
+        memcpy(cp.kmain, _ptr(k), 32)
+        memcpy(cp.khdr, _ptr(k) + 32, 32)
+        cp.block_size, cp.mac_len, cp.hdr_len, cp.len_in_clear = 8, 16, 4, True
+        cp.nogil_ok = cp.small.nogil_ok and cp.big.nogil_ok
+        cp.name = cipher
+        return cp
+    if aead:
+        k = _exact(key, key_len, cipher + " key")
+        v = _exact(iv, 12, cipher + " IV")
+        gp = _GcmPacket.__new__(_GcmPacket)
+        gp.gcm = _gcm(k, encrypt, backend)
+        memcpy(gp.fixed, _ptr(v), 4)
+        gp.counter = (<uint64_t> _ld32(_ptr(v) + 4) << 32) | _ld32(_ptr(v) + 8)
+        gp.block_size, gp.mac_len, gp.hdr_len, gp.len_in_clear = 16, 16, 4, True
+        gp.nogil_ok = gp.gcm.nogil_ok
+        gp.name = cipher
+        return gp
+    sm = _StreamMacPacket.__new__(_StreamMacPacket)
+    sm.block_size = block
+    sm.nogil_ok = True
+    sm.name = cipher
+    if cipher != "none":
+        k = _exact(key, key_len, cipher + " key")
+        v = _exact(iv, 16, cipher + " IV")
+        sm.ctr = _ctr(k, v, backend)
+        sm.has_ctr = True
+        sm.nogil_ok = sm.ctr.nogil_ok
+    if mac is not None and mac != "none":
+        try:
+            mk_len, _, etm, digest = _MAC_INFO[mac]
+        except KeyError:
+            raise ValueError("unsupported MAC %r" % (mac,)) from None
+        sm.mac = _hmac(digest, _exact(mac_key, mk_len, mac + " key"), backend)
+        sm.has_mac = True
+        sm.etm = etm
+        sm.mac_len = sm.mac.out_len
+        sm.nogil_ok = sm.nogil_ok and sm.mac.nogil_ok
+        sm.name = cipher + "+" + mac
+    elif cipher != "none":
+        raise ValueError("%s needs a MAC" % cipher)
+    sm.len_in_clear = sm.etm
+    # Without etm a ctr packet's length is inside the first encrypted block.
+    sm.hdr_len = 16 if (sm.has_ctr and not sm.etm) else 4
+    return sm
+
+
+# ------------------------------------------------------------- randomness
+
+cdef int random_bytes(uint8_t* buf, size_t n) noexcept nogil:
+    if _have_openssl and n < 0x7fffffff:
+        return CR_OK if o_RAND_bytes(buf, <int> n) == 1 else CR_FAIL
+    with gil:
+        try:
+            r = os.urandom(n)
+            memcpy(buf, <char*> r, n)
+            return CR_OK
+        except Exception:
+            return CR_FAIL

@@ -1,0 +1,46 @@
+# The PacketEngine's C-level state.  Python sees only the methods in packet.pyi.
+from libc.stdint cimport uint8_t, uint32_t, uint64_t
+
+from sshcore.buffer cimport Block
+from sshcore.channels cimport Chan, ChannelTable, WindowSink
+from sshcore.crypto cimport PacketCipher
+
+
+cdef class PacketEngine(WindowSink):
+    cdef ChannelTable _channels
+    cdef PacketCipher _enc, _dec
+    cdef uint32_t _seq_in, _seq_out
+    cdef uint64_t _bytes_in, _bytes_out, _packets_in, _packets_out
+    cdef bint _routing, _data_blocked, _busy
+    cdef uint32_t _max_packet
+    cdef size_t _recv_limit
+
+    # Receive buffer: _rbuf[_rstart:_rend] is input not yet processed.
+    cdef Block _rblk
+    cdef uint8_t* _rbuf
+    cdef size_t _rcap, _rstart, _rend
+    cdef uint32_t _in_len            # packet_length of the packet being assembled
+    cdef bint _in_have_len
+    cdef size_t _res_off, _res_len   # payload handed back by _pump()
+    cdef int _err_code               # sticky receive error (0 = none)
+    cdef const char* _err_msg
+
+    # Output buffer: _obuf[_ostart:_oend] is sealed, not yet written.
+    cdef Block _oblk
+    cdef uint8_t* _obuf
+    cdef size_t _ocap, _ostart, _oend
+
+    cdef uint8_t _rpool[1024]        # random padding bytes, refilled in bulk
+    cdef size_t _rpos
+
+    cdef int _enter(self) except -1
+    cdef int _fail(self, int code, const char* msg) noexcept nogil
+    cdef int _pump(self) noexcept nogil
+    cdef int _route(self, const uint8_t* p, size_t n) noexcept nogil
+    cdef object _raise_error(self)
+    cdef int _recv_reserve(self, size_t want) except -1
+    cdef int _out_reserve(self, size_t n) except -1
+    cdef int _emit(self, const uint8_t* head, size_t hlen, const uint8_t* body,
+                   size_t blen) noexcept nogil
+    cdef int _send_data(self, Chan* c, const uint8_t* data, size_t n, size_t chunk,
+                        uint32_t ext) noexcept nogil

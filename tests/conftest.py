@@ -1,0 +1,176 @@
+"""Shared pytest fixtures: real SSH peers and TCP endpoints on loopback.
+
+The machinery lives in ``tests/servers.py`` (no pytest dependency, also used
+by ``bench/``). This file must not import ``sshclient``: tests do that.
+
+Fixtures
+--------
+test_user           session  servers.TestUser (sshtest / sshtest-pass)
+client_keys         session  servers.ClientKeys, e.g. client_keys["rsa-pem-enc"]
+sshd                session  servers.SshdServer with the default config
+sshd_factory        function sshd_factory(extra_config=None, **kw) -> started SshdServer
+dropbear            session  servers.DropbearServer
+dropbear_factory    function dropbear_factory(host_key_types=..., extra_args=(), **kw)
+tcp_source_factory  function tcp_source_factory(nbytes, **kw) -> servers.TcpSource
+tcp_echo            function servers.TcpEcho
+tcp_sink            function servers.TcpSink
+
+When servers cannot run here (not root, sshd/dropbear missing) the fixtures
+skip, unless SSHCLIENT_REQUIRE_SERVERS=1 (the default when CI is set), in
+which case they fail: CI must never go green by skipping every real-peer test.
+
+On a failing test, the part of each running server's log written during the
+test is attached to the report ("sshd log" / "dropbear log" sections).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Dict, List
+
+import pytest
+
+import servers
+
+
+def _require_servers() -> bool:
+    default = "1" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else "0"
+    return os.environ.get("SSHCLIENT_REQUIRE_SERVERS", default) == "1"
+
+
+def _unavailable(reason: str):
+    if _require_servers():
+        pytest.fail(f"test peer unavailable (SSHCLIENT_REQUIRE_SERVERS=1): {reason}",
+                    pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def test_user() -> servers.TestUser:
+    try:
+        return servers.ensure_test_user()
+    except servers.ServerUnavailable as e:
+        _unavailable(str(e))
+
+
+@pytest.fixture(scope="session")
+def client_keys(test_user):
+    try:
+        keys = servers.ClientKeys.generate()
+    except servers.ServerUnavailable as e:
+        _unavailable(str(e))
+    yield keys
+    keys.close()
+
+
+def _start(server_cls, *args, **kwargs):
+    try:
+        server = server_cls(*args, **kwargs)
+    except servers.ServerUnavailable as e:
+        _unavailable(str(e))
+    try:
+        server.start()
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+@pytest.fixture(scope="session")
+def sshd(test_user, client_keys):
+    server = _start(servers.SshdServer)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sshd_factory(test_user, client_keys):
+    started: List[servers.SshdServer] = []
+
+    def factory(extra_config=None, **kwargs) -> servers.SshdServer:
+        server = _start(servers.SshdServer, extra_config, **kwargs)
+        started.append(server)
+        return server
+
+    yield factory
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def dropbear(test_user, client_keys):
+    server = _start(servers.DropbearServer)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def dropbear_factory(test_user, client_keys):
+    started: List[servers.DropbearServer] = []
+
+    def factory(*args, **kwargs) -> servers.DropbearServer:
+        server = _start(servers.DropbearServer, *args, **kwargs)
+        started.append(server)
+        return server
+
+    yield factory
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def tcp_source_factory():
+    started: List[servers.TcpSource] = []
+
+    def factory(nbytes: int, **kwargs) -> servers.TcpSource:
+        src = servers.TcpSource(nbytes, **kwargs)
+        started.append(src)
+        return src
+
+    yield factory
+    for src in started:
+        src.stop()
+
+
+@pytest.fixture
+def tcp_echo():
+    echo = servers.TcpEcho()
+    yield echo
+    echo.stop()
+
+
+@pytest.fixture
+def tcp_sink():
+    sink = servers.TcpSink()
+    yield sink
+    sink.stop()
+
+
+# ---------------------------------------------------------------------------
+# Attach server logs to failing tests
+# ---------------------------------------------------------------------------
+
+_LOG_OFFSETS_KEY = pytest.StashKey[Dict[int, int]]()
+_MAX_LOG_CHARS = 20000
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item):
+    item.stash[_LOG_OFFSETS_KEY] = {id(s): s.log_size() for s in servers.running_servers()}
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if not report.failed or call.when == "collect":
+        return
+    offsets = item.stash.get(_LOG_OFFSETS_KEY, {})
+    for s in servers.running_servers():
+        text = s.log_since(offsets.get(id(s), 0))
+        if not text:
+            continue
+        if len(text) > _MAX_LOG_CHARS:
+            text = "[... earlier lines cut ...]\n" + text[-_MAX_LOG_CHARS:]
+        report.sections.append((f"{s.kind} log {s.host}:{s.port} ({call.when})", text))
