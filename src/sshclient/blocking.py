@@ -36,11 +36,11 @@ class Channel:
         self.id = local_id
 
     @property
-    def _state(self):  # type: ignore[no-untyped-def]
+    def _state(self):
         return self._conn._proto.connection.get(self.id)
 
     @property
-    def _table(self):  # type: ignore[no-untyped-def]
+    def _table(self):
         return self._conn._proto.engine.channels
 
     # ----------------------------------------------------------- requests
@@ -116,7 +116,7 @@ class Channel:
         return self.read(max_bytes, 1)
 
     def read_all(self, stream: int = 0) -> bytes:
-        parts = []
+        parts: list[bytes] = []
         while True:
             chunk = self.read(-1, stream)
             if not chunk:
@@ -179,7 +179,7 @@ class Channel:
 
 
 class SSHConnection:
-    def __init__(self, options: ClientOptions, sock, timeout: float | None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, options: ClientOptions, sock, timeout: float | None) -> None:
         self.options = options
         self.timeout = timeout
         self._proto = ClientProtocol(options)
@@ -236,8 +236,8 @@ class SSHConnection:
             table = self._proto.engine.channels
             state = ch._state
             while True:
-                self._wait(lambda: table.available(ch.id, 0) or table.available(ch.id, 1)
-                           or state.close_received, "exec")
+                self._wait(lambda: bool(table.available(ch.id, 0) or table.available(ch.id, 1)
+                                        or state.close_received), "exec")
                 if table.available(ch.id, 0):
                     out.append(table.read(ch.id, -1, 0))
                 if table.available(ch.id, 1):
@@ -254,7 +254,7 @@ class SSHConnection:
         self._wait(lambda: self._proto.transport.kex_count > count, "key re-exchange")
 
     @property
-    def negotiated(self):  # type: ignore[no-untyped-def]
+    def negotiated(self):
         return self._proto.transport.negotiated
 
     def close(self) -> None:

@@ -57,6 +57,10 @@ def _implemented_macs() -> tuple[str, ...]:
 class SSHClient:
     """SSH-2 client with the interface of the spec (shared/spec)."""
 
+    # Installed from the property table at the end of this module.
+    set_ssh_host: Callable[[str], None]
+    set_ssh_port: Callable[[int], None]
+
     def __init__(self, runtime_license: str = "") -> None:
         self._init_state()
         for name in P.EVENT_NAMES:
@@ -270,9 +274,9 @@ class SSHClient:
             "sshfingerprintmd5": lambda: self._fingerprints["md5"],
             "sshfingerprintsha1": lambda: self._fingerprints["sha1"],
             "sshfingerprintsha256": lambda: self._fingerprints["sha256"],
-            "sshkeyexchangealgorithms": lambda: self.ssh_key_exchange_algorithms,
-            "sshmacalgorithms": lambda: self.ssh_mac_algorithms,
-            "sshpublickeyalgorithms": lambda: self.ssh_public_key_algorithms,
+            "sshkeyexchangealgorithms": lambda: self._props["ssh_key_exchange_algorithms"],
+            "sshmacalgorithms": lambda: self._props["ssh_mac_algorithms"],
+            "sshpublickeyalgorithms": lambda: self._props["ssh_public_key_algorithms"],
             "localhost": self._local_host_now, "localport": self._local_port_now,
             "firewalltype": self.get_firewall_type,
             "firewallhost": lambda: self._props["firewall_host"],
@@ -606,8 +610,8 @@ class SSHClient:
         """Connect, exchange keys and authenticate as ssh_user."""
         if self._is_connected():
             raise UsageError(code=104)
-        self.ssh_host = ssh_host  # type: ignore[attr-defined]
-        self.ssh_port = ssh_port  # type: ignore[attr-defined]
+        self.set_ssh_host(ssh_host)
+        self.set_ssh_port(ssh_port)
         self._open_transport(authenticate=True)
 
     def connect(self) -> None:
