@@ -30,6 +30,7 @@ from ..options import (
 )
 from ..protocol import ClientProtocol
 from . import params as P
+from . import rawpacket
 from . import settings as S
 from .certprops import install_cert_properties
 from .certstore import Certificate, load_certificate
@@ -479,6 +480,7 @@ class SSHClient:
             window_size=max(1 << 15, int(self._cfg("MaxWindowSize"))),
             max_packet_size=max(1 << 12, min(1 << 18, int(self._cfg("MaxPacketSize")))),
             host_key_verifier=self._verify_host_key,
+            custom_auth_handler=self._custom_auth,
             kbd_interactive_handler=self._kbd_interactive if (
                 self.on_ssh_keyboard_interactive is not None  # type: ignore[attr-defined]
                 or p["ssh_auth_mode"] == AUTH_KEYBOARD_INTERACTIVE) else None,
@@ -521,6 +523,14 @@ class SSHClient:
                                     response=preset, echo_response=echo))
             answers.append(str(params.response or ""))
         return answers
+
+    def _custom_auth(self, packet: bytes) -> bytes | None:
+        params = self._fire("on_ssh_custom_auth", P.SSHClientSSHCustomAuthEventParams(
+            packet=rawpacket.encode_packet(packet)))
+        reply = str(params.packet or "")
+        if not reply or reply.upper() == rawpacket.encode_packet(packet):
+            return None
+        return rawpacket.decode_packet(reply)
 
     def _open_transport(self, authenticate: bool) -> None:
         if self._is_connected():
@@ -859,6 +869,46 @@ class SSHClient:
 
     def change_record_length(self, channel_id: str, record_length: int) -> None:
         self._channel_by_id(channel_id).record_length = max(0, int(record_length))
+
+    # ---- raw packets
+    @staticmethod
+    def set_ssh_param(payload: bytes, field_type: str, field_value: str) -> bytes:
+        """Append a field to `payload` (types s, sb, m, i, l, b, f)."""
+        return rawpacket.set_ssh_param(payload, field_type, field_value)
+
+    @staticmethod
+    def get_ssh_param(payload: bytes, field: str) -> str:
+        return rawpacket.get_ssh_param(payload, field)
+
+    @staticmethod
+    def get_ssh_param_bytes(payload: bytes, field: str) -> bytes:
+        return rawpacket.get_ssh_param_bytes(payload, field)
+
+    @staticmethod
+    def encode_packet(packet: bytes) -> str:
+        return rawpacket.encode_packet(packet)
+
+    @staticmethod
+    def decode_packet(encoded_packet: str) -> bytes:
+        return rawpacket.decode_packet(encoded_packet)
+
+    def send_ssh_packet(self, channel_id: str, packet_type: int, payload: bytes) -> None:
+        """Send `payload` as a packet of `packet_type`; channel messages (91-100) get
+        the channel's recipient id put in front of the payload."""
+        proto = self._require_connected()
+        packet_type = int(packet_type)
+        if not 1 <= packet_type <= 255:
+            raise UsageError(f"packet type {packet_type} is out of range", code=211)
+        head = bytes([packet_type])
+        if 91 <= packet_type <= 100:
+            ch = self._channel_by_id(channel_id)
+            state = proto.connection.get(ch.local_id)
+            head += state.remote_id.to_bytes(4, "big")
+        if 20 <= packet_type <= 49:
+            raise UsageError("key exchange messages cannot be sent as raw packets", code=211)
+        proto.transport.send(head + bytes(payload))
+        assert self._driver is not None
+        self._driver.flush_nowait()
 
 
 def _legacy_kex() -> tuple[str, ...]:
