@@ -2,8 +2,15 @@
 
 Everything here listens on loopback only (127.0.0.1 or ::1) and uses
 throwaway keys and configs in temporary directories. There is no pytest
-dependency: ``tests/conftest.py`` wraps these in fixtures and
-``bench/compare.py`` imports this module directly.
+dependency: ``tests/conftest.py`` wraps these in fixtures and benchmarks
+import this module directly::
+
+    sys.path.insert(0, os.path.join(REPO, "tests"))
+    import servers
+    with servers.SshdServer(log_level="ERROR") as sshd:   # sshd.host, sshd.port
+        keys = servers.ClientKeys.generate()               # keys["ed25519"].path
+        ...
+        keys.close()
 
 What it provides
 ----------------

@@ -277,3 +277,56 @@ def test_algorithm_list_without_supported_entry_is_rejected():
     with pytest.raises(SSHClientError) as info:
         client.ssh_encryption_algorithms = "arcfour,3des-ctr"
     assert info.value.code == 1005
+
+
+def test_ssh_keepalive_is_answered(sshd, test_user):
+    import time
+
+    client = make_client(sshd, test_user)
+    client.config("SSHKeepAliveInterval=1")
+    client.config("SSHKeepAliveCountMax=2")
+    client.ssh_logon(sshd.host, sshd.port)
+    end = time.monotonic() + 3.5
+    while time.monotonic() < end:
+        client.do_events()
+    driver = client._driver
+    assert driver is not None and driver._last_keepalive > 0  # some were sent...
+    assert driver.keepalives_outstanding <= 1  # ...and sshd answered them
+    assert client.connected
+    client.ssh_logoff()
+
+
+def test_asynchronous_mode_timeout_zero(sshd, test_user):
+    """timeout=0: calls return at once and everything arrives through do_events()."""
+    client = make_client(sshd, test_user, timeout=0)
+    rec = Recorder(client)
+    opened: list[str] = []
+    ready: list[str] = []
+    client.on_ssh_channel_opened = lambda e: opened.append(e.channel_id)
+    client.on_ssh_channel_ready_to_send = lambda e: ready.append(e.channel_id)
+    client.ssh_logon(sshd.host, sshd.port)  # returns before the handshake is done
+    with pytest.raises(SSHClientError) as info:
+        client.open_channel("session")
+    assert info.value.code == 1130
+    for _ in range(500):
+        if any("Authentication successful" in m for m in rec.status):
+            break
+        client.do_events()
+    ch = client.open_channel("session")
+    assert ch not in opened  # not confirmed yet
+    client.start_service(ch, "exec", "cat")  # pipelined before the confirmation
+    for _ in range(500):
+        if ch in ready:
+            break
+        client.do_events()
+    assert ch in opened
+    assert client.get_ready_to_send(0)
+    client.send_channel_data(ch, b"async\n")
+    for _ in range(500):
+        if bytes(rec.data.get(ch, b"")) == b"async\n":
+            break
+        client.do_events()
+    assert bytes(rec.data[ch]) == b"async\n"
+    client.close_channel(ch)
+    wait_closed(client, rec, ch)
+    client.ssh_logoff()

@@ -226,8 +226,15 @@ class SSHConnection:
                                                                     src_port))
 
     def exec(self, command: str | bytes, stdin: bytes | None = None) -> ExecResult:
-        with self.open_session() as ch:
-            ch.exec(command)
+        # Pipelined: the exec request goes out with the open, not a round trip later.
+        connection = self._proto.connection
+        local_id = connection.open_session()
+        connection.exec_command(local_id, command)
+        with self._open(local_id) as ch:
+            self._wait(lambda: bool(self._answers.get(local_id))
+                       or ch._state.close_received, "exec request")
+            if not self._answers.get(local_id, [False])[0]:
+                raise ChannelError("exec request was refused by the server", code=1033)
             if stdin:
                 ch.write(stdin)
             ch.send_eof()

@@ -48,6 +48,9 @@ class ChannelState:
     exit_message: str = ""
     pending_requests: deque = field(default_factory=deque)  # request types awaiting a reply
     server_initiated: bool = False
+    # messages queued before the server confirmed the channel (the remote id is
+    # unknown until then): builders that take the remote id
+    deferred: list = field(default_factory=list)
 
     @property
     def closed(self) -> bool:
@@ -106,13 +109,21 @@ class ConnectionLayer:
     # ------------------------------------------------------------ requests
     def send_request(self, local_id: int, request_type: str, want_reply: bool,
                      data: bytes = b"") -> None:
-        ch = self._open_channel(local_id)
+        """Send a channel request; before the open is confirmed it is queued and
+        goes out with the confirmation (pipelining saves a round trip)."""
+        ch = self._usable_channel(local_id)
         if want_reply:
             ch.pending_requests.append(request_type)
-        self.transport.send(
-            Writer().byte(c.MSG_CHANNEL_REQUEST).uint32(ch.remote_id)
-            .string(request_type.encode()).boolean(want_reply).raw(data).getvalue()
-        )
+        body = request_type.encode()
+
+        def build(remote_id: int) -> bytes:
+            return (Writer().byte(c.MSG_CHANNEL_REQUEST).uint32(remote_id).string(body)
+                    .boolean(want_reply).raw(data).getvalue())
+
+        if ch.opened:
+            self.transport.send(build(ch.remote_id))
+        else:
+            ch.deferred.append(build)
 
     def exec_command(self, local_id: int, command: str | bytes) -> None:
         cmd = command.encode() if isinstance(command, str) else command
@@ -137,9 +148,16 @@ class ConnectionLayer:
                             .boolean(want_reply).raw(data).getvalue())
 
     def _open_channel(self, local_id: int) -> ChannelState:
-        ch = self.get(local_id)
+        ch = self._usable_channel(local_id)
         if not ch.opened:
-            raise UsageError(f"channel {local_id} is not open", code=1021)
+            raise UsageError(f"channel {local_id} is not open yet", code=1021)
+        return ch
+
+    def _usable_channel(self, local_id: int) -> ChannelState:
+        """A channel that is open or still opening (not failed, not closing)."""
+        ch = self.get(local_id)
+        if ch.open_failed:
+            raise ChannelError(f"channel {local_id} could not be opened", code=1020)
         if ch.close_sent or ch.close_received:
             raise ChannelError(f"channel {local_id} is closed", code=1021)
         return ch
@@ -245,6 +263,9 @@ class ConnectionLayer:
         max_packet = r.uint32()
         ch.opened = True
         self.table.confirm(ch.local_id, ch.remote_id, window, max(1, min(max_packet, 1 << 20)))
+        for build in ch.deferred:
+            self.transport.send(build(ch.remote_id))
+        ch.deferred.clear()
         if ch.close_sent:
             # closed by the user before the server confirmed
             ch.close_sent = False

@@ -74,6 +74,12 @@ class BlockingDriver:
         self.eof = False
         self.closed = False
         self.last_activity = time.monotonic()
+        self.last_received = self.last_activity
+        # SSH keepalives (keepalive@openssh.com): 0 = off
+        self.keepalive_interval = 0.0
+        self.keepalive_count_max = 5
+        self.keepalives_outstanding = 0
+        self._last_keepalive = 0.0
 
     # ---------------------------------------------------------------- output
     def flush_nowait(self) -> bool:
@@ -124,7 +130,7 @@ class BlockingDriver:
             if n < room:
                 break
         if got:
-            self.last_activity = time.monotonic()
+            self.last_activity = self.last_received = time.monotonic()
         return got
 
     def _lost(self, exc: OSError) -> None:
@@ -139,6 +145,9 @@ class BlockingDriver:
         flushed = self.flush_nowait()
         self._set_write_interest(not flushed)
         progressed = False
+        if self.keepalive_interval > 0:
+            due = self._keepalive_due_in()
+            wait = due if wait is None else min(wait, due)
         ready = self._selector.select(wait)
         for _key, mask in ready:
             if mask & selectors.EVENT_WRITE:
@@ -147,11 +156,32 @@ class BlockingDriver:
                 progressed = self._read_available() or self.eof
         if progressed or not ready:
             self.dispatch()
+        if self.keepalive_interval > 0 and not self.eof:
+            self._maybe_send_keepalive()
         # replies produced while handling input go out now
         self.flush_nowait()
         if self.eof:
             self._on_eof()
         return progressed
+
+    # ------------------------------------------------------------- keepalive
+    def _keepalive_due_in(self) -> float:
+        last = max(self.last_received, self._last_keepalive)
+        return max(0.0, last + self.keepalive_interval - time.monotonic())
+
+    def _maybe_send_keepalive(self) -> None:
+        """After `keepalive_interval` s without input, ask the server for a reply."""
+        if self._keepalive_due_in() > 0 or not self.proto.authenticated:
+            return
+        if self.keepalives_outstanding >= self.keepalive_count_max:
+            raise SSHClientError(
+                f"no answer to {self.keepalives_outstanding} keep-alive requests", code=1039)
+        self.proto.connection.send_global_request("keepalive@openssh.com", True)
+        self.keepalives_outstanding += 1
+        self._last_keepalive = time.monotonic()
+
+    def keepalive_answered(self) -> None:
+        self.keepalives_outstanding = 0
 
     def dispatch(self) -> None:
         try:

@@ -423,8 +423,27 @@ class SSHClient:
             self._fire("on_ssh_channel_requested", P.SSHClientSSHChannelRequestedEventParams(
                 channel_id=ch_id, request_type=event.request_type, packet=event.payload))
 
+    def _ev_open_failed(self, event: ev.ChannelOpenFailed) -> None:
+        ch = self._find_channel(event.channel)
+        if ch is None or not self._asynchronous():
+            return  # a blocking open_channel raises instead
+        self._channels.remove(ch)
+        assert self._proto is not None
+        self._proto.connection.forget(event.channel)
+        self._fire("on_error", P.SSHClientErrorEventParams(
+            error_code=1020, description=f"channel {ch.channel_id} refused: "
+                                         f"{event.description} (reason {event.reason})"))
+
+    def _ev_global_answered(self, event: ev.GlobalRequestAnswered) -> None:
+        if event.request_type == "keepalive@openssh.com" and self._driver is not None:
+            self._driver.keepalive_answered()
+
     def _ev_answered(self, event: ev.ChannelRequestAnswered) -> None:
         self._answers.setdefault(event.channel, []).append(event.success)
+        if not event.success and self._asynchronous():
+            self._fire("on_error", P.SSHClientErrorEventParams(
+                error_code=1033, description=f"{event.request_type} request failed on "
+                                             f"channel {event.channel}"))
 
     def _ev_open_requested(self, event: ev.ChannelOpenRequested) -> None:
         params = self._fire("on_ssh_channel_open_request",
@@ -567,7 +586,14 @@ class SSHClient:
         self._answers = {}
         self._proto = ClientProtocol(options)
         self._driver = BlockingDriver(self._proto, sock, self._on_protocol_event)
+        self._driver.keepalive_interval = max(0, int(self._cfg("SSHKeepAliveInterval")))
+        self._driver.keepalive_count_max = max(1, int(self._cfg("SSHKeepAliveCountMax")))
         self._logged_on = False
+        if self._asynchronous():
+            if authenticate:
+                self._proto.begin_auth()
+            self._driver.flush_nowait()
+            return  # the handshake continues in do_events()
         try:
             if authenticate:
                 self._proto.begin_auth()
@@ -579,6 +605,10 @@ class SSHClient:
         except SSHClientError as exc:
             self._teardown(exc.code, exc.message)
             raise
+
+    def _asynchronous(self) -> bool:
+        """timeout == 0: methods return at once; results come through do_events."""
+        return int(self._props["timeout"]) == 0
 
     def _timeout_seconds(self) -> float | None:
         t = int(self._props["timeout"])
@@ -631,6 +661,9 @@ class SSHClient:
     def _require_logon(self) -> ClientProtocol:
         if not self._is_connected() or self._proto is None:
             raise UsageError(code=1117)
+        if not self._proto.authenticated and self._asynchronous():
+            raise WouldBlockError("the logon has not completed yet: call do_events()",
+                                  code=1130)
         if not self._proto.authenticated:
             self._proto.begin_auth()
             self._wait(lambda: self._proto is not None and self._proto.authenticated, "logon")
@@ -711,6 +744,10 @@ class SSHClient:
         ch = SpecChannel(local_id, service, record_length=int(self._cfg("RecordLength")))
         self._channels.append(ch)
         state = proto.connection.get(local_id)
+        if self._asynchronous():
+            assert self._driver is not None
+            self._driver.flush_nowait()
+            return ch.channel_id  # on_ssh_channel_opened (or on_error) follows
         try:
             self._wait(lambda: state.opened or state.open_failed, "channel open")
         except SSHClientError:
@@ -742,8 +779,8 @@ class SSHClient:
         send(ch.local_id)
         assert self._driver is not None
         self._driver.flush_nowait()
-        if self._timeout_seconds() is None and int(self._props["timeout"]) == 0:
-            return  # asynchronous: the answer arrives through do_events
+        if self._asynchronous():
+            return  # the answer arrives through do_events (a refusal fires on_error)
         state = proto.connection.get(ch.local_id)
         self._wait(lambda: len(self._answers.get(ch.local_id, [])) > before
                    or state.close_received, what)
@@ -955,11 +992,13 @@ _EVENT_HANDLERS: dict[type, Callable[[SSHClient, Any], None]] = {
     ev.AuthBanner: SSHClient._ev_banner,
     ev.AuthCompleted: SSHClient._ev_auth_done,
     ev.ChannelOpened: SSHClient._ev_opened,
+    ev.ChannelOpenFailed: SSHClient._ev_open_failed,
     ev.ChannelDataReady: SSHClient._ev_data,
     ev.ChannelEOF: SSHClient._ev_eof,
     ev.ChannelClosed: SSHClient._ev_closed,
     ev.ChannelRequestReceived: SSHClient._ev_request,
     ev.ChannelRequestAnswered: SSHClient._ev_answered,
+    ev.GlobalRequestAnswered: SSHClient._ev_global_answered,
     ev.ChannelOpenRequested: SSHClient._ev_open_requested,
 }
 
