@@ -16,7 +16,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 
 import servers  # noqa: E402  (the test fixtures' machinery)
-
 from sshclient import SSHClient  # noqa: E402
 
 SUITES = [
