@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from typing import Callable
 
 from . import events as ev
-from .driver import BlockingDriver, open_socket
+from .driver import BlockingDriver
 from .errors import ChannelError, SSHClientError, UsageError
 from .keys import PrivateKey, load_private_key_file
 from .options import AUTH_PASSWORD, AUTH_PUBLICKEY, ClientOptions, HostKeyInfo
 from .protocol import ClientProtocol
+from .sockets import open_socket
 
 _READ_SIZE = 1 << 20
 

@@ -115,7 +115,8 @@ _EC_CURVES: Dict[str, Tuple[str, Type[ec.EllipticCurve]]] = {
 }
 _EC_KEY_TYPES_BY_CURVE_NAME = {curve().name: kt for kt, (_, curve) in _EC_CURVES.items()}
 
-#: RSA moduli outside these bounds are refused (OpenSSH's limits).
+#: OpenSSH's RSA limits: smaller keys still parse (to show fingerprints) but their
+#: signatures are refused; larger moduli do not parse.
 RSA_MIN_BITS = 1024
 RSA_MAX_BITS = 16384
 

@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from .. import algorithms as algs
 from .. import events as ev
-from ..driver import BlockingDriver, open_socket
+from ..driver import BlockingDriver
 from ..errors import (
     ChannelError,
     SSHClientError,
@@ -29,6 +29,7 @@ from ..options import (
     HostKeyInfo,
 )
 from ..protocol import ClientProtocol
+from ..sockets import open_socket
 from . import params as P
 from . import rawpacket
 from . import settings as S
