@@ -21,6 +21,7 @@ PYTHON=${PYTHON:-python3}
 APT_PACKAGES=(
     openssh-server openssh-client dropbear-bin putty-tools
     build-essential python3-dev python3-venv ca-certificates
+    dante-server tinyproxy
 )
 
 log() { printf '==> %s\n' "$*" >&2; }

@@ -131,3 +131,43 @@ def test_custom_auth_failure_reaches_handler(sshd, test_user):
         c.ssh_logon(sshd.host, sshd.port)
     assert info.value.code == 1032
     assert len(seen) == 2 and seen[1].startswith("33")  # USERAUTH_FAILURE, hex
+
+
+def test_remote_forward_channel_open_request(sshd, test_user):
+    """tcpip-forward as a raw global request; sshd then opens forwarded-tcpip channels."""
+    import socket as _socket
+
+    import servers
+
+    c = _client(test_user)
+    requests, data, closed = [], [], []
+
+    def on_open(e):
+        requests.append((e.service, c.get_ssh_param(b"\x5a" + e.parameters, "%s"),
+                         c.get_ssh_param(b"\x5a" + e.parameters, "%s,i")))
+        e.accept = True
+
+    c.on_ssh_channel_open_request = on_open
+    c.on_ssh_channel_data = lambda e: data.append(e.channel_data)
+    c.on_ssh_channel_closed = lambda e: closed.append(e.channel_id)
+    c.ssh_logon(sshd.host, sshd.port)
+    port = servers.free_port()
+    payload = c.set_ssh_param(b"", "s", "tcpip-forward")
+    payload = c.set_ssh_param(payload, "f", "True")
+    payload = c.set_ssh_param(payload, "s", "127.0.0.1")
+    payload = c.set_ssh_param(payload, "i", str(port))
+    c.send_ssh_packet("", 80, payload)
+    for _ in range(50):
+        c.do_events()
+    with _socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(b"through the reverse tunnel")
+        s.shutdown(_socket.SHUT_WR)
+        for _ in range(500):
+            if b"".join(data) == b"through the reverse tunnel":
+                break
+            c.do_events()
+    assert requests and requests[0][0] == "forwarded-tcpip"
+    assert requests[0][1] == "127.0.0.1" and requests[0][2] == str(port)
+    assert b"".join(data) == b"through the reverse tunnel"
+    assert c.ssh_channel_count == 1
+    c.ssh_logoff()

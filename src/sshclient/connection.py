@@ -10,7 +10,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable
 
-from sshcore.wire import Reader, Writer
+from sshcore.wire import Reader, WireError, Writer
 
 from . import constants as c
 from .errors import ChannelError, RemoteProtocolError, UsageError
@@ -147,6 +147,26 @@ class ConnectionLayer:
         self.transport.send(Writer().byte(c.MSG_GLOBAL_REQUEST).string(request_type.encode())
                             .boolean(want_reply).raw(data).getvalue())
 
+    def expect_reply_to_raw(self, packet: bytes) -> None:
+        """A request sent as a raw packet still gets its reply matched."""
+        r = Reader(packet)
+        try:
+            msg = r.byte()
+            if msg == c.MSG_GLOBAL_REQUEST:
+                name = r.text()
+                if r.boolean():
+                    self._global_requests.append(name)
+            elif msg == c.MSG_CHANNEL_REQUEST:
+                remote = r.uint32()
+                name = r.text()
+                if r.boolean():
+                    for ch in self.channels.values():
+                        if ch.remote_id == remote and ch.opened:
+                            ch.pending_requests.append(name)
+                            break
+        except WireError:
+            raise UsageError("malformed request packet", code=211) from None
+
     def _open_channel(self, local_id: int) -> ChannelState:
         ch = self._usable_channel(local_id)
         if not ch.opened:
@@ -215,7 +235,7 @@ class ConnectionLayer:
                                              msg_type == c.MSG_REQUEST_SUCCESS, payload))
             return
         if msg_type == c.MSG_CHANNEL_OPEN:
-            self._on_channel_open(r, payload)
+            self._on_channel_open(r)
             return
         if not (c.MSG_CHANNEL_OPEN_CONFIRMATION <= msg_type <= c.MSG_CHANNEL_FAILURE):
             raise RemoteProtocolError(f"unexpected message {msg_type} in the connection layer",
@@ -317,7 +337,7 @@ class ConnectionLayer:
             self.transport.send(bytes([c.MSG_REQUEST_FAILURE]))
         _ = request_type
 
-    def _on_channel_open(self, r: Reader, payload: bytes) -> None:
+    def _on_channel_open(self, r: Reader) -> None:
         channel_type = r.text()
         sender = r.uint32()
         window = r.uint32()
@@ -326,7 +346,8 @@ class ConnectionLayer:
         ch = ChannelState(local_id, channel_type, remote_id=sender, server_initiated=True)
         self.channels[local_id] = ch
         self._incoming_open[local_id] = (sender, window, max_packet)
-        self._emit(ChannelOpenRequested(local_id, channel_type, payload))
+        # the type-specific part (e.g. forwarded-tcpip: address, port, origin, port)
+        self._emit(ChannelOpenRequested(local_id, channel_type, r.rest()))
 
     def answer_channel_open(self, local_id: int, accept: bool,
                             reason: int = c.OPEN_ADMINISTRATIVELY_PROHIBITED,

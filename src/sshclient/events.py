@@ -100,7 +100,7 @@ class ChannelOpenRequested(Event):
     """The server asks to open a channel (forwarded-tcpip, x11, ...)."""
     channel: int
     channel_type: str
-    payload: bytes
+    payload: bytes  # the type-specific data after the fixed CHANNEL_OPEN fields
 
 
 @dataclass

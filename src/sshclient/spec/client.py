@@ -944,6 +944,7 @@ class SSHClient:
             head += state.remote_id.to_bytes(4, "big")
         if 20 <= packet_type <= 49:
             raise UsageError("key exchange messages cannot be sent as raw packets", code=211)
+        proto.connection.expect_reply_to_raw(head + bytes(payload))
         proto.transport.send(head + bytes(payload))
         assert self._driver is not None
         self._driver.flush_nowait()

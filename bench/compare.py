@@ -1,0 +1,806 @@
+#!/usr/bin/env python
+"""Side-by-side benchmark: OpenSSH ``ssh``, sshclient (spec and fast APIs),
+paramiko and asyncssh against one throwaway local sshd, in the same run.
+
+    /work/venv/bin/python bench/compare.py [--quick] [--size N] [--runs 5] \
+        [--out bench/results]
+
+Needs root (tests/servers.py creates the user ``sshtest`` and runs sshd).
+For each cipher suite it measures download (exec ``head -c N /dev/zero``),
+upload (exec ``cat > /dev/null``), a direct-tcpip tunnel from a local TCP
+source, the handshake (connect + kex + publickey auth + exec ``true`` +
+close) and each client's own CPU seconds per GB. Every client runs in a
+child process (``ssh`` itself, or ``bench/_clients/runner.py``) so that
+``os.wait4`` gives that client's CPU time alone. Clients alternate within
+each round, the figure is the median of the rounds, and every figure is
+also given as a ratio to ``ssh`` measured in the same run. See
+bench/README.md for the method and its caveats.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as _dt
+import importlib.metadata
+import json
+import math
+import os
+import platform
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+RUNNER = os.path.join(HERE, "_clients", "runner.py")
+sys.path.insert(0, os.path.join(HERE, "_clients"))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+
+import servers  # noqa: E402  (tests/servers.py: sshd, test user, keys, TCP source)
+from common import UPLOAD_COMMAND, download_command  # noqa: E402  (bench/_clients)
+
+MiB = 1 << 20
+GiB = 1 << 30
+
+# (cipher, mac): for the AEAD ciphers the MAC is negotiated but unused.
+SUITES: List[Tuple[str, str]] = [
+    ("aes128-gcm@openssh.com", "hmac-sha2-256-etm@openssh.com"),
+    ("aes256-gcm@openssh.com", "hmac-sha2-256-etm@openssh.com"),
+    ("chacha20-poly1305@openssh.com", "hmac-sha2-256-etm@openssh.com"),
+    ("aes128-ctr", "hmac-sha2-256-etm@openssh.com"),
+]
+AEAD = ("gcm@openssh.com", "chacha20-poly1305@openssh.com")
+
+
+def suite_label(suite: Tuple[str, str]) -> str:
+    cipher, mac = suite
+    return cipher if cipher.endswith(AEAD) else f"{cipher} + {mac}"
+
+
+@dataclass(frozen=True)
+class Client:
+    key: str
+    label: str
+    module: Optional[str]  # bench/_clients/<module>.py; None for OpenSSH ssh
+    dist: Optional[str]  # distribution whose version goes in the header
+
+
+CLIENTS: List[Client] = [
+    Client("ssh", "OpenSSH ssh", None, None),
+    Client("fast", "sshclient (fast API)", "client_sshclient_fast", "sshclient"),
+    Client("spec", "sshclient (spec API)", "client_sshclient_spec", "sshclient"),
+    Client("paramiko", "paramiko", "client_paramiko", "paramiko"),
+    Client("asyncssh", "asyncssh", "client_asyncssh", "asyncssh"),
+]
+DIRECTIONS = ("download", "upload", "tunnel")
+
+
+# --------------------------------------------------------------------------
+# Child processes
+# --------------------------------------------------------------------------
+
+@dataclass
+class Outcome:
+    ok: bool
+    seconds: float = 0.0  # wall time of the measured part
+    nbytes: int = 0
+    cpu: float = 0.0  # the client's user+sys CPU seconds for that part
+    error: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+_live: Dict[int, subprocess.Popen] = {}
+_live_lock = threading.Lock()
+
+
+def _kill_live_children() -> None:
+    with _live_lock:
+        procs = list(_live.values())
+    for p in procs:
+        with contextlib.suppress(OSError):
+            p.kill()
+
+
+def _spawn(argv: List[str], *, stdin, timeout: float, cwd: Optional[str] = None
+           ) -> Tuple[Optional[int], Optional[os.struct_rusage], float, str, bool]:
+    """Run argv to completion; returns (exit code or None if killed by a
+    signal, rusage of that child from wait4, wall seconds, stderr tail,
+    timed_out). stdout goes to /dev/null."""
+    with tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.DEVNULL, stderr=err,
+                                close_fds=True, cwd=cwd)
+        with _live_lock:
+            _live[proc.pid] = proc
+        timed_out = threading.Event()
+
+        def on_timeout() -> None:
+            timed_out.set()
+            with contextlib.suppress(OSError):
+                proc.kill()
+
+        timer = threading.Timer(timeout, on_timeout)
+        timer.daemon = True
+        timer.start()
+        try:
+            while True:
+                try:
+                    _, status, ru = os.wait4(proc.pid, 0)
+                    break
+                except InterruptedError:
+                    continue
+        finally:
+            timer.cancel()
+            with _live_lock:
+                _live.pop(proc.pid, None)
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped: keep Popen quiet
+        err.seek(0)
+        tail = err.read()[-4000:].decode("utf-8", "replace")
+    code = proc.returncode if proc.returncode >= 0 else None
+    return code, ru, wall, tail, timed_out.is_set()
+
+
+def _cpu_of(ru: os.struct_rusage) -> float:
+    return ru.ru_utime + ru.ru_stime
+
+
+def _last_line(text: str) -> str:
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    return lines[-1][:200] if lines else ""
+
+
+def _failure(code: Optional[int], tail: str, timed_out: bool, timeout: float) -> str:
+    if timed_out:
+        return f"timeout after {timeout:.0f} s"
+    if code is None:
+        return "killed by a signal" + (f" ({_last_line(tail)})" if tail.strip() else "")
+    return f"exit {code}" + (f": {_last_line(tail)}" if tail.strip() else "")
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, server, key_path: str, workdir: str):
+        self.args = args
+        self.server = server
+        self.key_path = key_path
+        self.workdir = workdir
+        self._zero_files: Dict[int, str] = {}
+
+    # -- OpenSSH ssh ----------------------------------------------------
+    def _ssh_argv(self, suite: Tuple[str, str], *remote: str, extra: List[str] = ()) -> List[str]:
+        cipher, mac = suite
+        options = {}
+        if self.args.kex != "default":
+            options["KexAlgorithms"] = self.args.kex
+        # ssh_command adds -F /dev/null, BatchMode=yes, StrictHostKeyChecking=no,
+        # UserKnownHostsFile=/dev/null, IdentitiesOnly, no agent, -p PORT, -l sshtest.
+        return servers.ssh_command(self.server, *remote, key=self.key_path, options=options,
+                                   extra_args=["-c", cipher, "-m", mac, *extra])
+
+    def _zero_file(self, nbytes: int) -> str:
+        """A sparse file of nbytes zeros on tmpfs: ssh's stdin for uploads.
+        Reading its holes costs ssh a copy from the zero page (charged to
+        ssh), with no disk and no helper process competing for the cores."""
+        path = self._zero_files.get(nbytes)
+        if path is None:
+            base = "/dev/shm" if os.path.isdir("/dev/shm") else self.workdir
+            fd, path = tempfile.mkstemp(prefix="sshclient-bench-", dir=base)
+            os.ftruncate(fd, nbytes)
+            os.close(fd)
+            self._zero_files[nbytes] = path
+        return path
+
+    def cleanup(self) -> None:
+        for path in self._zero_files.values():
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        self._zero_files.clear()
+
+    def run_ssh(self, suite, op: str, nbytes: int, timeout: float, target=None) -> Outcome:
+        stdin_file = None
+        try:
+            if op == "download":
+                argv = self._ssh_argv(suite, download_command(nbytes))
+                stdin = subprocess.DEVNULL
+            elif op == "upload":
+                argv = self._ssh_argv(suite, UPLOAD_COMMAND)
+                stdin_file = open(self._zero_file(nbytes), "rb")
+                stdin = stdin_file
+            elif op == "tunnel":
+                argv = self._ssh_argv(suite, extra=["-W", f"{target[0]}:{target[1]}"])
+                stdin = subprocess.DEVNULL
+            elif op == "handshake":
+                argv = self._ssh_argv(suite, "true")
+                stdin = subprocess.DEVNULL
+            else:
+                raise ValueError(op)
+            code, ru, wall, tail, timed_out = _spawn(argv, stdin=stdin, timeout=timeout)
+        finally:
+            if stdin_file is not None:
+                stdin_file.close()
+        if code != 0:
+            return Outcome(False, error=_failure(code, tail, timed_out, timeout))
+        return Outcome(True, seconds=wall, nbytes=nbytes, cpu=_cpu_of(ru))
+
+    # -- Python clients ---------------------------------------------------
+    def _cfg(self, suite, target=None) -> dict:
+        return {"host": self.server.host, "port": self.server.port, "user": servers.TEST_USER,
+                "key": self.key_path, "cipher": suite[0], "mac": suite[1],
+                "kex": None if self.args.kex == "default" else self.args.kex,
+                "target": list(target) if target else None, "chunk": self.args.chunk}
+
+    def run_python(self, module: str, spec: dict, timeout: float):
+        fd, result_path = tempfile.mkstemp(prefix="result-", suffix=".json", dir=self.workdir)
+        os.close(fd)
+        spec = dict(spec, module=module, result=result_path)
+        try:
+            code, ru, wall, tail, timed_out = _spawn(
+                [sys.executable, RUNNER, json.dumps(spec)], stdin=subprocess.DEVNULL,
+                timeout=timeout, cwd=self.workdir)
+            try:
+                with open(result_path) as f:
+                    result = json.load(f)
+            except (OSError, ValueError):
+                result = None
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(result_path)
+        if result is None:
+            return None, ru, _failure(code, tail, timed_out, timeout)
+        if not result.get("ok"):
+            return None, ru, result.get("error") or _failure(code, tail, timed_out, timeout)
+        return result, ru, ""
+
+    def run_client_transfer(self, client: Client, suite, op: str, nbytes: int,
+                            timeout: float) -> Outcome:
+        source = servers.TcpSource(nbytes) if op == "tunnel" else None
+        try:
+            target = source.address if source else None
+            if client.module is None:
+                return self.run_ssh(suite, op, nbytes, timeout, target)
+            spec = {"op": op, "cfg": self._cfg(suite, target), "nbytes": nbytes}
+            result, ru, error = self.run_python(client.module, spec, timeout)
+            if result is None:
+                return Outcome(False, error=error)
+            # wait4's total minus what the child had used before connecting
+            # (interpreter start-up and imports): the client's own work.
+            cpu = _cpu_of(ru) - result["cpu_before"]
+            return Outcome(True, seconds=result["seconds"], nbytes=result["bytes"], cpu=cpu,
+                           extra={"cpu_in_process": result["cpu_self"]})
+        except Exception as exc:  # noqa: BLE001 - a cell error, never an aborted run
+            return Outcome(False, error=f"{type(exc).__name__}: {exc}")
+        finally:
+            if source is not None:
+                source.stop()
+                if source.errors and not isinstance(source.errors[0], OSError):
+                    print(f"    (tcp source: {source.errors[0]!r})", flush=True)
+
+    def run_client_handshakes(self, client: Client, suite, count: int, timeout: float
+                              ) -> Tuple[List[float], List[float], str]:
+        """(wall seconds list, cpu seconds list, error)."""
+        try:
+            if client.module is None:
+                walls, cpus = [], []
+                for _ in range(count):
+                    o = self.run_ssh(suite, "handshake", 0, timeout)
+                    if not o.ok:
+                        return walls, cpus, o.error
+                    walls.append(o.seconds)
+                    cpus.append(o.cpu)
+                return walls, cpus, ""
+            spec = {"op": "handshake", "cfg": self._cfg(suite), "count": count}
+            result, _ru, error = self.run_python(client.module, spec, timeout)
+            if result is None:
+                return [], [], error
+            return result["wall"], result["cpu"], ""
+        except Exception as exc:  # noqa: BLE001
+            return [], [], f"{type(exc).__name__}: {exc}"
+
+
+# --------------------------------------------------------------------------
+# The measurement plan
+# --------------------------------------------------------------------------
+
+@dataclass
+class Cell:
+    nbytes: int = 0
+    outcomes: List[Outcome] = field(default_factory=list)
+    probe: Optional[Outcome] = None
+    error: str = ""  # set when the cell is given up (probe failed, repeated failures)
+
+    def good(self) -> List[Outcome]:
+        return [o for o in self.outcomes if o.ok]
+
+    def failures(self) -> List[Outcome]:
+        return [o for o in self.outcomes if not o.ok]
+
+    def mbps(self) -> Optional[float]:
+        g = self.good()
+        return statistics.median(o.nbytes / o.seconds / 1e6 for o in g) if g else None
+
+    def cpu_per_gb(self) -> Optional[float]:
+        g = self.good()
+        return statistics.median(o.cpu / (o.nbytes / 1e9) for o in g) if g else None
+
+    def spread(self) -> Optional[Tuple[float, float]]:
+        g = self.good()
+        if not g:
+            return None
+        r = [o.nbytes / o.seconds / 1e6 for o in g]
+        return min(r), max(r)
+
+
+@dataclass
+class HsCell:
+    walls: List[float] = field(default_factory=list)
+    cpus: List[float] = field(default_factory=list)
+    errors: List[str] = field(default_factory=list)
+
+    def ms(self) -> Optional[float]:
+        return statistics.median(self.walls) * 1e3 if self.walls else None
+
+    def cpu_ms(self) -> Optional[float]:
+        return statistics.median(self.cpus) * 1e3 if self.cpus else None
+
+
+def _size_for(rate_bps: float, args) -> int:
+    """Bytes for a run of about args.seconds at the probed rate, rounded to
+    MiB, between args.min_size and args.size."""
+    n = rate_bps * args.seconds
+    n = max(args.min_size, min(args.size, n))
+    return max(MiB, int(n) // MiB * MiB)
+
+
+def measure(bench: Bench, args, clients: List[Client], suites, directions, log):
+    cells: Dict[Tuple[str, str, str], Cell] = {}
+    hs: Dict[Tuple[str, str], HsCell] = {}
+    for suite in suites:
+        label = suite_label(suite)
+        log(f"\n== {label}")
+        # 1. Probe (doubles as warm-up): pick each client's N for ~args.seconds.
+        for direction in directions:
+            for client in clients:
+                cell = cells.setdefault((label, direction, client.key), Cell())
+                o = bench.run_client_transfer(client, suite, direction, args.probe_size,
+                                              timeout=args.timeout)
+                cell.probe = o
+                if not o.ok:
+                    cell.error = o.error
+                    log(f"  probe {direction:8s} {client.label:22s} error: {o.error}")
+                    continue
+                cell.nbytes = _size_for(o.nbytes / o.seconds, args)
+                log(f"  probe {direction:8s} {client.label:22s} "
+                    f"{o.nbytes / o.seconds / 1e6:8.1f} MB/s -> N = {cell.nbytes / MiB:.0f} MiB")
+        # 2. Rounds: every client once per direction per round, order rotated.
+        for r in range(args.runs):
+            order = clients[r % len(clients):] + clients[:r % len(clients)]
+            for direction in directions:
+                for client in order:
+                    cell = cells[(label, direction, client.key)]
+                    if cell.error:
+                        continue
+                    expect = cell.nbytes / (cell.probe.nbytes / cell.probe.seconds)
+                    o = bench.run_client_transfer(client, suite, direction, cell.nbytes,
+                                                  timeout=max(args.timeout, 20 * expect))
+                    cell.outcomes.append(o)
+                    if o.ok:
+                        log(f"  run {r + 1}/{args.runs} {direction:8s} {client.label:22s} "
+                            f"{o.nbytes / o.seconds / 1e6:8.1f} MB/s  "
+                            f"{o.cpu / (o.nbytes / 1e9):6.2f} CPU-s/GB  ({o.seconds:.2f} s)")
+                    else:
+                        log(f"  run {r + 1}/{args.runs} {direction:8s} {client.label:22s} "
+                            f"error: {o.error}")
+                        if len(cell.failures()) >= 2 and not cell.good():
+                            cell.error = o.error
+        # 3. Handshakes, rounds alternating clients as well.
+        for r in range(args.runs):
+            order = clients[r % len(clients):] + clients[:r % len(clients)]
+            for client in order:
+                h = hs.setdefault((label, client.key), HsCell())
+                if len(h.errors) >= 2 and not h.walls:
+                    continue
+                walls, cpus, err = bench.run_client_handshakes(client, suite, args.handshakes,
+                                                               timeout=args.timeout)
+                h.walls += walls
+                h.cpus += cpus
+                if err:
+                    h.errors.append(err)
+                    log(f"  handshake {client.label:22s} error: {err}")
+                elif walls:
+                    log(f"  handshake {client.label:22s} "
+                        + " ".join(f"{w * 1e3:.0f}" for w in walls) + " ms")
+    return cells, hs
+
+
+# --------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------
+
+def _cmd_output(argv: List[str]) -> str:
+    try:
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"unavailable ({exc})"
+    return (p.stdout + p.stderr).strip()
+
+
+def environment(server) -> Dict[str, str]:
+    env: Dict[str, str] = {}
+    model = "unknown"
+    with contextlib.suppress(OSError):
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    env["CPU"] = model
+    env["cores"] = str(os.cpu_count())
+    env["kernel"] = platform.release()
+    env["Python"] = platform.python_version()
+    for dist in ("sshclient", "paramiko", "asyncssh", "cryptography", "PyNaCl", "matplotlib"):
+        try:
+            env[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            env[dist] = "not installed"
+    commit = _cmd_output(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])
+    if re.fullmatch(r"[0-9a-f]{4,40}", commit):
+        dirty = _cmd_output(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"])
+        env["sshclient"] += f" (git {commit}{', uncommitted changes' if dirty else ''})"
+    with contextlib.suppress(Exception):
+        from sshcore import crypto
+
+        env["sshclient"] += f", crypto backend {crypto.backend()}"
+    env["ssh"] = _cmd_output(["ssh", "-V"]).splitlines()[0]
+    sshd_v = next((ln for ln in _cmd_output([server.sshd_path, "-V"]).splitlines()
+                   if ln.startswith("OpenSSH")), "")
+    env["sshd"] = (sshd_v or "?") + f"; banner {server.banner}"
+    return env
+
+
+def _fmt(value: Optional[float], digits: int) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _ratio_cell(value: Optional[float], ref: Optional[float], digits: int, error: str = ""
+                ) -> str:
+    if value is None:
+        return f"error: {error}" if error else "-"
+    text = f"{value:.{digits}f}"
+    if ref:
+        text += f" ({value / ref:.2f}×)"
+    return text
+
+
+def _esc(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(args, env, clients, suites, directions, cells, hs, started, elapsed) -> str:
+    out: List[str] = []
+    out.append(f"# sshclient side-by-side benchmark, {started:%Y-%m-%d %H:%M}")
+    out.append("")
+    out.append(f"- Machine: {env['CPU']}, {env['cores']} cores, Linux {env['kernel']}; "
+               "client and sshd share the cores")
+    out.append(f"- Python {env['Python']}; sshclient {env['sshclient']}; paramiko "
+               f"{env['paramiko']}; asyncssh {env['asyncssh']}; cryptography "
+               f"{env['cryptography']}; PyNaCl {env['PyNaCl']}")
+    out.append(f"- OpenSSH client: {env['ssh']}")
+    out.append(f"- Server: {env['sshd']} (throwaway sshd on 127.0.0.1, LogLevel ERROR)")
+    kex = "each client's default" if args.kex == "default" else f"`{args.kex}` for every client"
+    out.append(f"- Method: median of {args.runs} runs per cell, clients alternating in each "
+               f"round; each client's N sized for ~{args.seconds:g} s per run "
+               f"(max {args.size / MiB:.0f} MiB); handshake = median of "
+               f"{args.runs * args.handshakes} (connect + kex + publickey auth + exec `true` + "
+               f"close); kex {kex}; upload written in {args.chunk // 1024} KiB chunks"
+               + ("; **--quick smoke run: figures are not meaningful**" if args.quick else ""))
+    out.append("- Cells: value (ratio to OpenSSH `ssh` in this run). MB/s: higher is better; "
+               "ms and CPU-s/GB (the client process's user+sys CPU per GB moved): lower is "
+               "better.")
+    out.append(f"- Wall time of the whole benchmark: {elapsed / 60:.1f} min")
+    ref_key = "ssh"
+    for suite in suites:
+        label = suite_label(suite)
+        out.append("")
+        out.append(f"## {label}")
+        out.append("")
+        head = ["client"] + [f"{d} MB/s" for d in directions] + ["handshake ms"] \
+            + [f"CPU-s/GB {d}" for d in directions] + ["handshake CPU ms"]
+        out.append("| " + " | ".join(head) + " |")
+        out.append("|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|")
+        for client in clients:
+            row = [client.label]
+            for d in directions:
+                c = cells.get((label, d, client.key))
+                ref = cells.get((label, d, ref_key))
+                row.append(_esc(_ratio_cell(c.mbps() if c else None,
+                                            ref.mbps() if ref else None, 0,
+                                            (c.error or _first_error(c)) if c else "")))
+            h = hs.get((label, client.key))
+            href = hs.get((label, ref_key))
+            row.append(_esc(_ratio_cell(h.ms() if h else None, href.ms() if href else None, 0,
+                                        (h.errors[0] if h and h.errors else ""))))
+            for d in directions:
+                c = cells.get((label, d, client.key))
+                ref = cells.get((label, d, ref_key))
+                row.append(_esc(_ratio_cell(c.cpu_per_gb() if c else None,
+                                            ref.cpu_per_gb() if ref else None, 2,
+                                            "see MB/s" if c and (c.error or _first_error(c))
+                                            else "")))
+            row.append(_esc(_ratio_cell(h.cpu_ms() if h else None,
+                                        href.cpu_ms() if href else None, 1,
+                                        "see handshake" if h and h.errors else "")))
+            out.append("| " + " | ".join(row) + " |")
+    # Details: sizes, spread, failures.
+    out.append("")
+    out.append("## Details")
+    out.append("")
+    out.append("N per run and the min–max MB/s over the runs (k/n = successful runs).")
+    out.append("")
+    out.append("| suite | direction | " + " | ".join(c.label for c in clients) + " |")
+    out.append("|---|---|" + "---|" * len(clients))
+    for suite in suites:
+        label = suite_label(suite)
+        for d in directions:
+            row = [label, d]
+            for client in clients:
+                c = cells.get((label, d, client.key))
+                if c is None or (c.error and not c.good()):
+                    row.append("error")
+                    continue
+                sp = c.spread()
+                text = f"{c.nbytes / MiB:.0f} MiB, {len(c.good())}/{len(c.outcomes)}"
+                if sp:
+                    text += f", {sp[0]:.0f}–{sp[1]:.0f}"
+                row.append(text)
+            out.append("| " + " | ".join(row) + " |")
+    errors = []
+    for (label, d, key), c in cells.items():
+        for o in ([c.probe] if c.probe and not c.probe.ok else []) + c.failures():
+            errors.append(f"- {label}, {d}, {_client_label(clients, key)}: {o.error}")
+    for (label, key), h in hs.items():
+        for e in h.errors:
+            errors.append(f"- {label}, handshake, {_client_label(clients, key)}: {e}")
+    if errors:
+        out.append("")
+        out.append("## Errors")
+        out.append("")
+        out += sorted(set(errors))
+    return "\n".join(out) + "\n"
+
+
+def _first_error(c: Optional[Cell]) -> str:
+    if c is None or c.good():
+        return ""
+    f = c.failures()
+    return f[0].error if f else ""
+
+
+def _client_label(clients: List[Client], key: str) -> str:
+    return next((c.label for c in clients if c.key == key), key)
+
+
+def render_chart(path: str, clients, suites, directions, cells) -> str:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return "matplotlib is not installed: no chart (pip install matplotlib)"
+    labels = [suite_label(s) for s in suites]
+    fig, axes = plt.subplots(len(directions), 1, figsize=(11, 3.6 * len(directions)),
+                             squeeze=False)
+    width = 0.8 / max(1, len(clients))
+    for ax, d in zip(axes[:, 0], directions):
+        for i, client in enumerate(clients):
+            values = []
+            for label in labels:
+                c = cells.get((label, d, client.key))
+                v = c.mbps() if c else None
+                values.append(v if v is not None else 0.0)
+            xs = [j + (i - (len(clients) - 1) / 2) * width for j in range(len(labels))]
+            bars = ax.bar(xs, values, width, label=client.label)
+            for b, v in zip(bars, values):
+                if v == 0.0:
+                    ax.annotate("error", (b.get_x() + b.get_width() / 2, 0), ha="center",
+                                va="bottom", fontsize=7, rotation=90)
+        ax.set_title(f"{d} (MB/s, higher is better)")
+        ax.set_xticks(range(len(labels)))
+        ax.set_xticklabels([lb.replace(" + ", "\n+ ") for lb in labels], fontsize=8)
+        ax.set_ylabel("MB/s")
+        ax.grid(axis="y", alpha=0.3)
+    axes[0, 0].legend(fontsize=8, ncol=len(clients), loc="upper center",
+                      bbox_to_anchor=(0.5, 1.35))
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return f"chart: {path}"
+
+
+def results_json(args, env, clients, suites, directions, cells, hs, started) -> dict:
+    def o2d(o: Optional[Outcome]):
+        if o is None:
+            return None
+        return {"ok": o.ok, "seconds": o.seconds, "bytes": o.nbytes, "cpu": o.cpu,
+                "error": o.error, **o.extra}
+
+    return {
+        "started": started.isoformat(timespec="seconds"),
+        "args": {k: v for k, v in vars(args).items()},
+        "environment": env,
+        "clients": [c.label for c in clients],
+        "suites": [suite_label(s) for s in suites],
+        "transfers": [
+            {"suite": label, "direction": d, "client": _client_label(clients, key),
+             "nbytes": c.nbytes, "error": c.error, "probe": o2d(c.probe),
+             "runs": [o2d(o) for o in c.outcomes], "median_mbps": c.mbps(),
+             "median_cpu_s_per_gb": c.cpu_per_gb()}
+            for (label, d, key), c in cells.items()],
+        "handshakes": [
+            {"suite": label, "client": _client_label(clients, key), "wall_s": h.walls,
+             "cpu_s": h.cpus, "errors": h.errors, "median_ms": h.ms()}
+            for (label, key), h in hs.items()],
+    }
+
+
+# --------------------------------------------------------------------------
+# main
+# --------------------------------------------------------------------------
+
+def parse_size(text: str) -> int:
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)(i?[bB])?\s*", text)
+    if not m:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 512M, 2G, 1048576)")
+    mult = {"": 1, "k": 1 << 10, "m": MiB, "g": GiB}[m.group(2).lower()]
+    return int(float(m.group(1)) * mult)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true",
+                   help="smoke run: tiny N, 3 runs, 2 handshakes per round")
+    p.add_argument("--size", type=parse_size, default=None,
+                   help="largest N per run (default 4G; --quick 16M). Each client's N is "
+                        "sized from a probe run for ~--seconds per run, up to this")
+    p.add_argument("--runs", type=int, default=None, help="rounds (default 5; --quick 3)")
+    p.add_argument("--seconds", type=float, default=None,
+                   help="target duration of one run (default 2.5; --quick 0.2)")
+    p.add_argument("--handshakes", type=int, default=None,
+                   help="handshakes per client per round (default: enough for >= 10 in all)")
+    p.add_argument("--out", default=os.path.join(HERE, "results"), help="output directory")
+    p.add_argument("--clients", default=",".join(c.key for c in CLIENTS),
+                   help="comma-separated subset of: " + ",".join(c.key for c in CLIENTS)
+                        + " (ssh is always included: it is the reference)")
+    p.add_argument("--suites", default=None,
+                   help="comma-separated cipher names (default: all four suites)")
+    p.add_argument("--directions", default=",".join(DIRECTIONS),
+                   help="comma-separated subset of download,upload,tunnel")
+    p.add_argument("--kex", default="curve25519-sha256",
+                   help="kex for every client ('default': each client's own preference)")
+    p.add_argument("--chunk", type=parse_size, default=4 * MiB,
+                   help="upload write size for the Python clients (default 4M)")
+    p.add_argument("--timeout", type=float, default=120.0,
+                   help="minimum per-child timeout in seconds")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.size = args.size or 16 * MiB
+        args.runs = args.runs or 3
+        args.seconds = args.seconds or 0.2
+        args.probe_size = min(4 * MiB, args.size)
+        args.min_size = min(4 * MiB, args.size)
+    else:
+        args.size = args.size or 4 * GiB
+        args.runs = args.runs or 5
+        args.seconds = args.seconds or 2.5
+        args.probe_size = min(96 * MiB, args.size)
+        args.min_size = min(32 * MiB, args.size)
+    if args.handshakes is None:
+        args.handshakes = 2 if args.quick else max(2, math.ceil(12 / args.runs))
+    if args.runs < 1 or args.handshakes < 1:
+        p.error("--runs and --handshakes must be >= 1")
+
+    wanted = {k.strip() for k in args.clients.split(",") if k.strip()} | {"ssh"}
+    unknown = wanted - {c.key for c in CLIENTS}
+    if unknown:
+        p.error(f"unknown client(s): {', '.join(sorted(unknown))}")
+    clients = [c for c in CLIENTS if c.key in wanted]
+    if args.suites:
+        names = [s.strip() for s in args.suites.split(",") if s.strip()]
+        suites = [s for s in SUITES if s[0] in names]
+        if len(suites) != len(names):
+            p.error(f"--suites: choose among {', '.join(s[0] for s in SUITES)}")
+    else:
+        suites = list(SUITES)
+    directions = [d.strip() for d in args.directions.split(",") if d.strip()]
+    if not directions or set(directions) - set(DIRECTIONS):
+        p.error("--directions: choose among download,upload,tunnel")
+
+    if os.geteuid() != 0:
+        print("compare.py needs root: it creates the test user and runs a throwaway sshd "
+              "(tests/servers.py)", file=sys.stderr)
+        return 2
+
+    # SIGTERM/SIGHUP behave like Ctrl-C, so every finally below runs.
+    def _interrupt(signum, frame):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupt)
+
+    def log(msg: str) -> None:
+        print(msg, flush=True)
+
+    os.makedirs(args.out, exist_ok=True)
+    started = _dt.datetime.now()
+    t_start = time.monotonic()
+    workdir = tempfile.mkdtemp(prefix="sshclient-bench-")
+    keys = server = bench = None
+    try:
+        servers.ensure_test_user()
+        log("generating a client key ...")
+        keys = servers.ClientKeys.generate(variants=[])
+        key_path = keys["ed25519"].path
+        # Every cipher/MAC this sshd implements is enabled by tests/servers.py;
+        # naming the benchmark's lists makes the requirement explicit.
+        algs = servers.openssh_algorithms()
+        ciphers = list(dict.fromkeys([s[0] for s in suites] + algs["Ciphers"]))
+        macs = list(dict.fromkeys([s[1] for s in suites] + algs["MACs"]))
+        server = servers.SshdServer({"Ciphers": ",".join(ciphers), "MACs": ",".join(macs)},
+                                    host_key_types=("ed25519",), log_level="ERROR")
+        server.start()
+        log(f"sshd on {server.host}:{server.port} ({server.banner})")
+        offer = servers.probe_kexinit(server.host, server.port)
+        for cipher, mac in suites:
+            if cipher not in offer.encryption_server_to_client or \
+                    mac not in offer.mac_server_to_client:
+                log(f"warning: the server does not offer {cipher} / {mac}")
+        env = environment(server)
+        for k in ("CPU", "cores", "ssh", "sshd", "sshclient", "paramiko", "asyncssh"):
+            log(f"  {k}: {env[k]}")
+        bench = Bench(args, server, key_path, workdir)
+        cells, hs = measure(bench, args, clients, suites, directions, log)
+        elapsed = time.monotonic() - t_start
+        md = render_markdown(args, env, clients, suites, directions, cells, hs, started,
+                             elapsed)
+        stamp = f"{started:%Y-%m-%d-%H%M}" + ("-quick" if args.quick else "")
+        md_path = os.path.join(args.out, f"compare-{stamp}.md")
+        json_path = os.path.join(args.out, f"compare-{stamp}.json")
+        png_path = os.path.join(args.out, f"compare-{stamp}.png")
+        chart_msg = render_chart(png_path, clients, suites, directions, cells)
+        if chart_msg.startswith("chart:"):
+            md += f"\n![MB/s per client, suite and direction]({os.path.basename(png_path)})\n"
+        with open(md_path, "w") as f:
+            f.write(md)
+        with open(json_path, "w") as f:
+            json.dump(results_json(args, env, clients, suites, directions, cells, hs, started),
+                      f, indent=1)
+        print()
+        print(md)
+        log(f"table: {md_path}\nraw runs: {json_path}\n{chart_msg}")
+        return 0
+    except KeyboardInterrupt:
+        print("\ninterrupted: cleaning up", file=sys.stderr)
+        return 130
+    finally:
+        _kill_live_children()
+        if bench is not None:
+            bench.cleanup()
+        if server is not None:
+            server.stop()
+        if keys is not None:
+            keys.close()
+        import shutil
+
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
