@@ -43,8 +43,9 @@ RUNNER = os.path.join(HERE, "_clients", "runner.py")
 sys.path.insert(0, os.path.join(HERE, "_clients"))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
-import servers  # noqa: E402  (tests/servers.py: sshd, test user, keys, TCP source)
 from common import UPLOAD_COMMAND, download_command  # noqa: E402  (bench/_clients)
+
+import servers  # noqa: E402  (tests/servers.py: sshd, test user, keys, TCP source)
 
 MiB = 1 << 20
 GiB = 1 << 30
@@ -159,7 +160,7 @@ def _last_line(text: str) -> str:
 
 def _failure(code: Optional[int], tail: str, timed_out: bool, timeout: float) -> str:
     if timed_out:
-        return f"timeout after {timeout:.0f} s"
+        return f"timeout after {timeout:g} s"
     if code is None:
         return "killed by a signal" + (f" ({_last_line(tail)})" if tail.strip() else "")
     return f"exit {code}" + (f": {_last_line(tail)}" if tail.strip() else "")
@@ -365,9 +366,13 @@ def measure(bench: Bench, args, clients: List[Client], suites, directions, log):
         label = suite_label(suite)
         log(f"\n== {label}")
         # 1. Probe (doubles as warm-up): pick each client's N for ~args.seconds.
+        #    --quick skips it and uses N = --size for everyone.
         for direction in directions:
             for client in clients:
                 cell = cells.setdefault((label, direction, client.key), Cell())
+                if args.quick:
+                    cell.nbytes = args.size
+                    continue
                 o = bench.run_client_transfer(client, suite, direction, args.probe_size,
                                               timeout=args.timeout)
                 cell.probe = o
@@ -386,7 +391,8 @@ def measure(bench: Bench, args, clients: List[Client], suites, directions, log):
                     cell = cells[(label, direction, client.key)]
                     if cell.error:
                         continue
-                    expect = cell.nbytes / (cell.probe.nbytes / cell.probe.seconds)
+                    expect = (cell.nbytes / (cell.probe.nbytes / cell.probe.seconds)
+                              if cell.probe else 0.0)
                     o = bench.run_client_transfer(client, suite, direction, cell.nbytes,
                                                   timeout=max(args.timeout, 20 * expect))
                     cell.outcomes.append(o)
@@ -495,8 +501,11 @@ def render_markdown(args, env, clients, suites, directions, cells, hs, started, 
     out.append(f"- Server: {env['sshd']} (throwaway sshd on 127.0.0.1, LogLevel ERROR)")
     kex = "each client's default" if args.kex == "default" else f"`{args.kex}` for every client"
     out.append(f"- Method: median of {args.runs} runs per cell, clients alternating in each "
-               f"round; each client's N sized for ~{args.seconds:g} s per run "
-               f"(max {args.size / MiB:.0f} MiB); handshake = median of "
+               "round; "
+               + (f"N = {args.size / MiB:.0f} MiB for every client" if args.quick else
+                  f"each client's N sized from a probe run for ~{args.seconds:g} s per run "
+                  f"(max {args.size / MiB:.0f} MiB)")
+               + "; time = connect..close of one SSH connection; handshake = median of "
                f"{args.runs * args.handshakes} (connect + kex + publickey auth + exec `true` + "
                f"close); kex {kex}; upload written in {args.chunk // 1024} KiB chunks"
                + ("; **--quick smoke run: figures are not meaningful**" if args.quick else ""))
@@ -529,13 +538,11 @@ def render_markdown(args, env, clients, suites, directions, cells, hs, started, 
             for d in directions:
                 c = cells.get((label, d, client.key))
                 ref = cells.get((label, d, ref_key))
-                row.append(_esc(_ratio_cell(c.cpu_per_gb() if c else None,
-                                            ref.cpu_per_gb() if ref else None, 2,
-                                            "see MB/s" if c and (c.error or _first_error(c))
-                                            else "")))
-            row.append(_esc(_ratio_cell(h.cpu_ms() if h else None,
-                                        href.cpu_ms() if href else None, 1,
-                                        "see handshake" if h and h.errors else "")))
+                row.append(_ratio_cell(c.cpu_per_gb() if c else None,
+                                       ref.cpu_per_gb() if ref else None, 2)
+                           if c is None or c.good() else "error")
+            row.append(_ratio_cell(h.cpu_ms() if h else None, href.cpu_ms() if href else None,
+                                   1) if h is None or h.walls else "error")
             out.append("| " + " | ".join(row) + " |")
     # Details: sizes, spread, failures.
     out.append("")
@@ -666,13 +673,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true",
-                   help="smoke run: tiny N, 3 runs, 2 handshakes per round")
+                   help="smoke run: N = 8M for everyone (no probe), 3 runs, 2 handshakes per round")
     p.add_argument("--size", type=parse_size, default=None,
-                   help="largest N per run (default 4G; --quick 16M). Each client's N is "
-                        "sized from a probe run for ~--seconds per run, up to this")
+                   help="largest N per run (default 4G). Each client's N is sized from a "
+                        "probe run for ~--seconds per run, up to this; with --quick, N itself")
     p.add_argument("--runs", type=int, default=None, help="rounds (default 5; --quick 3)")
     p.add_argument("--seconds", type=float, default=None,
-                   help="target duration of one run (default 2.5; --quick 0.2)")
+                   help="target duration of one run (default 2.5)")
     p.add_argument("--handshakes", type=int, default=None,
                    help="handshakes per client per round (default: enough for >= 10 in all)")
     p.add_argument("--out", default=os.path.join(HERE, "results"), help="output directory")
@@ -691,11 +698,10 @@ def main(argv: Optional[List[str]] = None) -> int:
                    help="minimum per-child timeout in seconds")
     args = p.parse_args(argv)
     if args.quick:
-        args.size = args.size or 16 * MiB
+        args.size = args.size or 8 * MiB  # N for every client, no probe runs
         args.runs = args.runs or 3
-        args.seconds = args.seconds or 0.2
-        args.probe_size = min(4 * MiB, args.size)
-        args.min_size = min(4 * MiB, args.size)
+        args.seconds = args.seconds or 0.0
+        args.probe_size = args.min_size = args.size
     else:
         args.size = args.size or 4 * GiB
         args.runs = args.runs or 5

@@ -68,12 +68,20 @@ def test_nogil_mode_is_pure_c():
         assert crypto.make_cipher(cipher, bytes(k), bytes(iv), mac, mk, True, "nogil").nogil
 
 
-def test_env_var_forces_fallback():
-    code = "from sshcore import crypto; print(crypto.backend())"
-    env = dict(os.environ, SSHCORE_CRYPTO_BACKEND="cryptography")
+@pytest.mark.parametrize("mode", ["cryptography", "nogil", "fast"])
+def test_env_var_selects_mode(mode):
+    code = ("from sshcore import crypto\n"
+            "c = crypto.make_cipher('aes128-gcm@openssh.com', bytes(16), bytes(12), None, None, 1)\n"
+            "print(crypto.backend(), c.nogil)")
+    env = dict(os.environ, SSHCORE_CRYPTO_BACKEND=mode)
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                         text=True, check=True)
-    assert out.stdout.strip() == "cryptography"
+                         text=True, check=True).stdout.split()
+    if mode == "cryptography" or "nogil" not in BACKENDS:
+        assert out == ["cryptography", "False"]
+    elif mode == "nogil":
+        assert "cryptography" not in out[0] and out[1] == "True"
+    else:
+        assert out[0].startswith("openssl") and out[1] == "False"   # hybrid GCM
 
 
 def test_make_cipher_rejects_bad_lengths():

@@ -4,9 +4,14 @@ from __future__ import annotations
 import asyncio
 
 import asyncssh
-
-from common import (HANDSHAKE_COMMAND, UPLOAD_COMMAND, check_count, check_status,
-                    download_command, zero_chunk)
+from common import (
+    HANDSHAKE_COMMAND,
+    UPLOAD_COMMAND,
+    check_count,
+    check_status,
+    download_command,
+    zero_chunk,
+)
 
 NAME = "asyncssh"
 

@@ -2,9 +2,14 @@
 from __future__ import annotations
 
 import paramiko
-
-from common import (HANDSHAKE_COMMAND, UPLOAD_COMMAND, check_count, check_status,
-                    download_command, zero_chunk)
+from common import (
+    HANDSHAKE_COMMAND,
+    UPLOAD_COMMAND,
+    check_count,
+    check_status,
+    download_command,
+    zero_chunk,
+)
 
 NAME = "paramiko"
 _READ = 1 << 20
@@ -21,7 +26,10 @@ def _connect(cfg: dict) -> paramiko.Transport:
     t = paramiko.Transport((cfg["host"], cfg["port"]))
     try:
         so = t.get_security_options()
-        so.ciphers = (cfg["cipher"],)  # ValueError for a cipher paramiko lacks
+        try:
+            so.ciphers = (cfg["cipher"],)
+        except ValueError as exc:  # paramiko has no chacha20-poly1305@openssh.com
+            raise ValueError(f"paramiko does not implement {cfg['cipher']} ({exc})") from None
         so.digests = (cfg["mac"],)
         if cfg.get("kex"):
             so.kex = (_KEX_NAMES.get(cfg["kex"], cfg["kex"]),)

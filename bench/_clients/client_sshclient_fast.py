@@ -1,10 +1,16 @@
 """sshclient's fastest API: sshclient.connect() -> Channel.drain()/write()."""
 from __future__ import annotations
 
-import sshclient
+from common import (
+    HANDSHAKE_COMMAND,
+    UPLOAD_COMMAND,
+    check_count,
+    check_status,
+    download_command,
+    zero_chunk,
+)
 
-from common import (HANDSHAKE_COMMAND, UPLOAD_COMMAND, check_count, check_status,
-                    download_command, zero_chunk)
+import sshclient
 
 NAME = "sshclient (fast API)"
 

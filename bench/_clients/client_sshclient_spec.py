@@ -1,11 +1,17 @@
 """sshclient's spec API: SSHClient with on_* events and a do_events() loop."""
 from __future__ import annotations
 
+from common import (
+    HANDSHAKE_COMMAND,
+    UPLOAD_COMMAND,
+    BenchError,
+    check_count,
+    download_command,
+    zero_chunk,
+)
+
 import sshclient
 from sshclient import SSHClient
-
-from common import (HANDSHAKE_COMMAND, UPLOAD_COMMAND, BenchError, check_count,
-                    download_command, zero_chunk)
 
 NAME = "sshclient (spec API)"
 

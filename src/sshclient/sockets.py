@@ -1,4 +1,5 @@
-"""Opening the TCP connection: address families, local binding, socket options.
+"""Opening the TCP connection: address families, local binding, socket options,
+firewalls/proxies (see `proxy`), and the outbound rate limiter (MaxTransferRate).
 
 Kept apart from the driver so that proxies (SOCKS, HTTP CONNECT) and socket
 settings have one home.
@@ -6,16 +7,66 @@ settings have one home.
 from __future__ import annotations
 
 import socket
+import struct
+import sys
+import time
 
 from .errors import ConnectionError_, socket_error_code
+from .proxy import REASON_CONNECT, ProxyError, ProxySettings, negotiate
+
+_FAMILIES = {0: [socket.AF_INET], 1: [socket.AF_INET6], 2: [socket.AF_INET6, socket.AF_INET]}
 
 
-def open_socket(host: str, port: int, timeout: float | None, *, local_host: str = "",
-                local_port: int = 0, ipv6: int = 0, nodelay: bool = True,
-                keepalive: bool = False) -> socket.socket:
-    """TCP connect with the spec's UseIPv6 modes (0 v4 only, 1 v6 only, 2 v6 then v4)."""
-    families = {0: [socket.AF_INET], 1: [socket.AF_INET6],
-                2: [socket.AF_INET6, socket.AF_INET]}.get(ipv6, [socket.AF_INET])
+def address_families(ipv6: int) -> list[int]:
+    """The spec's UseIPv6: 0 IPv4 only, 1 IPv6 only, 2 IPv6 then IPv4."""
+    return list(_FAMILIES.get(int(ipv6), [socket.AF_INET]))
+
+
+def apply_socket_options(sock: socket.socket, *, nodelay: bool = True, keepalive: bool = False,
+                         linger: bool = True, linger_time: int = 0, in_buffer: int = 0,
+                         out_buffer: int = 0, keepalive_time_ms: int = 0,
+                         keepalive_interval_ms: int = 0) -> None:
+    """The spec's socket settings on a TCP socket (best called before connect,
+    so that the receive buffer size shapes the TCP window).
+
+    - ``linger`` True and ``linger_time`` 0: the system default (close()
+      returns at once; the kernel sends what is pending in the background).
+      ``linger`` True and ``linger_time`` > 0: SO_LINGER on, that many seconds.
+      ``linger`` False: SO_LINGER on with 0 seconds -- an immediate, abortive
+      close (RST; unsent data is dropped).
+    - ``in_buffer`` / ``out_buffer`` > 0: SO_RCVBUF / SO_SNDBUF (the kernel
+      may round or cap the value; Linux reports twice the request).
+    - ``keepalive_time_ms`` / ``keepalive_interval_ms`` > 0 (milliseconds,
+      rounded up to whole seconds): TCP_KEEPIDLE / TCP_KEEPINTVL; either one
+      turns SO_KEEPALIVE on, like ``keepalive``.
+    """
+    if nodelay:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if in_buffer > 0:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, int(in_buffer))
+    if out_buffer > 0:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, int(out_buffer))
+    if not linger:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    elif linger_time > 0:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                        struct.pack("ii", 1, min(int(linger_time), 65535)))
+    if keepalive or keepalive_time_ms > 0 or keepalive_interval_ms > 0:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        # TCP_KEEPIDLE on Linux/BSD; macOS calls it TCP_KEEPALIVE.
+        idle_opt = getattr(socket, "TCP_KEEPIDLE", None)
+        if idle_opt is None and sys.platform == "darwin":
+            idle_opt = getattr(socket, "TCP_KEEPALIVE", None)
+        for ms, opt in ((keepalive_time_ms, idle_opt),
+                        (keepalive_interval_ms, getattr(socket, "TCP_KEEPINTVL", None))):
+            if ms > 0 and opt is not None:
+                seconds = min(max(1, -(-int(ms) // 1000)), 32767)
+                sock.setsockopt(socket.IPPROTO_TCP, opt, seconds)
+
+
+def _connect(host: str, port: int, timeout: float | None, families: list[int],
+             local_host: str, local_port: int, options: dict) -> socket.socket:
+    """First address of ``host`` (in family order) that accepts; raises the last OSError."""
     last_error: OSError | None = None
     for family in families:
         try:
@@ -29,18 +80,115 @@ def open_socket(host: str, port: int, timeout: float | None, *, local_host: str 
                 if local_host or local_port:
                     sock.bind((local_host or ("::" if fam == socket.AF_INET6 else "0.0.0.0"),
                                local_port))
+                apply_socket_options(sock, **options)
                 sock.settimeout(timeout)
                 sock.connect(addr)
             except OSError as exc:
                 sock.close()
                 last_error = exc
                 continue
-            if nodelay:
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            if keepalive:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-            sock.setblocking(False)
             return sock
     assert last_error is not None
-    code = socket_error_code(last_error)
-    raise ConnectionError_(f"cannot connect to {host}:{port}: {last_error}", code=code)
+    raise last_error
+
+
+def open_socket(host: str, port: int, timeout: float | None, *, local_host: str = "",
+                local_port: int = 0, ipv6: int = 0, nodelay: bool = True,
+                keepalive: bool = False, proxy: ProxySettings | None = None,
+                linger: bool = True, linger_time: int = 0, in_buffer: int = 0,
+                out_buffer: int = 0, keepalive_time_ms: int = 0,
+                keepalive_interval_ms: int = 0) -> socket.socket:
+    """A connected, non-blocking TCP socket to ``host:port``.
+
+    ``ipv6``: the spec's UseIPv6 (0 v4 only, 1 v6 only, 2 v6 then v4); it
+    also governs the connection to a proxy and names this side resolves for
+    one.  ``timeout`` (seconds, None or 0: none) bounds each connection
+    attempt, and, through a proxy, the proxy's handshake.  ``proxy``: used
+    unless it is None, of type 0, or ``host`` is in its exceptions.  The
+    other keywords are the spec's socket settings, see `apply_socket_options`.
+
+    Raises `ConnectionError_` (code from the socket error: 10061 refused,
+    10060 timed out, 11001 host not found, ...) or, for proxy failures, its
+    subclass `ProxyError` (see `proxy`).
+    """
+    if timeout is not None and timeout <= 0:
+        timeout = None
+    families = address_families(ipv6)
+    options = dict(nodelay=nodelay, keepalive=keepalive, linger=linger,
+                   linger_time=linger_time, in_buffer=in_buffer, out_buffer=out_buffer,
+                   keepalive_time_ms=keepalive_time_ms,
+                   keepalive_interval_ms=keepalive_interval_ms)
+    if proxy is not None and proxy.applies_to(host):
+        try:
+            sock = _connect(proxy.host, proxy.effective_port, timeout, families, local_host,
+                            local_port, options)
+        except OSError as exc:
+            raise ProxyError(f"cannot connect to {proxy.label} (for {host}:{port}): {exc}",
+                             socket_error_code(exc), proxy=proxy.label,
+                             reason=REASON_CONNECT) from None
+        try:
+            negotiate(sock, proxy, host, port, timeout, families)
+        except BaseException:
+            sock.close()
+            raise
+    else:
+        try:
+            sock = _connect(host, port, timeout, families, local_host, local_port, options)
+        except OSError as exc:
+            raise ConnectionError_(f"cannot connect to {host}:{port}: {exc}",
+                                   code=socket_error_code(exc)) from None
+    sock.setblocking(False)
+    return sock
+
+
+class RateLimiter:
+    """Token bucket for MaxTransferRate (outbound bytes per second).
+
+    ``rate`` <= 0 means unlimited.  The bucket holds at most ``burst`` bytes
+    (default: one second's worth) and starts full.  A driver asks
+    ``allowance(now)`` how many bytes it may send, sends up to that, then
+    ``consume(n)``.  ``consume`` may overdraw the bucket (a driver that must
+    send a whole packet can); the debt is paid back before anything more is
+    allowed.  ``delay(n, now)`` says how long to wait before ``n`` bytes (at
+    most ``burst``) are allowed -- a select() timeout.  ``now`` is
+    ``time.monotonic()`` seconds; omit it to use the clock.
+    """
+
+    def __init__(self, rate: float, burst: float | None = None,
+                 now: float | None = None) -> None:
+        self.rate = float(rate)
+        self.burst = max(1.0, float(burst) if burst is not None else self.rate)
+        self._tokens = self.burst
+        self._stamp = time.monotonic() if now is None else now
+
+    @property
+    def unlimited(self) -> bool:
+        return self.rate <= 0
+
+    def _refill(self, now: float | None) -> None:
+        now = time.monotonic() if now is None else now
+        if now > self._stamp:
+            self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+        self._stamp = max(self._stamp, now)
+
+    def allowance(self, now: float | None = None) -> int:
+        """Bytes that may be sent now (sys.maxsize when unlimited)."""
+        if self.unlimited:
+            return sys.maxsize
+        self._refill(now)
+        return max(0, int(self._tokens))
+
+    def consume(self, n: int, now: float | None = None) -> None:
+        """Record ``n`` bytes sent (may overdraw)."""
+        if self.unlimited or n <= 0:
+            return
+        self._refill(now)
+        self._tokens -= n
+
+    def delay(self, n: int = 1, now: float | None = None) -> float:
+        """Seconds until ``min(n, burst)`` bytes are allowed (0.0 if now)."""
+        if self.unlimited:
+            return 0.0
+        self._refill(now)
+        need = min(float(max(n, 1)), self.burst) - self._tokens
+        return 0.0 if need <= 0 else need / self.rate

@@ -558,6 +558,7 @@ cdef class PacketEngine(WindowSink):
 
     def output_view(self):
         """Read-only view of the pending output (see packet.pyi for lifetime)."""
+        self._enter()
         if self._oblk is None:
             return memoryview(b"")
         return self._oblk.view(self._ostart, self._oend - self._ostart, True)

@@ -240,7 +240,8 @@ class Session:
         raise PeerStopped("closed by the script")
 
     def hang(self) -> None:
-        """Stop answering (read nothing, send nothing) until the peer is closed."""
+        """Stop answering (read nothing, send nothing more) until the peer is closed."""
+        self.flush()
         self._stop.wait()
         raise PeerStopped("hung")
 
@@ -257,6 +258,9 @@ class Session:
             data = self.sock.recv(1 << 18)
         except socket.timeout:
             raise PeerError(f"client silent for {self.config.timeout} s") from None
+        except ConnectionResetError:
+            self.client_closed = True
+            raise ClientGone("client reset the connection") from None
         except OSError as exc:
             raise ClientGone(f"receive failed: {exc}") from None
         if not data:
@@ -269,13 +273,20 @@ class Session:
             self._recv_raw()
 
     def _wait_client_eof(self) -> None:
-        if self.client_closed:
-            return
-        self.sock.settimeout(5)
+        """After ClientGone: read what is left (a DISCONNECT may still be queued when
+        a send failed first) until the client's FIN or RST."""
         try:
-            while self.sock.recv(1 << 16):
+            self.sock.settimeout(5)
+            while self.client_disconnect is None:
+                self._generic(*self.recv_packet())
+        except (ClientGone, PeerError, ValueError):
+            pass
+        try:
+            while not self.client_closed and self.sock.recv(1 << 16):
                 pass
             self.client_closed = True
+        except ConnectionResetError:
+            self.client_closed = True  # closed with our data unread: RST instead of FIN
         except OSError:
             pass
 
@@ -398,10 +409,12 @@ class Session:
                 remaining = []
             elif ok and remaining and method == remaining[0]:
                 remaining.pop(0)
+            else:
+                ok = False  # right answer, wrong turn: no partial success
             if ok and not remaining:
                 self.send(bytes([USERAUTH_SUCCESS]))
                 return
-            self.send(Writer().byte(USERAUTH_FAILURE).name_list(remaining).boolean(ok)
+            self.send(Writer().byte(USERAUTH_FAILURE).name_list(remaining[:1]).boolean(ok)
                       .getvalue())
 
     def _check_method(self, method: str, r: Reader) -> bool | None:

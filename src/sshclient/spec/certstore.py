@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field
 
 from ..errors import SSHClientError, UsageError
-from ..hostkeys import PublicKey, parse_openssh_public_key
+from ..hostkeys import PublicKey, load_public_key
 from ..keys import PrivateKey, load_private_key
 
 CST_USER, CST_MACHINE, CST_PFX_FILE, CST_PFX_BLOB = 0, 1, 2, 3
@@ -120,7 +120,7 @@ def load_certificate(store_type: int, store: bytes | str, password: str,
         return Certificate(key.public_key(), key, subject or key.comment, store_type,
                            key.openssh_public_line())
     if store_type in _SSH_PUBLIC_TYPES:
-        public = parse_openssh_public_key(_maybe_base64(data))
+        public = load_public_key(data)
         return Certificate(public, None, subject, store_type, public.openssh_line())
     raise UsageError(f"certificate store type {store_type} is not supported in this release",
                      code=1005)
@@ -134,7 +134,7 @@ def _load_auto(data: bytes, password: str, subject: str) -> Certificate:
                            key.openssh_public_line())
     except SSHClientError as private_error:
         try:
-            public = parse_openssh_public_key(candidate)
+            public = load_public_key(data)
         except SSHClientError:
             raise private_error from None
         return Certificate(public, None, subject, CST_AUTO, public.openssh_line())

@@ -561,25 +561,38 @@ class SSHClient:
             raise UsageError("ssh_host is empty", code=102)
         if port == 0:
             raise UsageError(code=116)
-        if self.get_firewall_type() != 0 or self._props["firewall_auto_detect"]:
-            raise UsageError("firewall/proxy connections are not available in this release",
-                             code=211)
+        from ..proxy import proxy_from_settings
         options = self._build_options(authenticate)
         timeout = self._timeout_seconds()
         conn_timeout = int(self._cfg("ConnectionTimeout")) or timeout
         self._status(f"Connecting to {host}:{port}.")
         try:
+            proxy = proxy_from_settings(
+                self.get_firewall_type(), self._props["firewall_host"],
+                self._props["firewall_port"], self._props["firewall_user"],
+                self._props["firewall_password"], str(self._cfg("FirewallData")),
+                str(self._cfg("ProxyExceptionsList")), bool(self._props["firewall_auto_detect"]))
             sock = open_socket(host, port, conn_timeout, local_host=self._props["local_host"],
                                local_port=self._props["local_port"],
                                ipv6=int(self._cfg("UseIPv6")),
                                nodelay=bool(self._cfg("TcpNoDelay")),
-                               keepalive=bool(self._cfg("TCPKeepAlive")))
+                               keepalive=bool(self._cfg("TCPKeepAlive")), proxy=proxy,
+                               linger=bool(self._cfg("Linger")),
+                               linger_time=int(self._cfg("LingerTime")),
+                               in_buffer=int(self._cfg("InBufferSize")),
+                               out_buffer=int(self._cfg("OutBufferSize")),
+                               keepalive_time_ms=int(self._cfg("KeepAliveTime")),
+                               keepalive_interval_ms=int(self._cfg("KeepAliveInterval")))
         except SSHClientError as exc:
             self._fire("on_connected", P.SSHClientConnectedEventParams(
                 status_code=exc.code, description=exc.message))
             raise
         self._fire("on_connected", P.SSHClientConnectedEventParams(status_code=0,
                                                                    description="OK"))
+        if proxy is not None and proxy.applies_to(host):
+            self._fire("on_connection_status", P.SSHClientConnectionStatusEventParams(
+                connection_event="Firewall connection complete.", status_code=0,
+                description="OK"))
         self._fire("on_connection_status", P.SSHClientConnectionStatusEventParams(
             connection_event="Remote host connection complete.", status_code=0,
             description="OK"))

@@ -1,0 +1,609 @@
+"""Client side of the firewall/proxy protocols: SOCKS4, SOCKS4A, SOCKS5, HTTP CONNECT.
+
+The spec's firewall types (FirewallType / firewall_type):
+
+====  ==========  ==============================================  ============
+type  constant    protocol                                        default port
+====  ==========  ==============================================  ============
+0     NONE        direct connection
+1     TUNNEL      HTTP ``CONNECT`` tunnel (Basic auth, FirewallData  80
+                  headers)
+2     SOCKS4      SOCKS 4 (user id; the client resolves names)    1080
+3     SOCKS5      SOCKS 5, RFC 1928 (+ RFC 1929 username/password) 1080
+10    SOCKS4A     SOCKS 4A (the proxy resolves names)             1080
+====  ==========  ==============================================  ============
+
+`ProxySettings` describes one proxy; `ProxySettings.from_environment()` is
+FirewallAutoDetect (``ALL_PROXY``, ``HTTPS_PROXY``, ``HTTP_PROXY``,
+``NO_PROXY``); `negotiate()` runs the handshake on a connected blocking
+socket.  `sockets.open_socket(..., proxy=...)` puts it together.
+
+Every failure raises `ProxyError`, a `ConnectionError_`: its ``code`` is the
+socket's code (10061 refused, 10060 timed out, 11001 name not found, ...)
+when the proxy itself cannot be reached or stops answering, and 1036 ("SSH
+connection failed") when the proxy answers but refuses (authentication
+rejected, target unreachable, rule-set denial, HTTP status other than 2xx)
+or answers something that is not its protocol.  The message names the proxy
+and the reason; ``reason`` is a short keyword for programs.
+"""
+from __future__ import annotations
+
+import base64
+import ipaddress
+import logging
+import os
+import re
+import socket
+import struct
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from urllib.parse import unquote, urlsplit
+
+from .errors import ConnectionError_, UsageError, socket_error_code
+
+logger = logging.getLogger("sshclient")
+
+FIREWALL_NONE = 0
+FIREWALL_TUNNEL = 1
+FIREWALL_SOCKS4 = 2
+FIREWALL_SOCKS5 = 3
+FIREWALL_SOCKS4A = 10
+
+DEFAULT_PORTS: dict[int, int] = {FIREWALL_NONE: 0, FIREWALL_TUNNEL: 80, FIREWALL_SOCKS4: 1080,
+                                 FIREWALL_SOCKS5: 1080, FIREWALL_SOCKS4A: 1080}
+
+TYPE_NAMES: dict[int, str] = {FIREWALL_NONE: "direct", FIREWALL_TUNNEL: "HTTP tunnel",
+                              FIREWALL_SOCKS4: "SOCKS4", FIREWALL_SOCKS5: "SOCKS5",
+                              FIREWALL_SOCKS4A: "SOCKS4A"}
+
+#: Largest HTTP response header block accepted from a tunneling proxy.
+MAX_HTTP_HEADER = 64 * 1024
+
+# Reasons carried by ProxyError.reason.
+REASON_CONNECT = "connect"        # the proxy cannot be reached (socket error)
+REASON_TIMEOUT = "timeout"        # no (complete) answer within the timeout
+REASON_CLOSED = "closed"          # the proxy closed the connection mid-handshake
+REASON_AUTH = "auth"              # authentication required or rejected
+REASON_REFUSED = "refused"        # the proxy refused the request (rules, policy, ...)
+REASON_UNREACHABLE = "unreachable"  # the proxy could not reach the target
+REASON_PROTOCOL = "protocol"      # the answer is not the expected protocol
+REASON_RESOLVE = "resolve"        # the client could not resolve the target (SOCKS4)
+
+
+class ProxyError(ConnectionError_):
+    """A firewall/proxy failure.
+
+    ``code``: socket code (10061, 10060, 11001, ...) when the proxy cannot be
+    reached, 1036 when the proxy refuses or garbles the request.  ``proxy``
+    names the proxy ("SOCKS5 proxy 127.0.0.1:1080"), ``reason`` is one of the
+    ``REASON_*`` keywords, ``reply`` the proxy's own status (SOCKS reply code
+    or HTTP status) when it sent one.
+    """
+
+    default_code = 1036
+
+    def __init__(self, message: str, code: int | None = None, *, proxy: str = "",
+                 reason: str = REASON_PROTOCOL, reply: int | None = None) -> None:
+        super().__init__(message, code if code is not None else self.default_code)
+        self.proxy = proxy
+        self.reason = reason
+        self.reply = reply
+
+
+# ---------------------------------------------------------------- settings
+def _norm_host(host: str) -> str:
+    host = host.strip().lower()
+    if host.startswith("[") and "]" in host:
+        host = host[1:host.index("]")]
+    return host.rstrip(".")
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(_norm_host(text).split("%", 1)[0])
+    except ValueError:
+        return None
+
+
+def host_matches(host: str, pattern: str) -> bool:
+    """Whether ``host`` matches one ProxyExceptionsList / NO_PROXY entry.
+
+    Entries: ``*`` (everything), an exact name or address (case-insensitive;
+    IPv6 with or without brackets), a wildcard pattern (``10.0.0.*``,
+    ``*.example.com``), a CIDR network (``10.0.0.0/8``, ``fd00::/8``) or a
+    ``.example.com`` suffix (the domain and every name below it).
+    """
+    p = _norm_host(pattern)
+    h = _norm_host(host)
+    if not p or not h:
+        return False
+    if p == "*":
+        return True
+    if "/" in p:
+        addr = _ip(h)
+        try:
+            return addr is not None and addr in ipaddress.ip_network(p, strict=False)
+        except ValueError:
+            return False
+    if p.startswith("."):
+        return h == p[1:] or h.endswith(p)
+    if any(c in p for c in "*?["):
+        return fnmatchcase(h, p)
+    a, b = _ip(h), _ip(p)
+    if a is not None and b is not None:
+        return a == b
+    return h == p
+
+
+def parse_exceptions(text: str | Sequence[str]) -> list[str]:
+    """Split a ProxyExceptionsList (``host1;host2;10.0.0.*``; commas and
+    whitespace also separate entries) into a list."""
+    if not isinstance(text, str):
+        return [e.strip() for e in text if e and e.strip()]
+    return [e for e in re.split(r"[;,\s]+", text) if e]
+
+
+@dataclass
+class ProxySettings:
+    """One proxy: the spec's FirewallType/Host/Port/User/Password, FirewallData
+    (``extra_headers``: extra HTTP header lines for tunnels, separated by CRLF
+    or LF) and ProxyExceptionsList (``exceptions``: hosts that bypass it).
+
+    ``port`` 0 means the type's default (80 for tunnels, 1080 for SOCKS).
+    ``remote_dns``: SOCKS5 only -- send host names to the proxy (True, the
+    default) or resolve them here and send the address (False; what
+    ``socks5://`` means in ``ALL_PROXY``, where ``socks5h://`` is True).
+    """
+
+    type: int = FIREWALL_NONE
+    host: str = ""
+    port: int = 0
+    user: str = ""
+    password: str = ""
+    extra_headers: str | Sequence[str] = ""
+    exceptions: list[str] = field(default_factory=list)
+    remote_dns: bool = True
+
+    def __post_init__(self) -> None:
+        self.type = int(self.type)
+        if self.type not in DEFAULT_PORTS:
+            raise UsageError(f"firewall type {self.type} is not one of 0, 1, 2, 3, 10",
+                             code=211)
+        self.port = int(self.port or 0)
+        if not 0 <= self.port <= 65535:
+            raise UsageError(f"firewall port {self.port} is out of range", code=211)
+        if isinstance(self.exceptions, str):
+            self.exceptions = parse_exceptions(self.exceptions)
+
+    @property
+    def enabled(self) -> bool:
+        return self.type != FIREWALL_NONE
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or DEFAULT_PORTS[self.type]
+
+    @property
+    def label(self) -> str:
+        """"SOCKS5 proxy 127.0.0.1:1080", for messages."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        kind = "HTTP tunnel proxy" if self.type == FIREWALL_TUNNEL else \
+            f"{TYPE_NAMES.get(self.type, '?')} proxy"
+        return f"{kind} {host}:{self.effective_port}"
+
+    def bypasses(self, host: str) -> bool:
+        """True when ``host`` is in the exceptions list (connect directly)."""
+        return any(host_matches(host, e) for e in self.exceptions)
+
+    def applies_to(self, host: str) -> bool:
+        """True when a connection to ``host`` goes through this proxy."""
+        return self.enabled and not self.bypasses(host)
+
+    def header_lines(self) -> list[str]:
+        """FirewallData as validated ``Name: value`` lines."""
+        raw = self.extra_headers
+        lines = re.split(r"\r?\n", raw) if isinstance(raw, str) else list(raw)
+        out = []
+        for line in lines:
+            if not line.strip():
+                continue
+            if "\r" in line or "\n" in line or not re.match(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+:",
+                                                             line):
+                raise UsageError(f"FirewallData: {line!r} is not an HTTP header line "
+                                 "('Name: value')", code=211)
+            out.append(line)
+        return out
+
+    # ---- FirewallAutoDetect
+    @classmethod
+    def from_url(cls, url: str, exceptions: Sequence[str] = ()) -> ProxySettings:
+        """``socks5://user:pass@host:1080``, ``socks5h://``, ``socks4://``,
+        ``socks4a://``, ``socks://`` (= SOCKS5), ``http://`` (tunnel) or a bare
+        ``host:port`` (tunnel).  User and password are percent-decoded."""
+        text = url.strip()
+        if "://" not in text:
+            text = "http://" + text
+        parts = urlsplit(text)
+        scheme = parts.scheme.lower()
+        types = {"http": FIREWALL_TUNNEL, "socks4": FIREWALL_SOCKS4,
+                 "socks4a": FIREWALL_SOCKS4A, "socks5": FIREWALL_SOCKS5,
+                 "socks5h": FIREWALL_SOCKS5, "socks": FIREWALL_SOCKS5}
+        if scheme not in types:
+            hint = " (TLS to the proxy is not supported; use http://)" \
+                if scheme == "https" else ""
+            raise UsageError(f"proxy URL {_redact(url)!r}: unsupported scheme "
+                             f"{scheme!r}{hint}", code=211)
+        try:
+            port = parts.port or 0
+        except ValueError:
+            raise UsageError(f"proxy URL {_redact(url)!r}: bad port", code=211) from None
+        if not parts.hostname:
+            raise UsageError(f"proxy URL {_redact(url)!r}: no host", code=211)
+        return cls(type=types[scheme], host=parts.hostname, port=port,
+                   user=unquote(parts.username or ""), password=unquote(parts.password or ""),
+                   exceptions=list(exceptions), remote_dns=scheme != "socks5")
+
+    @classmethod
+    def from_environment(cls, env: Mapping[str, str] | None = None) -> ProxySettings | None:
+        """The proxy the standard environment variables ask for, or None.
+
+        Looked up in order (lower case before upper case): ``all_proxy``
+        (any scheme), ``https_proxy``, ``http_proxy`` (tunnels; the upper-case
+        ``HTTP_PROXY`` is ignored when ``REQUEST_METHOD`` is set, i.e. in a
+        CGI script, where a client could set it).  ``no_proxy``/``NO_PROXY``
+        become the exceptions, with curl's meaning: ``example.com`` covers the
+        domain and its subdomains, ``*`` everything, ports are ignored.
+        """
+        env = os.environ if env is None else env
+        names = ["all_proxy", "ALL_PROXY", "https_proxy", "HTTPS_PROXY", "http_proxy"]
+        if "REQUEST_METHOD" not in env:
+            names.append("HTTP_PROXY")
+        url = next((env[n] for n in names if env.get(n, "").strip()), "")
+        if not url:
+            return None
+        no_proxy = env.get("no_proxy") or env.get("NO_PROXY") or ""
+        return cls.from_url(url, _no_proxy_entries(no_proxy))
+
+
+def _redact(url: str) -> str:
+    return re.sub(r"//[^/@]*@", "//***@", url)
+
+
+def _no_proxy_entries(text: str) -> list[str]:
+    out = []
+    for entry in parse_exceptions(text):
+        if entry.startswith("["):                    # [v6]:port
+            entry = entry[1:entry.index("]")] if "]" in entry else entry[1:]
+        elif entry.count(":") == 1:                  # host:port
+            entry = entry.split(":", 1)[0]
+        if not entry:
+            continue
+        if entry == "*" or "/" in entry or entry.startswith(".") or _ip(entry) is not None \
+                or any(c in entry for c in "*?["):
+            out.append(entry)
+        else:
+            out.append("." + entry.lstrip("."))      # the domain and its subdomains
+    return out
+
+
+def proxy_from_settings(firewall_type: int = 0, host: str = "", port: int = 0, user: str = "",
+                        password: str = "", firewall_data: str = "", exceptions: str = "",
+                        auto_detect: bool = False,
+                        env: Mapping[str, str] | None = None) -> ProxySettings | None:
+    """The proxy for the spec's settings (FirewallType/Host/Port/User/Password,
+    FirewallData, ProxyExceptionsList, FirewallAutoDetect), or None.
+
+    An explicit FirewallType wins; with type 0 and FirewallAutoDetect the
+    environment decides (ProxyExceptionsList is added to NO_PROXY).
+    """
+    extra = parse_exceptions(exceptions or "")
+    if int(firewall_type) == FIREWALL_NONE:
+        if not auto_detect:
+            return None
+        found = ProxySettings.from_environment(env)
+        if found is None:
+            return None
+        found.exceptions = extra + found.exceptions
+        found.extra_headers = firewall_data or ""
+        return found
+    if not host.strip():
+        raise UsageError(f"firewall type {firewall_type} "
+                         f"({TYPE_NAMES.get(int(firewall_type), '?')}) needs a firewall host",
+                         code=211)
+    return ProxySettings(type=firewall_type, host=host.strip(), port=port, user=user,
+                         password=password, extra_headers=firewall_data or "", exceptions=extra)
+
+
+# ---------------------------------------------------------------- handshakes
+class _Wire:
+    """Blocking reads and writes on the proxy socket against one deadline."""
+
+    def __init__(self, sock: socket.socket, proxy: ProxySettings, deadline: float | None,
+                 timeout: float | None) -> None:
+        self.sock = sock
+        self.proxy = proxy
+        self.deadline = deadline
+        self.timeout = timeout
+
+    def error(self, text: str, reason: str = REASON_PROTOCOL, code: int | None = None,
+              reply: int | None = None) -> ProxyError:
+        return ProxyError(f"{self.proxy.label}: {text}", code, proxy=self.proxy.label,
+                          reason=reason, reply=reply)
+
+    def _arm(self) -> None:
+        if self.deadline is None:
+            self.sock.settimeout(None)
+            return
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise socket.timeout()
+        self.sock.settimeout(left)
+
+    def _os_error(self, exc: OSError, doing: str) -> ProxyError:
+        if isinstance(exc, (socket.timeout, TimeoutError)):
+            return self.error(f"no answer while {doing} within {self.timeout:g} s",
+                              REASON_TIMEOUT, 10060)
+        return self.error(f"{doing} failed: {exc}", REASON_CONNECT, socket_error_code(exc))
+
+    def send(self, data: bytes, doing: str) -> None:
+        try:
+            self._arm()
+            self.sock.sendall(data)
+        except OSError as exc:
+            raise self._os_error(exc, doing) from None
+
+    def recv_exact(self, n: int, doing: str) -> bytes:
+        buf = bytearray()
+        try:
+            while len(buf) < n:
+                self._arm()
+                chunk = self.sock.recv(n - len(buf))
+                if not chunk:
+                    raise self.error(f"closed the connection while {doing}", REASON_CLOSED)
+                buf += chunk
+        except OSError as exc:
+            raise self._os_error(exc, doing) from None
+        return bytes(buf)
+
+    def recv_http_head(self, doing: str) -> bytes:
+        """The response header block, up to and including the blank line.
+
+        Bytes after it (the SSH server's banner may arrive in the same
+        segment) stay in the socket: the search runs on MSG_PEEK and only
+        the header is consumed.
+        """
+        head = bytearray()
+        try:
+            while True:
+                self._arm()
+                peek = self.sock.recv(8192, socket.MSG_PEEK)
+                if not peek:
+                    raise self.error(f"closed the connection while {doing}"
+                                     + (f" (got {bytes(head[:200])!r})" if head else ""),
+                                     REASON_CLOSED)
+                tail = bytes(head[-3:])
+                window = tail + peek
+                ends = [i + len(m) for m in (b"\r\n\r\n", b"\n\n")
+                        if (i := window.find(m)) >= 0]
+                if ends:
+                    take = min(ends) - len(tail)
+                else:
+                    take = len(peek)
+                if len(head) + take > MAX_HTTP_HEADER:
+                    raise self.error(f"response header longer than {MAX_HTTP_HEADER} bytes",
+                                     REASON_PROTOCOL)
+                got = self.sock.recv(take)
+                head += got
+                if ends and len(got) == take:
+                    return bytes(head)
+        except OSError as exc:
+            raise self._os_error(exc, doing) from None
+
+
+def _encode_name(host: str, limit: int, proxy: ProxySettings) -> bytes:
+    try:
+        name = host.encode("idna")
+    except UnicodeError:
+        name = host.encode("utf-8")
+    if not name or len(name) > limit or b"\x00" in name:
+        raise UsageError(f"{proxy.label}: host name {host!r} cannot be sent to the proxy",
+                         code=211)
+    return name
+
+
+def _resolve(host: str, families: Sequence[int], proxy: ProxySettings) -> str:
+    last: OSError | None = None
+    for family in families:
+        try:
+            infos = socket.getaddrinfo(host, None, family, socket.SOCK_STREAM)
+        except OSError as exc:
+            last = exc
+            continue
+        if infos:
+            return str(infos[0][4][0])
+    raise ProxyError(f"{proxy.label}: cannot resolve {host!r} locally: {last}", 11001,
+                     proxy=proxy.label, reason=REASON_RESOLVE)
+
+
+_SOCKS4_REPLIES = {
+    91: "request rejected or failed",
+    92: "request rejected: the proxy cannot reach the client's identd",
+    93: "request rejected: identd reports a different user id",
+}
+
+
+def _socks4(wire: _Wire, host: str, port: int, socks4a: bool) -> None:
+    proxy = wire.proxy
+    addr = _ip(host)
+    if isinstance(addr, ipaddress.IPv6Address):
+        raise UsageError(f"{proxy.label}: SOCKS4 cannot carry the IPv6 address {host}; "
+                         "use SOCKS5", code=211)
+    user = proxy.user.encode("utf-8")
+    if b"\x00" in user:
+        raise UsageError(f"{proxy.label}: the user id contains a NUL byte", code=211)
+    if addr is None and socks4a:
+        # SOCKS4A: address 0.0.0.x (x != 0), then the name after the user id.
+        request = struct.pack(">BBH4s", 4, 1, port, b"\x00\x00\x00\x01") + user + b"\x00" \
+            + _encode_name(host, 255, proxy) + b"\x00"
+    else:
+        if addr is None:
+            addr = ipaddress.ip_address(_resolve(host, [socket.AF_INET], proxy))
+        request = struct.pack(">BBH4s", 4, 1, port, addr.packed) + user + b"\x00"
+    wire.send(request, "sending the CONNECT request")
+    reply = wire.recv_exact(8, "reading the reply")
+    version, status = reply[0], reply[1]
+    if version not in (0, 4):
+        raise wire.error(f"bad reply (version byte {version}; not a SOCKS4 proxy?)",
+                         reply=version)
+    if status != 90:
+        text = _SOCKS4_REPLIES.get(status, f"unknown reply code {status}")
+        reason = REASON_AUTH if status in (92, 93) else REASON_REFUSED
+        raise wire.error(f"refused the connection to {_hostport(host, port)}: {text} "
+                         f"(SOCKS4 reply {status})", reason, reply=status)
+
+
+_SOCKS5_REPLIES = {
+    1: ("general SOCKS server failure", REASON_REFUSED),
+    2: ("connection not allowed by ruleset", REASON_REFUSED),
+    3: ("network unreachable", REASON_UNREACHABLE),
+    4: ("host unreachable", REASON_UNREACHABLE),
+    5: ("connection refused by the target", REASON_UNREACHABLE),
+    6: ("TTL expired", REASON_UNREACHABLE),
+    7: ("command not supported", REASON_REFUSED),
+    8: ("address type not supported", REASON_REFUSED),
+}
+
+
+def _socks5(wire: _Wire, host: str, port: int, families: Sequence[int]) -> None:
+    proxy = wire.proxy
+    methods = b"\x00\x02" if proxy.user or proxy.password else b"\x00"
+    wire.send(b"\x05" + bytes([len(methods)]) + methods, "sending the greeting")
+    version, method = wire.recv_exact(2, "reading the method selection")
+    if version != 5:
+        raise wire.error(f"bad reply (version byte {version}; not a SOCKS5 proxy?)",
+                         reply=version)
+    if method == 0xFF:
+        hint = ("; set the firewall user and password" if not (proxy.user or proxy.password)
+                else " (it does not accept username/password authentication)")
+        raise wire.error("accepts none of the offered authentication methods" + hint,
+                         REASON_AUTH, reply=method)
+    if bytes([method]) not in methods:
+        raise wire.error(f"chose authentication method {method}, which was not offered",
+                         reply=method)
+    if method == 2:
+        user = proxy.user.encode("utf-8")
+        password = proxy.password.encode("utf-8")
+        if len(user) > 255 or len(password) > 255:
+            raise UsageError(f"{proxy.label}: SOCKS5 user name and password are limited "
+                             "to 255 bytes", code=211)
+        wire.send(b"\x01" + bytes([len(user)]) + user + bytes([len(password)]) + password,
+                  "sending the username/password")
+        _ver, status = wire.recv_exact(2, "reading the authentication result")
+        if status != 0:
+            raise wire.error(f"rejected the username/password for user {proxy.user!r} "
+                             f"(RFC 1929 status {status})", REASON_AUTH, reply=status)
+    addr = _ip(host)
+    if addr is None and not proxy.remote_dns:
+        addr = ipaddress.ip_address(_resolve(host, families, proxy))
+    if isinstance(addr, ipaddress.IPv4Address):
+        target = b"\x01" + addr.packed
+    elif isinstance(addr, ipaddress.IPv6Address):
+        target = b"\x04" + addr.packed
+    else:
+        name = _encode_name(host, 255, proxy)
+        target = b"\x03" + bytes([len(name)]) + name
+    wire.send(b"\x05\x01\x00" + target + struct.pack(">H", port), "sending the CONNECT request")
+    version, status, _rsv, atyp = wire.recv_exact(4, "reading the reply")
+    if version != 5:
+        raise wire.error(f"bad reply (version byte {version})", reply=version)
+    if status != 0:
+        text, reason = _SOCKS5_REPLIES.get(status, (f"unknown reply code {status}",
+                                                    REASON_REFUSED))
+        raise wire.error(f"refused the connection to {_hostport(host, port)}: {text} "
+                         f"(SOCKS5 reply {status})", reason, reply=status)
+    if atyp == 1:
+        rest = 4
+    elif atyp == 4:
+        rest = 16
+    elif atyp == 3:
+        rest = wire.recv_exact(1, "reading the bound address")[0]
+    else:
+        raise wire.error(f"bad reply (address type {atyp})", reply=atyp)
+    wire.recv_exact(rest + 2, "reading the bound address")
+
+
+_STATUS_LINE = re.compile(rb"HTTP/(\d)\.(\d)[ \t]+(\d{3})(?:[ \t]+([^\r\n]*))?")
+
+
+def _tunnel(wire: _Wire, host: str, port: int) -> None:
+    proxy = wire.proxy
+    authority = _hostport(host, port)
+    extra = proxy.header_lines()
+    given = {line.split(":", 1)[0].strip().lower() for line in extra}
+    lines = [f"CONNECT {authority} HTTP/1.1"]
+    if "host" not in given:
+        lines.append(f"Host: {authority}")
+    if (proxy.user or proxy.password) and "proxy-authorization" not in given:
+        token = base64.b64encode(f"{proxy.user}:{proxy.password}".encode()).decode("ascii")
+        lines.append(f"Proxy-Authorization: Basic {token}")
+    lines += extra
+    request = ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
+    wire.send(request, "sending the CONNECT request")
+    head = wire.recv_http_head("reading the response")
+    match = _STATUS_LINE.match(head)
+    if match is None:
+        raise wire.error(f"bad reply (not an HTTP response: {head[:80]!r})")
+    status = int(match.group(3))
+    text = (match.group(4) or b"").decode("latin-1").strip()
+    headers: dict[str, str] = {}
+    for raw in re.split(rb"\r?\n", head)[1:]:
+        name, sep, value = raw.partition(b":")
+        if sep:
+            headers.setdefault(name.strip().lower().decode("latin-1"),
+                               value.strip().decode("latin-1"))
+    if 200 <= status < 300:
+        return
+    shown = f"HTTP {status} {text}".rstrip()
+    if status in (401, 407):  # tinyproxy answers 401 to wrong credentials
+        challenge = headers.get("proxy-authenticate") or headers.get("www-authenticate", "")
+        scheme = f" (it asks for {challenge.split()[0]})" if challenge else ""
+        if proxy.user or proxy.password or "proxy-authorization" in given:
+            msg = f"rejected the credentials for user {proxy.user!r}{scheme}: {shown}"
+        else:
+            msg = (f"requires authentication{scheme}; set the firewall user and password: "
+                   f"{shown}")
+        raise wire.error(msg, REASON_AUTH, reply=status)
+    reason = REASON_UNREACHABLE if status in (502, 503, 504) else REASON_REFUSED
+    raise wire.error(f"refused the tunnel to {authority}: {shown}", reason, reply=status)
+
+
+def _hostport(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
+
+
+def negotiate(sock: socket.socket, proxy: ProxySettings, host: str, port: int,
+              timeout: float | None = None, families: Sequence[int] = (socket.AF_INET,)
+              ) -> None:
+    """Ask the proxy on the connected ``sock`` for a tunnel to ``host:port``.
+
+    Blocking, within ``timeout`` seconds (None: no limit).  ``families``:
+    address families for names this side must resolve (SOCKS4, and SOCKS5
+    with ``remote_dns=False``).  Raises `ProxyError` (or `UsageError` for
+    settings the protocol cannot express).  On success the socket carries
+    the target's byte stream; nothing after the proxy's answer was consumed.
+    """
+    deadline = None if timeout is None else time.monotonic() + timeout
+    wire = _Wire(sock, proxy, deadline, timeout)
+    host = _norm_host(host) if _ip(host) is not None else host.strip()
+    logger.debug("%s: requesting a tunnel to %s", proxy.label, _hostport(host, port))
+    if proxy.type in (FIREWALL_SOCKS4, FIREWALL_SOCKS4A):
+        _socks4(wire, host, port, proxy.type == FIREWALL_SOCKS4A)
+    elif proxy.type == FIREWALL_SOCKS5:
+        _socks5(wire, host, port, families)
+    elif proxy.type == FIREWALL_TUNNEL:
+        _tunnel(wire, host, port)
+    else:
+        raise UsageError(f"firewall type {proxy.type} has no handshake", code=211)
+    logger.debug("%s: tunnel to %s established", proxy.label, _hostport(host, port))
