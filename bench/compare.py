@@ -137,6 +137,12 @@ def _spawn(argv: List[str], *, stdin, timeout: float, cwd: Optional[str] = None
                     break
                 except InterruptedError:
                     continue
+        except BaseException:  # Ctrl-C / SIGTERM while waiting: take the child with us
+            with contextlib.suppress(OSError):
+                proc.kill()
+            with contextlib.suppress(Exception):
+                proc.wait(5)
+            raise
         finally:
             timer.cancel()
             with _live_lock:

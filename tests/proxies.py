@@ -26,6 +26,7 @@ loopback targets:
 from __future__ import annotations
 
 import os
+import re
 import socket
 import time
 from typing import Callable, List, Optional, Sequence, Tuple
@@ -34,7 +35,7 @@ import servers
 from servers import LOOPBACK, ServerUnavailable, _ServerBase, _TcpServer, _which
 
 __all__ = ["DanteServer", "TinyProxyServer", "SshDynamicForward", "ScriptedProxy",
-           "wait_listening"]
+           "silent_listener", "wait_listening"]
 
 
 def wait_listening(host: str, port: int, timeout: float) -> bool:
@@ -49,21 +50,28 @@ def wait_listening(host: str, port: int, timeout: float) -> bool:
 
 
 class _ListeningServer(_ServerBase):
-    """A server that is ready when its port accepts connections (no banner)."""
+    """A server that is ready when its log says so (``ready_pattern``) and its
+    port accepts connections. The log check matters: a port taken by someone
+    else would accept the probe too."""
+
+    ready_pattern = ""
 
     def _wait_ready(self) -> Tuple[bool, str]:
+        rx = re.compile(self.ready_pattern.format(port=self.port))
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
             assert self.process is not None
             if self.process.poll() is not None:
                 return False, (f"exited with {self.process.returncode}: "
                                + self.log_text()[-2000:])
-            try:
-                socket.create_connection((self.host, self.port), timeout=0.5).close()
-                return True, ""
-            except OSError:
-                time.sleep(0.05)
-        return False, f"not listening within {self.start_timeout}s"
+            if rx.search(self.log_text()):
+                try:
+                    socket.create_connection((self.host, self.port), timeout=0.5).close()
+                    return True, ""
+                except OSError:
+                    pass
+            time.sleep(0.05)
+        return False, f"not ready within {self.start_timeout}s"
 
 
 class DanteServer(_ListeningServer):
@@ -73,7 +81,8 @@ class DanteServer(_ListeningServer):
     <external> <target>``."""
 
     kind = "dante"
-    _addr_in_use = ("Address already in use", "bind")
+    ready_pattern = r"Dante/server\[\d+/\d+\] v[\d.]+ running"
+    _addr_in_use = ("Address already in use", "failed to bind", "EADDRINUSE")
 
     def __init__(self, auth: str = "none", *, host: str = LOOPBACK, port: Optional[int] = None,
                  start_timeout: float = 15.0):
@@ -125,6 +134,7 @@ class TinyProxyServer(_ListeningServer):
     host:port HTTP/1.1`` then ``Established connection to host "host"``)."""
 
     kind = "tinyproxy"
+    ready_pattern = r"Starting main loop\. Accepting connections\."
     _addr_in_use = ("Address already in use", "Could not create listening sockets",
                     "Unable to listen")
 
@@ -172,6 +182,7 @@ class SshDynamicForward(_ListeningServer):
     Its log (LogLevel DEBUG2) has ``dynamic request: socks4 host <name> ...``."""
 
     kind = "ssh-D"
+    ready_pattern = r"Local forwarding listening on 127\.0\.0\.1 port {port}\."
     _addr_in_use = ("Address already in use", "Could not request local forwarding",
                     "cannot listen")
 

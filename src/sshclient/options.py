@@ -76,4 +76,5 @@ class ClientOptions:
     host_key_verifier: Callable[[HostKeyInfo], bool] | None = None
     kbd_interactive_handler: KbdInteractiveHandler | None = None
     custom_auth_handler: CustomAuthHandler | None = None
-    log: Callable[[int, str], None] | None = None
+    log_level: int = 1  # 0 none, 1 info, 2 packets, 3 packet bytes (the spec's LogLevel)
+    mask_sensitive_data: bool = True

@@ -35,6 +35,8 @@ MAX_PRE_VERSION_LINES = 1024
 # Messages allowed while a key exchange is running (RFC 4253 §7.1).
 _KEX_MESSAGES = frozenset(range(20, 50))
 _GENERIC_MESSAGES = frozenset({c.MSG_DISCONNECT, c.MSG_IGNORE, c.MSG_UNIMPLEMENTED, c.MSG_DEBUG})
+# Payloads that carry passwords or keyboard-interactive answers (MaskSensitiveData).
+_CREDENTIAL_MESSAGES = frozenset({c.MSG_USERAUTH_REQUEST, c.MSG_USERAUTH_INFO_RESPONSE})
 
 
 class UpperLayer(Protocol):
@@ -182,13 +184,27 @@ class Transport:
         """Send an upper-layer packet; held back while a key exchange runs."""
         if self.closed:
             raise DisconnectedError("connection is closed", code=1001)
+        if self.options.log_level >= 2:
+            self._log_packet("Sending", payload)
         if self._in_kex or self._queued:
             self._queued.append(payload)
         else:
             self.engine.send_packet(payload)
 
     def _send_transport(self, payload: bytes) -> None:
+        if self.options.log_level >= 2:
+            self._log_packet("Sending", payload)
         self.engine.send_packet(payload)
+
+    def _log_packet(self, verb: str, payload: bytes) -> None:
+        """LogLevel 2: message types; 3: their bytes (credentials masked)."""
+        msg_type = payload[0] if payload else -1
+        name = c.MESSAGE_NAMES.get(msg_type, str(msg_type))
+        text = f"{verb} {name} ({len(payload)} bytes)"
+        if self.options.log_level >= 3:
+            secret = msg_type in _CREDENTIAL_MESSAGES and self.options.mask_sensitive_data
+            text += ": " + ("[masked: may contain credentials]" if secret else payload.hex())
+        self._emit(LogMessage(2 if self.options.log_level < 3 else 3, text))
 
     @property
     def in_kex(self) -> bool:
@@ -223,6 +239,8 @@ class Transport:
             if packet is None:
                 break
             msg_type, payload = packet
+            if self.options.log_level >= 2:
+                self._log_packet("Received", payload)
             try:
                 self._dispatch(msg_type, payload)
             except WireError as exc:

@@ -279,7 +279,7 @@ class Session:
             self.sock.settimeout(5)
             while self.client_disconnect is None:
                 self._generic(*self.recv_packet())
-        except (ClientGone, PeerError, ValueError):
+        except (ClientGone, PeerError, ValueError, OSError):
             pass
         try:
             while not self.client_closed and self.sock.recv(1 << 16):

@@ -464,6 +464,9 @@ class SSHClient:
     # ====================================================== connection
     def _build_options(self, authenticate: bool) -> ClientOptions:
         p = self._props
+        if authenticate and p["ssh_auth_mode"] in (5, 6):
+            raise UsageError("GSSAPI/Kerberos authentication (amGSSAPIWithMic, amGSSAPIKeyex) is "
+                             "not available in this release", code=1032)
         key = None
         if authenticate and p["ssh_auth_mode"] in (AUTH_PUBLICKEY, AUTH_MULTIFACTOR) or (
                 authenticate and self._cfg("TryAllAvailableAuthMethods")):
@@ -499,6 +502,8 @@ class SSHClient:
             rekey_bytes=max(1 << 16, int(self._cfg("KeyRenegotiationThreshold"))),
             window_size=max(1 << 15, int(self._cfg("MaxWindowSize"))),
             max_packet_size=max(1 << 12, min(1 << 18, int(self._cfg("MaxPacketSize")))),
+            log_level=int(self._cfg("LogLevel")),
+            mask_sensitive_data=bool(self._cfg("MaskSensitiveData")),
             host_key_verifier=self._verify_host_key,
             custom_auth_handler=self._custom_auth,
             kbd_interactive_handler=self._kbd_interactive if (
