@@ -320,6 +320,7 @@ class Cell:
     nbytes: int = 0
     outcomes: List[Outcome] = field(default_factory=list)
     probe: Optional[Outcome] = None
+    rate: float = 0.0  # streaming rate estimated by the probe, bytes/s
     error: str = ""  # set when the cell is given up (probe failed, repeated failures)
 
     def good(self) -> List[Outcome]:
@@ -379,16 +380,27 @@ def measure(bench: Bench, args, clients: List[Client], suites, directions, log):
                 if args.quick:
                     cell.nbytes = args.size
                     continue
+                # Two sizes: the small run measures the fixed cost of a
+                # connection (handshake, exec, close), so that the rate used
+                # for N is the streaming rate, not one diluted by set-up.
+                small = bench.run_client_transfer(client, suite, direction,
+                                                  args.probe_size // 8, timeout=args.timeout)
                 o = bench.run_client_transfer(client, suite, direction, args.probe_size,
-                                              timeout=args.timeout)
+                                              timeout=args.timeout) if small.ok else small
                 cell.probe = o
                 if not o.ok:
                     cell.error = o.error
                     log(f"  probe {direction:8s} {client.label:22s} error: {o.error}")
                     continue
-                cell.nbytes = _size_for(o.nbytes / o.seconds, args)
-                log(f"  probe {direction:8s} {client.label:22s} "
-                    f"{o.nbytes / o.seconds / 1e6:8.1f} MB/s -> N = {cell.nbytes / MiB:.0f} MiB")
+                rate = o.nbytes / o.seconds
+                if o.seconds - small.seconds > 0.05 * o.seconds:
+                    fit = (o.nbytes - small.nbytes) / (o.seconds - small.seconds)
+                    rate = min(max(rate, fit), 2 * rate)
+                cell.rate = rate
+                cell.nbytes = _size_for(rate, args)
+                log(f"  probe {direction:8s} {client.label:22s} {rate / 1e6:8.1f} MB/s "
+                    f"(fixed cost {max(0.0, small.seconds - small.nbytes / rate):.2f} s)"
+                    f" -> N = {cell.nbytes / MiB:.0f} MiB")
         # 2. Rounds: every client once per direction per round, order rotated.
         for r in range(args.runs):
             order = clients[r % len(clients):] + clients[:r % len(clients)]
@@ -397,8 +409,7 @@ def measure(bench: Bench, args, clients: List[Client], suites, directions, log):
                     cell = cells[(label, direction, client.key)]
                     if cell.error:
                         continue
-                    expect = (cell.nbytes / (cell.probe.nbytes / cell.probe.seconds)
-                              if cell.probe else 0.0)
+                    expect = cell.nbytes / cell.rate if cell.rate else 0.0
                     o = bench.run_client_transfer(client, suite, direction, cell.nbytes,
                                                   timeout=max(args.timeout, 20 * expect))
                     cell.outcomes.append(o)
@@ -455,6 +466,7 @@ def environment(server) -> Dict[str, str]:
     env["CPU"] = model
     env["cores"] = str(os.cpu_count())
     env["kernel"] = platform.release()
+    env["load_start"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     env["Python"] = platform.python_version()
     for dist in ("sshclient", "paramiko", "asyncssh", "cryptography", "PyNaCl", "matplotlib"):
         try:
@@ -509,7 +521,7 @@ def render_markdown(args, env, clients, suites, directions, cells, hs, started, 
     out.append(f"- Method: median of {args.runs} runs per cell, clients alternating in each "
                "round; "
                + (f"N = {args.size / MiB:.0f} MiB for every client" if args.quick else
-                  f"each client's N sized from a probe run for ~{args.seconds:g} s per run "
+                  f"each client's N sized from probe runs for ~{args.seconds:g} s per run "
                   f"(max {args.size / MiB:.0f} MiB)")
                + "; time = connect..close of one SSH connection; handshake = median of "
                f"{args.runs * args.handshakes} (connect + kex + publickey auth + exec `true` + "
@@ -518,7 +530,10 @@ def render_markdown(args, env, clients, suites, directions, cells, hs, started, 
     out.append("- Cells: value (ratio to OpenSSH `ssh` in this run). MB/s: higher is better; "
                "ms and CPU-s/GB (the client process's user+sys CPU per GB moved): lower is "
                "better.")
-    out.append(f"- Wall time of the whole benchmark: {elapsed / 60:.1f} min")
+    load_end = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    out.append(f"- Wall time of the whole benchmark: {elapsed / 60:.1f} min; load average "
+               f"(1/5/15 min) at start {env['load_start']}, at end {load_end} "
+               "(anything well above 1 means other work shared the cores)")
     ref_key = "ssh"
     for suite in suites:
         label = suite_label(suite)
@@ -685,7 +700,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                         "probe run for ~--seconds per run, up to this; with --quick, N itself")
     p.add_argument("--runs", type=int, default=None, help="rounds (default 5; --quick 3)")
     p.add_argument("--seconds", type=float, default=None,
-                   help="target duration of one run (default 2.5)")
+                   help="target duration of one run (default 3)")
     p.add_argument("--handshakes", type=int, default=None,
                    help="handshakes per client per round (default: enough for >= 10 in all)")
     p.add_argument("--out", default=os.path.join(HERE, "results"), help="output directory")
@@ -711,8 +726,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     else:
         args.size = args.size or 4 * GiB
         args.runs = args.runs or 5
-        args.seconds = args.seconds or 2.5
-        args.probe_size = min(96 * MiB, args.size)
+        args.seconds = args.seconds or 3.0
+        args.probe_size = min(128 * MiB, args.size)
         args.min_size = min(32 * MiB, args.size)
     if args.handshakes is None:
         args.handshakes = 2 if args.quick else max(2, math.ceil(12 / args.runs))

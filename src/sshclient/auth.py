@@ -14,6 +14,7 @@ from sshcore.wire import Reader, Writer
 from . import constants as c
 from .errors import AuthenticationError, RemoteProtocolError
 from .events import AuthBanner, AuthCompleted, Event, LogMessage
+from .hostkeys import CERT_SUFFIX
 from .options import (
     AUTH_CUSTOM,
     AUTH_GSSAPI_KEYEX,
@@ -101,24 +102,38 @@ class Authenticator:
     def _send_publickey(self) -> None:
         key = self.options.private_key
         assert key is not None
-        algorithm = self._pubkey_algorithm()
         blob = key.public_blob
-        if self.options.signed_certificate:
-            blob = self.options.signed_certificate
+        cert = self.options.signed_certificate
+        if cert:
+            try:
+                cert_type = Reader(cert).string().decode("ascii")
+            except (ValueError, UnicodeDecodeError):
+                raise AuthenticationError("SignedSSHCert is not an OpenSSH certificate",
+                                          code=1032) from None
+            if cert_type != key.key_type + CERT_SUFFIX:
+                raise AuthenticationError(
+                    f"SignedSSHCert is a {cert_type} certificate but the private key is "
+                    f"{key.key_type}", code=1032)
+            blob = cert
+        algorithm = self._pubkey_algorithm()
         to_sign = (
             Writer().string(self.session_id).byte(c.MSG_USERAUTH_REQUEST)
             .string(self.options.username.encode()).string(SERVICE_CONNECTION)
             .string(b"publickey").boolean(True).string(algorithm.encode()).string(blob)
             .getvalue()
         )
-        sig_alg = algorithm.replace("-cert-v01@openssh.com", "")
+        sig_alg = algorithm.replace(CERT_SUFFIX, "")
         signature = key.sign(to_sign, sig_alg)
         self._send(self._request_header("publickey").boolean(True).string(algorithm.encode())
                    .string(blob).string(signature).getvalue())
 
     def _pubkey_algorithm(self) -> str:
+        """The publickey algorithm name: the key's signature algorithm (RSA: the first of
+        SSHPubKeyAuthSigAlgorithms' SHA-2 choices the server lists in server-sig-algs,
+        else ssh-rsa), as a *-cert-v01@openssh.com name when a certificate is used."""
         key = self.options.private_key
         assert key is not None
+        suffix = CERT_SUFFIX if self.options.signed_certificate else ""
         candidates = key.signature_algorithms()
         allowed = self.options.pubkey_signature_algorithms
         if allowed:
@@ -129,9 +144,9 @@ class Authenticator:
             if server:
                 for alg in candidates:
                     if alg in server:
-                        return alg
-            return "ssh-rsa" if "ssh-rsa" in candidates else candidates[-1]
-        return candidates[0]
+                        return alg + suffix
+            return ("ssh-rsa" if "ssh-rsa" in candidates else candidates[-1]) + suffix
+        return candidates[0] + suffix
 
     # ------------------------------------------------------------ receive
     def handle_packet(self, msg_type: int, payload: bytes) -> None:

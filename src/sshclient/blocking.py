@@ -97,8 +97,15 @@ class Channel:
     def _wait_readable(self, stream: int) -> bool:
         table = self._table
         state = self._state
-        self._conn._wait(lambda: table.available(self.id, stream) > 0 or state.eof_received
-                         or state.close_received, "read")
+        try:
+            self._conn._wait(lambda: table.available(self.id, stream) > 0 or state.eof_received
+                             or state.close_received, "read")
+        except SSHClientError:
+            # Data that arrived before the failure is handed over first; the
+            # error comes again on the read after it.
+            if table.available(self.id, stream) > 0:
+                return True
+            raise
         return table.available(self.id, stream) > 0
 
     def read(self, max_bytes: int = -1, stream: int = 0) -> bytes:
@@ -164,12 +171,13 @@ class Channel:
         if self.id not in proto.connection.channels:
             return
         state = self._state
-        proto.connection.close(self.id)
-        if state.opened and not self._conn._driver.closed:
+        if self._conn.error is None and not self._conn._driver.closed:
             try:
-                self._conn._wait(lambda: state.close_received, "channel close")
+                proto.connection.close(self.id)
+                if state.opened:
+                    self._conn._wait(lambda: state.close_received, "channel close")
             except SSHClientError:
-                pass
+                pass  # the connection is gone; nothing left to close politely
         proto.connection.forget(self.id)
 
     def __enter__(self) -> Channel:
@@ -187,6 +195,7 @@ class SSHConnection:
         self._answers: dict[int, list[bool]] = {}
         self._driver = BlockingDriver(self._proto, sock, self._on_event)
         self.banner = ""
+        self.error: SSHClientError | None = None  # what ended the connection
 
     # ------------------------------------------------------------ events
     def _on_event(self, event: ev.Event) -> None:
@@ -200,7 +209,17 @@ class SSHConnection:
             self.banner += event.message
 
     def _wait(self, done: Callable[[], bool], what: str) -> None:
-        self._driver.run_until(done, self.timeout, what=what)
+        if self.error is not None:
+            if done():
+                return
+            raise self.error
+        try:
+            self._driver.run_until(done, self.timeout, what=what)
+        except SSHClientError as exc:
+            if exc.code != 301:  # a timeout leaves the connection usable
+                self.error = exc
+                self._driver.close()
+            raise
 
     # ----------------------------------------------------------- login
     def _login(self) -> None:

@@ -194,9 +194,10 @@ class ConnectionLayer:
         return int(self.transport.engine.send_channel_data(local_id, data, ext))
 
     def send_eof(self, local_id: int) -> None:
+        ch = self.get(local_id)
+        if ch.eof_sent or ch.close_received or ch.close_sent:
+            return  # nothing to end: the channel is already (being) closed
         ch = self._open_channel(local_id)
-        if ch.eof_sent:
-            return
         ch.eof_sent = True
         self.table.mark_eof_sent(local_id)
         self.transport.send(Writer().byte(c.MSG_CHANNEL_EOF).uint32(ch.remote_id).getvalue())
@@ -261,7 +262,10 @@ class ConnectionLayer:
                 return  # data type other than stderr: ignored (RFC 4254 §5.2)
             raise RemoteProtocolError(f"unexpected channel data message {msg_type}", code=1022)
         elif msg_type == c.MSG_CHANNEL_EOF:
+            if ch.eof_received:
+                raise RemoteProtocolError(f"duplicate EOF for channel {local_id}", code=1023)
             ch.eof_received = True
+            self.table.mark_eof_received(local_id)  # more data now is a protocol error
             self._emit(ChannelEOF(local_id))
         elif msg_type == c.MSG_CHANNEL_CLOSE:
             self._on_close(ch)
@@ -304,6 +308,7 @@ class ConnectionLayer:
         if ch.close_received:
             raise RemoteProtocolError(f"duplicate close for channel {ch.local_id}", code=1023)
         ch.close_received = True
+        self.table.mark_close_received(ch.local_id)
         if not ch.close_sent:
             ch.close_sent = True
             self.table.mark_close_sent(ch.local_id)

@@ -14,6 +14,7 @@ from typing import Callable
 
 from .errors import (
     DisconnectedError,
+    RemoteProtocolError,
     SSHClientError,
     TimeoutError_,
     socket_error_code,
@@ -159,6 +160,12 @@ class BlockingDriver:
         transport = self.proto.transport
         if transport.disconnect_error is not None:
             raise transport.disconnect_error
+        if not transport.version_received:
+            first = transport.first_line.decode("utf-8", "replace")
+            detail = f"; it sent {first!r}" if first else ""
+            raise RemoteProtocolError(
+                f"the server closed the connection before sending an SSH version line{detail}",
+                code=1002)
         raise DisconnectedError("the server closed the connection", code=1001)
 
     def run_until(self, done: Callable[[], bool], timeout: float | None,

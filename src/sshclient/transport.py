@@ -35,6 +35,10 @@ MAX_PRE_VERSION_LINES = 1024
 # Messages allowed while a key exchange is running (RFC 4253 §7.1).
 _KEX_MESSAGES = frozenset(range(20, 50))
 _GENERIC_MESSAGES = frozenset({c.MSG_DISCONNECT, c.MSG_IGNORE, c.MSG_UNIMPLEMENTED, c.MSG_DEBUG})
+# Upper-layer messages we implement (RFC 4252/4254; 60-79 are auth-method specific).
+# Any other number gets SSH_MSG_UNIMPLEMENTED (RFC 4253 §11.4).
+_UPPER_MESSAGES = frozenset(range(50, 54)) | frozenset(range(60, 80)) | frozenset(
+    range(80, 83)) | frozenset(range(90, 101))
 # Payloads that carry passwords or keyboard-interactive answers (MaskSensitiveData).
 _CREDENTIAL_MESSAGES = frozenset({c.MSG_USERAUTH_REQUEST, c.MSG_USERAUTH_INFO_RESPONSE})
 
@@ -71,6 +75,7 @@ class Transport:
         self._version_buffer = bytearray()
         self._version_done = False
         self._pre_version_lines = 0
+        self.first_line = b""  # first non-version line, for error messages
         self._scratch = bytearray(65536)
 
         self.session_id: bytes | None = None
@@ -155,6 +160,8 @@ class Transport:
             if line.startswith(b"SSH-"):
                 self._accept_version(line)
             else:
+                if not self._pre_version_lines:
+                    self.first_line = line[:200]
                 self._pre_version_lines += 1
                 if self._pre_version_lines > MAX_PRE_VERSION_LINES:
                     raise RemoteProtocolError(
@@ -163,6 +170,10 @@ class Transport:
         self._version_buffer.clear()
         if rest:
             self.engine.feed(rest)
+
+    @property
+    def version_received(self) -> bool:
+        return self._version_done
 
     def _accept_version(self, line: bytes) -> None:
         try:
@@ -234,7 +245,7 @@ class Transport:
             try:
                 packet = engine.next_packet()
             except ProtocolError as exc:
-                raise RemoteProtocolError(str(exc), code=exc.code,
+                raise RemoteProtocolError(exc.message or None, code=exc.code,
                                           disconnect_reason=exc.reason) from None
             if packet is None:
                 break
@@ -273,7 +284,7 @@ class Transport:
                 f"message {msg_type} received in the middle of a key exchange", code=1036)
         elif msg_type == c.MSG_EXT_INFO:
             self._on_ext_info(payload)
-        elif msg_type in (c.MSG_SERVICE_ACCEPT,) or msg_type >= 50:
+        elif msg_type == c.MSG_SERVICE_ACCEPT or msg_type in _UPPER_MESSAGES:
             if self.session_id is None:
                 raise RemoteProtocolError(
                     f"message {msg_type} before the first key exchange finished", code=1036)

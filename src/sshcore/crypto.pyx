@@ -13,9 +13,16 @@ Two layers:
   chacha20-poly1305@openssh.com, none).  Contexts are created once per key
   and reused for every packet.
 
-Backend choice: fast when the symbols are found and pass a known-answer
-self-test at import, the fallback otherwise or when the environment variable
-SSHCORE_CRYPTO_BACKEND=cryptography forces it.
+Modes (environment variable SSHCORE_CRYPTO_BACKEND, default "fast"):
+* fast: per suite the fastest implementation measured here (bench/): C
+  pointers everywhere, except that big AES-GCM packets are *sealed* through
+  cryptography's AESGCM.encrypt_into (its bundled OpenSSL beats the system
+  one), and chacha20-poly1305 mixes libsodium (small packets) with OpenSSL
+  EVP ChaCha20 + Poly1305 (big ones, ~3x faster with AVX-512);
+* nogil: the same without the cryptography detour: every bulk call is C
+  and can run with the GIL released;
+* cryptography: the fallback, chosen automatically when neither library is
+  found or passes its known-answer self-test at import.
 """
 import os
 import sys
@@ -477,10 +484,11 @@ cdef class _PyGcm(_Gcm):
 cdef class _HybridGcm(_Gcm):
     """System OpenSSL for small packets, `cryptography`'s AESGCM *_into for
     big ones.  Why: cryptography's wheel carries a newer OpenSSL whose
-    AES-GCM is ~2.5x faster per byte than the system 3.0 here (VAES/AVX-512
-    code), which outweighs the ~0.5 us of Python call per packet above a
-    couple of KiB.  The price is that big packets are sealed with the GIL
-    held (nogil_ok is False); backend "nogil" keeps pure C instead."""
+    AES-GCM is faster per byte than the system 3.0 (measured 1.3-2.5x at
+    32 KiB here, VAES/AVX-512 code), which outweighs the Python call and the
+    copy back above ~16 KiB.  The price is that big packets are sealed with
+    the GIL held (nogil_ok is False).  make_cipher() uses it for sealing
+    only; backend "nogil" never uses it."""
     cdef _EvpGcm evp
     cdef object into            # bound encrypt_into or decrypt_into
     cdef object invalid_tag
@@ -1194,7 +1202,10 @@ cpdef PacketCipher make_cipher(str cipher, object key, object iv, object mac, ob
         k = _exact(key, key_len, cipher + " key")
         v = _exact(iv, 12, cipher + " IV")
         gp = _GcmPacket.__new__(_GcmPacket)
-        gp.gcm = _gcm(k, encrypt, backend)
+        # The hybrid only pays off when sealing: opening has to copy the
+        # plaintext back and measured no faster than EVP, which also lets the
+        # receive loop run without the GIL.
+        gp.gcm = _gcm(k, encrypt, backend if encrypt or _resolve(backend) != "fast" else "nogil")
         memcpy(gp.fixed, _ptr(v), 4)
         gp.counter = (<uint64_t> _ld32(_ptr(v) + 4) << 32) | _ld32(_ptr(v) + 8)
         gp.block_size, gp.mac_len, gp.hdr_len, gp.len_in_clear = 16, 16, 4, True

@@ -14,7 +14,7 @@ import threading
 from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
@@ -30,6 +30,9 @@ from .kex import (
     negotiate,
     session_keys,
 )
+
+if TYPE_CHECKING:
+    from .server import PeerConfig
 
 DISCONNECT, IGNORE, UNIMPLEMENTED, DEBUG = 1, 2, 3, 4
 SERVICE_REQUEST, SERVICE_ACCEPT, EXT_INFO, KEXINIT, NEWKEYS = 5, 6, 7, 20, 21
@@ -94,7 +97,7 @@ class Session:
     seen), unimplemented (sequence numbers the client reported), error.
     """
 
-    def __init__(self, config, sock: socket.socket, stop: threading.Event) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, config: PeerConfig, sock: socket.socket, stop: threading.Event) -> None:
         self.config = config
         self.sock = sock
         self.sock.settimeout(config.timeout)
@@ -143,7 +146,7 @@ class Session:
             self._wait_client_eof()
         except PeerStopped:
             pass
-        except BaseException as exc:  # noqa: B036 - recorded for the test to see
+        except Exception as exc:  # recorded for the test to see
             self.error = exc
         finally:
             self.abort()

@@ -15,11 +15,13 @@ from .. import events as ev
 from ..driver import BlockingDriver
 from ..errors import (
     ChannelError,
+    HostKeyError,
     SSHClientError,
     UsageError,
     WouldBlockError,
 )
-from ..hostkeys import HOST_KEY_ALGORITHMS
+from ..hostkeys import CERT_SUFFIX, HOST_KEY_ALGORITHMS, fingerprint
+from ..hostkeys import Certificate as HostCertificate
 from ..kex import SUPPORTED_KEX
 from ..options import (
     AUTH_KEYBOARD_INTERACTIVE,
@@ -34,7 +36,13 @@ from . import params as P
 from . import rawpacket
 from . import settings as S
 from .certprops import install_cert_properties
-from .certstore import Certificate, load_certificate
+from .certstore import (
+    Certificate,
+    CertificateNotFound,
+    fingerprint_matches,
+    load_certificate,
+    parse_ca_keys,
+)
 from .channels import SpecChannel
 from .properties import PROPERTY_DEFAULTS, SIMPLE_PROPERTIES, install_simple_properties
 
@@ -182,11 +190,13 @@ class SSHClient:
         self._cert_subject = value or ""
         self._cert = None
         if self._cert_subject and self._props["ssh_cert_store_type"] != 0:
-            self._cert = self._load_client_cert()
-            if self._cert.subject and self._cert_subject != "*":
-                self._cert_subject = self._cert_subject
-        elif self._cert_subject == "":
-            self._cert = None
+            try:
+                self._cert = self._load_client_cert()
+            except CertificateNotFound:
+                self._cert_subject = ""  # the spec: no match -> "" and no certificate
+                return
+            if self._cert.subject:
+                self._cert_subject = self._cert.subject
 
     ssh_cert_subject = property(get_ssh_cert_subject, set_ssh_cert_subject)
 
@@ -200,11 +210,18 @@ class SSHClient:
     def set_ssh_accept_server_host_key_subject(self, value: str) -> None:
         self._accept_subject = value or ""
         self._accept_key = None
-        if self._accept_subject:
-            self._accept_key = load_certificate(
-                self._props["ssh_accept_server_host_key_store_type"],
-                self._props["ssh_accept_server_host_key_store"],
-                self._props["ssh_accept_server_host_key_store_password"], self._accept_subject)
+        if self._accept_subject and self._props["ssh_accept_server_host_key_store_type"] != 0:
+            try:
+                self._accept_key = load_certificate(
+                    self._props["ssh_accept_server_host_key_store_type"],
+                    self._props["ssh_accept_server_host_key_store"],
+                    self._props["ssh_accept_server_host_key_store_password"],
+                    self._accept_subject)
+            except CertificateNotFound:
+                self._accept_subject = ""
+                return
+            if self._accept_key.subject:
+                self._accept_subject = self._accept_key.subject
 
     ssh_accept_server_host_key_subject = property(get_ssh_accept_server_host_key_subject,
                                                   set_ssh_accept_server_host_key_subject)
@@ -480,17 +497,25 @@ class SSHClient:
                                      "ssh_cert_store_type, ssh_cert_store and ssh_cert_subject",
                                      code=1032)
         signed = self._cfg("SignedSSHCert")
+        sig_algs = algs.split_list(self._cfg("SSHPubKeyAuthSigAlgorithms"))
+        named = str(signed).split()[:1]
+        if named and named[0] in ("rsa-sha2-256" + CERT_SUFFIX, "rsa-sha2-512" + CERT_SUFFIX):
+            sig_algs = [named[0][:-len(CERT_SUFFIX)]]  # the SignedSSHCert line names it
+        host_key_algorithms = algs.restrict(p["ssh_public_key_algorithms"], HOST_KEY_ALGORITHMS)
+        if str(self._cfg("SSHAcceptServerCAKey")).strip():  # host certificates first
+            host_key_algorithms = [a + CERT_SUFFIX for a in host_key_algorithms
+                                   ] + host_key_algorithms
         return ClientOptions(
             username=p["ssh_user"], password=p["ssh_password"], private_key=key,
             signed_certificate=_parse_signed_cert(signed) if signed else None,
             auth_mode=p["ssh_auth_mode"],
             try_all_auth_methods=bool(self._cfg("TryAllAvailableAuthMethods")),
             do_not_repeat_auth_methods=bool(self._cfg("DoNotRepeatAuthMethods")),
-            pubkey_signature_algorithms=algs.split_list(self._cfg("SSHPubKeyAuthSigAlgorithms")),
+            pubkey_signature_algorithms=sig_algs,
             password_prompt_pattern=self._cfg("PasswordPrompt"),
             kex_algorithms=algs.restrict(p["ssh_key_exchange_algorithms"], SUPPORTED_KEX
                                          + _legacy_kex()),
-            host_key_algorithms=algs.restrict(p["ssh_public_key_algorithms"], HOST_KEY_ALGORITHMS),
+            host_key_algorithms=host_key_algorithms,
             ciphers=algs.restrict(p["ssh_encryption_algorithms"], _implemented_ciphers()),
             macs=algs.restrict(p["ssh_mac_algorithms"], _implemented_macs()),
             compression=algs.restrict(p["ssh_compression_algorithms"],
@@ -512,18 +537,37 @@ class SSHClient:
         )
 
     def _verify_host_key(self, info: HostKeyInfo) -> bool:
-        self._fingerprints = {"md5": info.fingerprint_md5, "sha1": info.fingerprint_sha1,
-                              "sha256": info.fingerprint_sha256}
+        key = info.public_key
+        # A host certificate is shown and pinned by the key it certifies (as OpenSSH does).
+        plain = key.public_key.blob if isinstance(key, HostCertificate) else info.blob
+        self._fingerprints = {h: fingerprint(plain, h) for h in ("md5", "sha1", "sha256")}
         hash_name = str(self._cfg("SSHFingerprintHashAlgorithm")).lower().replace("-", "")
-        shown = self._fingerprints.get(hash_name, info.fingerprint_sha256)
+        shown = self._fingerprints.get(hash_name, self._fingerprints["sha256"])
         accept = bool(self._cfg("SSHAcceptAnyServerHostKey"))
-        if self._accept_key is not None and self._accept_key.blob == info.blob:
+        if self._accept_key is None and self._accept_subject and \
+                self._props["ssh_accept_server_host_key_store_type"] != 0:
+            self._accept_key = load_certificate(  # store properties changed since
+                self._props["ssh_accept_server_host_key_store_type"],
+                self._props["ssh_accept_server_host_key_store"],
+                self._props["ssh_accept_server_host_key_store_password"], self._accept_subject)
+        if self._accept_key is not None and set(self._accept_key.key_blobs) & {info.blob, plain}:
             accept = True
-        wanted = [f.strip().lower() for f in str(self._cfg("SSHAcceptServerHostKeyFingerPrint"))
-                  .split(",") if f.strip()]
-        if wanted and any(f in (info.fingerprint_md5, info.fingerprint_sha1,
-                                info.fingerprint_sha256) for f in wanted):
+        if any(fingerprint_matches(f, (plain, info.blob))
+               for f in str(self._cfg("SSHAcceptServerHostKeyFingerPrint")).split(",")):
             accept = True
+        ca_text = str(self._cfg("SSHAcceptServerCAKey"))
+        if isinstance(key, HostCertificate) and ca_text.strip():
+            if key.signature_key.blob not in {ca.blob for ca in parse_ca_keys(ca_text)}:
+                self._log(1, "The host certificate is signed by a CA that is not trusted "
+                             f"({key.signature_key.fingerprint_openssh()})")
+            else:
+                try:
+                    key.check_host(self._props["ssh_host"])
+                    accept = True
+                    self._log(1, f"Host certificate {key.key_id!r} signed by the trusted CA "
+                                 f"{key.signature_key.fingerprint_openssh()}")
+                except HostKeyError as exc:
+                    self._log(1, f"Host certificate refused: {exc.message}")
         params = self._fire("on_ssh_server_authentication",
                             P.SSHClientSSHServerAuthenticationEventParams(
                                 host_key=info.blob, fingerprint=shown,
