@@ -764,3 +764,21 @@ def test_slow_consumer_is_held_back_by_the_window(make_peer):
     assert got == total
     assert digest.digest() == hashlib.sha256(block * (total // MiB)).digest()
     assert probe.growth < 50 * MiB, f"memory grew by {probe.growth / MiB:.0f} MiB"
+
+
+# ------------------------------------------------------------------- keep-alives
+def test_keepalive_limit_1039(make_peer):
+    """A server that stops answering: after SSHKeepAliveCountMax unanswered
+    keepalive@openssh.com requests the client gives up with 1039."""
+    peer = make_peer(allow_errors=True,
+                     script={"exec": _data_then(b"still here", lambda s: s.hang())})
+    client, rec = spec_client(timeout=30)
+    client.config("SSHKeepAliveInterval=1")
+    client.config("SSHKeepAliveCountMax=2")
+    errors = []
+    client.on_error = lambda e: errors.append((e.error_code, e.description))
+    assert spec_run(client, peer) is None  # do_events reports through on_error
+    assert errors and errors[0][0] == 1039, errors
+    assert rec.disconnected and rec.disconnected[-1][0] == 1039
+    assert bytes(rec.data) == b"still here"
+    assert not client.connected
