@@ -6,8 +6,8 @@ import inspect
 import os
 
 import pytest
-import spec_text
 
+import spec_text
 from sshclient import SSHClient, SSHClientError
 from sshclient.errors import MESSAGES
 from sshclient.spec import params as P
