@@ -71,7 +71,8 @@ def test_nogil_mode_is_pure_c():
 @pytest.mark.parametrize("mode", ["cryptography", "nogil", "fast"])
 def test_env_var_selects_mode(mode):
     code = ("from sshcore import crypto\n"
-            "c = crypto.make_cipher('aes128-gcm@openssh.com', bytes(16), bytes(12), None, None, 1)\n"
+            "c = crypto.make_cipher('aes128-gcm@openssh.com', bytes(16), bytes(12),"
+            " None, None, 1)\n"
             "print(crypto.backend(), c.nogil)")
     env = dict(os.environ, SSHCORE_CRYPTO_BACKEND=mode)
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,

@@ -87,9 +87,14 @@ class Seen:
     def __init__(self, client: SSHClient, accept: bool | None = None) -> None:
         self.events: list = []
         self.config: dict[str, str] = {}
+        self.logs: list[str] = []
         self.client = client
         self.force = accept
         client.on_ssh_server_authentication = self
+        client.on_log = lambda e: self.logs.append(e.message)
+
+    def logged(self, text: str) -> bool:
+        return any(text in message for message in self.logs)
 
     def __call__(self, e) -> None:
         self.events.append((e.key_algorithm, e.fingerprint, bytes(e.host_key), e.accept))
@@ -176,6 +181,8 @@ def test_wrong_ca_is_1030(workdir, sshd, sshd_factory, test_user, host_ca, other
     client.config("SSHAcceptServerCAKey=" + host_ca.with_suffix(".pub").read_text())
     logon_fails(client, server, 1030)
     assert seen.events and seen.events[0][3] is False
+    assert seen.events[0][0] == "ssh-ed25519-cert-v01@openssh.com"
+    assert seen.logged("signed by a CA that is not trusted")
 
 
 def test_expired_host_certificate_is_1030(workdir, sshd, sshd_factory, test_user, host_ca):
@@ -183,9 +190,10 @@ def test_expired_host_certificate_is_1030(workdir, sshd, sshd_factory, test_user
                              "-V", "20000101:20010101")
     server = cert_server(sshd_factory, host_key)
     client = client_for(test_user)
-    Seen(client)
+    seen = Seen(client)
     client.config("SSHAcceptServerCAKey=" + host_ca.with_suffix(".pub").read_text())
     logon_fails(client, server, 1030)
+    assert seen.logged("has expired")
 
 
 def test_not_yet_valid_host_certificate_is_1030(workdir, sshd, sshd_factory, test_user,
@@ -194,18 +202,20 @@ def test_not_yet_valid_host_certificate_is_1030(workdir, sshd, sshd_factory, tes
                              "-V", "+3650d:+3660d")
     server = cert_server(sshd_factory, host_key)
     client = client_for(test_user)
-    Seen(client)
+    seen = Seen(client)
     client.config("SSHAcceptServerCAKey=" + host_ca.with_suffix(".pub").read_text())
     logon_fails(client, server, 1030)
+    assert seen.logged("not valid yet")
 
 
 def test_wrong_principal_is_1030(workdir, sshd, sshd_factory, test_user, host_ca):
     host_key = sign_host_key(workdir, sshd, host_ca, "principal", "-n", "other.example")
     server = cert_server(sshd_factory, host_key)
     client = client_for(test_user)
-    Seen(client)
+    seen = Seen(client)
     client.config("SSHAcceptServerCAKey=" + host_ca.with_suffix(".pub").read_text())
     logon_fails(client, server, 1030)
+    assert seen.logged("not valid for '127.0.0.1'")
 
 
 def test_refused_certificate_can_still_be_accepted_by_the_handler(
@@ -253,8 +263,11 @@ def host_line(sshd, key: str = "ed25519") -> str:
 @pytest.mark.parametrize("form", ["ssh-file", "ssh-blob", "ssh-blob-base64", "auto",
                                   "spki-pem", "encoded"])
 def test_accept_server_host_key_store(sshd, test_user, workdir, form):
-    line = host_line(sshd)
-    client = client_for(test_user, ssh_public_key_algorithms="ssh-ed25519")
+    # ssh-keygen writes PKCS#8 (SubjectPublicKeyInfo) for RSA and ECDSA keys only
+    key, algorithm = ("ecdsa256", "ecdsa-sha2-nistp256") if form == "spki-pem" else (
+        "ed25519", "ssh-ed25519")
+    line = host_line(sshd, key)
+    client = client_for(test_user, ssh_public_key_algorithms=algorithm)
     seen = Seen(client)
     if form == "encoded":
         client.ssh_accept_server_host_key_encoded = line
@@ -268,7 +281,7 @@ def test_accept_server_host_key_store(sshd, test_user, workdir, form):
         }[form]
         if form == "spki-pem":
             pem = subprocess.run([KEYGEN, "-e", "-m", "PKCS8", "-f",
-                                  sshd.host_public_key_paths["ssh-ed25519"]],
+                                  sshd.host_public_key_paths[algorithm]],
                                  capture_output=True, check=True).stdout
             store_type, store = 9, pem
         client.ssh_accept_server_host_key_store_type = store_type
@@ -384,7 +397,7 @@ def user_keys(workdir, user_ca, test_user):
 
 
 def ca_server(sshd_factory, user_ca, *extra: str):
-    return sshd_factory([f"TrustedUserCAKeys {user_ca}.pub", *extra])
+    return sshd_factory([f"TrustedUserCAKeys {user_ca}.pub", *extra], log_level="DEBUG3")
 
 
 def cert_client(test_user, key: Path, cert_line: str | None = None) -> SSHClient:
@@ -461,7 +474,8 @@ def authorized_server(sshd_factory, workdir, key: Path, *extra: str):
     keys_file.write_text(Path(str(key) + ".pub").read_text() if key.suffix != ".pub"
                          else key.read_text())
     os.chmod(keys_file, 0o644)
-    return sshd_factory([f"AuthorizedKeysFile {keys_file}", "StrictModes no", *extra])
+    return sshd_factory([f"AuthorizedKeysFile {keys_file}", "StrictModes no", *extra],
+                        log_level="DEBUG3")
 
 
 def key_client(test_user, store_type: int, store, password: str = "",
