@@ -9,7 +9,7 @@ import sys
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
-compile_args = [] if sys.platform == "win32" else ["-O3"]
+compile_args = [] if sys.platform == "win32" else ["-O3", "-g0"]  # small wheels
 link_args = []
 libraries = [] if sys.platform == "win32" else ["dl"]
 if sys.platform == "darwin":
