@@ -21,6 +21,7 @@ from .errors import (
 )
 from .events import Event
 from .protocol import ClientProtocol
+from .sockets import RateLimiter
 
 READ_CHUNK = 256 * 1024
 MAX_READS_PER_PUMP = 8
@@ -44,13 +45,25 @@ class BlockingDriver:
         self.keepalive_count_max = 5
         self.keepalives_outstanding = 0
         self._last_keepalive = 0.0
+        # MaxTransferRate: a token bucket that paces what we write (None = unlimited)
+        self.rate_limiter: RateLimiter | None = None
+        self._throttled = False
 
     # ---------------------------------------------------------------- output
     def flush_nowait(self) -> bool:
-        """Send what the socket takes now; True when all output is gone."""
+        """Send what the socket (and MaxTransferRate) takes now; True when all is gone."""
         proto = self.proto
+        limiter = self.rate_limiter
         while proto.output_size():
             view = proto.output_view()
+            if limiter is not None:
+                allowed = limiter.allowance()
+                if allowed <= 0:
+                    view.release()
+                    self._throttled = True
+                    return False
+                if allowed < len(view):
+                    view = view[:allowed]
             try:
                 sent = self.sock.send(view)
             except (BlockingIOError, InterruptedError):
@@ -61,6 +74,8 @@ class BlockingDriver:
                 view.release()
             if sent <= 0:
                 return False
+            if limiter is not None:
+                limiter.consume(sent)
             proto.output_consume(sent)
             self.last_activity = time.monotonic()
         return True
@@ -106,8 +121,13 @@ class BlockingDriver:
         """One round of I/O; waits up to `wait` seconds (None = forever) for the socket."""
         if self.closed:
             raise DisconnectedError("connection is closed", code=1001)
+        self._throttled = False
         flushed = self.flush_nowait()
-        self._set_write_interest(not flushed)
+        # a throttled writer waits on the clock, not on a writable socket (no spinning)
+        self._set_write_interest(not flushed and not self._throttled)
+        if self._throttled and self.rate_limiter is not None:
+            pause = self.rate_limiter.delay(self.proto.output_size())
+            wait = pause if wait is None else min(wait, pause)
         progressed = False
         if self.keepalive_interval > 0:
             due = self._keepalive_due_in()

@@ -31,7 +31,7 @@ from ..options import (
     HostKeyInfo,
 )
 from ..protocol import ClientProtocol
-from ..sockets import open_socket
+from ..sockets import RateLimiter, open_socket
 from . import params as P
 from . import rawpacket
 from . import settings as S
@@ -364,6 +364,8 @@ class SSHClient:
 
     def _ev_kex_done(self, event: ev.KexCompleted) -> None:
         self._status(f"Key exchange complete ({event.kex}, {event.cipher}).")
+        for ch in list(self._channels):  # sends held back during the exchange may go now
+            self._maybe_ready_to_send(ch)
         if event.initial:
             self._fire("on_connection_status", P.SSHClientConnectionStatusEventParams(
                 connection_event="SSH handshake complete.", status_code=0, description="OK"))
@@ -546,10 +548,14 @@ class SSHClient:
         accept = bool(self._cfg("SSHAcceptAnyServerHostKey"))
         if self._accept_key is None and self._accept_subject and \
                 self._props["ssh_accept_server_host_key_store_type"] != 0:
-            self._accept_key = load_certificate(  # store properties changed since
-                self._props["ssh_accept_server_host_key_store_type"],
-                self._props["ssh_accept_server_host_key_store"],
-                self._props["ssh_accept_server_host_key_store_password"], self._accept_subject)
+            try:  # the store properties changed after the subject was set
+                self._accept_key = load_certificate(
+                    self._props["ssh_accept_server_host_key_store_type"],
+                    self._props["ssh_accept_server_host_key_store"],
+                    self._props["ssh_accept_server_host_key_store_password"],
+                    self._accept_subject)
+            except CertificateNotFound:
+                pass
         if self._accept_key is not None and set(self._accept_key.key_blobs) & {info.blob, plain}:
             accept = True
         if any(fingerprint_matches(f, (plain, info.blob))
@@ -651,6 +657,8 @@ class SSHClient:
         self._driver = BlockingDriver(self._proto, sock, self._on_protocol_event)
         self._driver.keepalive_interval = max(0, int(self._cfg("SSHKeepAliveInterval")))
         self._driver.keepalive_count_max = max(1, int(self._cfg("SSHKeepAliveCountMax")))
+        rate = int(self._cfg("MaxTransferRate"))
+        self._driver.rate_limiter = RateLimiter(rate) if rate > 0 else None
         self._logged_on = False
         if self._asynchronous():
             if authenticate:

@@ -112,6 +112,8 @@ UNSUPPORTED_VALUES: dict[str, str] = {
     "kerberosrealm": _GSSAPI,
     "kerberosspn": _GSSAPI,
     "usefipscompliantapi": "FIPS mode " + _WIN_ONLY,
+    "processidleevents": "idle-time event processing is a Windows message-loop feature; "
+                         "call do_events() instead",
 }
 
 _TRUE = {"true", "1", "yes", "on"}
