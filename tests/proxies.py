@@ -7,7 +7,7 @@ loopback targets:
 - ``DanteServer``: Debian's ``dante-server`` (``danted``): SOCKS4 and SOCKS5,
   ``auth="none"`` or ``auth="username"`` (RFC 1929, checked against the
   system password database: the test user ``sshtest`` / ``sshtest-pass``).
-  Its rules pass only CONNECTs to 127.0.0.0/8 and ::1, and its outgoing
+  Its rules pass only CONNECTs to 127.0.0.1 and ::1, and its outgoing
   (``external``) addresses are 127.0.0.1 and ::1.
 - ``TinyProxyServer``: Debian's ``tinyproxy``: HTTP CONNECT, optional
   ``BasicAuth``; ``ConnectPort`` allows only the given target ports and a
@@ -112,7 +112,7 @@ class DanteServer(_ListeningServer):
             "user.unprivileged: nobody",
             "client pass {", "  from: 127.0.0.0/8 to: 0.0.0.0/0", f"  {log}", "}",
             "client block {", "  from: 0.0.0.0/0 to: 0.0.0.0/0", "  log: connect error", "}",
-            "socks pass {", "  from: 127.0.0.0/8 to: 127.0.0.0/8", "  command: connect",
+            "socks pass {", "  from: 127.0.0.0/8 to: 127.0.0.1/32", "  command: connect",
             f"  {log}", "}",
             "socks pass {", "  from: 127.0.0.0/8 to: ::1/128", "  command: connect",
             f"  {log}", "}",

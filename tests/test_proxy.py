@@ -228,12 +228,11 @@ def test_socks5_target_unreachable(dante, test_user):
 
 
 def test_socks5_ruleset_denial(dante, test_user):
-    # dante's rules only pass loopback targets; 192.0.2.1 (TEST-NET) is refused
-    # by the rule before any packet leaves.
+    # dante's rules pass only 127.0.0.1 and ::1; 127.0.0.2 is refused by the rule
     c = make_client(test_user, FirewallType=3, FirewallHost="127.0.0.1",
                     FirewallPort=dante.port)
     with pytest.raises(ProxyError) as info:
-        c.ssh_logon("192.0.2.1", 22)
+        c.ssh_logon("127.0.0.2", 22)
     assert info.value.code == 1036 and info.value.reason == "refused"
     assert "not allowed by ruleset" in str(info.value)
 
