@@ -156,3 +156,36 @@ def test_server_initiated_rekey(sshd_factory, test_user):
         assert conn._proto.transport.kex_count > 10
     assert total == BULK
     assert digest.hexdigest() == hashlib.sha256(b"z" * BULK).hexdigest()
+
+
+def test_blocking_api_through_socks5_with_keepalive(sshd, test_user):
+    """The Pythonic API through a SOCKS5 proxy: OpenSSH's own `ssh -D` on loopback."""
+    import subprocess
+    import time
+
+    import servers
+
+    port = servers.free_port()
+    proc = subprocess.Popen(
+        ["ssh", "-N", "-D", f"127.0.0.1:{port}", "-p", str(sshd.port), "-o", "BatchMode=no",
+         "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+         "-o", "PreferredAuthentications=password", f"{test_user.name}@{sshd.host}"],
+        env=servers.askpass_env(test_user.password, servers.tempfile.mkdtemp()),
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                servers.socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        proxy = sshclient.ProxySettings.from_url(f"socks5://127.0.0.1:{port}")
+        with connect(sshd, test_user, proxy=proxy, keepalive_interval=0.5) as conn:
+            assert conn.exec("echo via-socks").stdout == b"via-socks\n"
+            time.sleep(1.2)
+            conn._driver.pump(0.1)
+            assert conn._driver._last_keepalive > 0
+            assert conn.exec("echo still").stdout == b"still\n"
+    finally:
+        proc.terminate()
+        proc.wait(5)

@@ -5,7 +5,9 @@
 """
 from .blocking import Channel, ExecResult, SSHConnection, connect
 from .errors import SSHClientError
+from .proxy import ProxyError, ProxySettings
 from .spec import SSHClient
 
 __version__ = "0.1.0"
-__all__ = ["SSHClient", "SSHClientError", "connect", "SSHConnection", "Channel", "ExecResult"]
+__all__ = ["SSHClient", "SSHClientError", "connect", "SSHConnection", "Channel", "ExecResult",
+           "ProxySettings", "ProxyError"]

@@ -16,6 +16,7 @@ from .errors import ChannelError, SSHClientError, UsageError
 from .keys import PrivateKey, load_private_key_file
 from .options import AUTH_PASSWORD, AUTH_PUBLICKEY, ClientOptions, HostKeyInfo
 from .protocol import ClientProtocol
+from .proxy import ProxySettings
 from .sockets import open_socket
 
 _READ_SIZE = 1 << 20
@@ -303,8 +304,17 @@ def connect(host: str, port: int = 22, *, username: str, password: str | None = 
             key: str | PrivateKey | None = None, passphrase: str | None = None,
             host_key_verifier: Callable[[HostKeyInfo], bool] | None = None,
             accept_any_host_key: bool = False, timeout: float | None = 30.0,
+            proxy: ProxySettings | None = None, keepalive_interval: float = 0.0,
+            keepalive_count_max: int = 5,
             **option_overrides: object) -> SSHConnection:
-    """Open, key-exchange and log in; returns a ready `SSHConnection`."""
+    """Open, key-exchange and log in; returns a ready `SSHConnection`.
+
+    `proxy`: a SOCKS4/4A/5 or HTTP CONNECT proxy (`ProxySettings.from_url(
+    "socks5://user:pass@host:1080")`).  `keepalive_interval`: seconds of silence
+    before a keepalive@openssh.com probe; `keepalive_count_max` unanswered probes
+    end the connection (error 1039).  Other keywords set `ClientOptions` fields
+    (ciphers=[...], macs=[...], kex_algorithms=[...], window_size=..., ...).
+    """
     private_key = None
     if isinstance(key, str):
         private_key = load_private_key_file(os.path.expanduser(key), passphrase)
@@ -326,8 +336,10 @@ def connect(host: str, port: int = 22, *, username: str, password: str | None = 
         if not hasattr(options, name):
             raise UsageError(f"unknown option {name!r}")
         setattr(options, name, value)
-    sock = open_socket(host, port, timeout)
+    sock = open_socket(host, port, timeout, proxy=proxy)
     conn = SSHConnection(options, sock, timeout)
+    conn._driver.keepalive_interval = keepalive_interval
+    conn._driver.keepalive_count_max = keepalive_count_max
     try:
         conn._login()
     except BaseException:
