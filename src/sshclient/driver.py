@@ -25,6 +25,11 @@ from .sockets import RateLimiter
 
 READ_CHUNK = 256 * 1024
 MAX_READS_PER_PUMP = 8
+# Bulk receive: wake up for at least this much input (SO_RCVLOWAT) ...
+STREAM_BATCH = 256 * 1024
+# ... or after this long, whichever comes first.
+STREAM_WAIT = 0.002
+_HAVE_RCVLOWAT = hasattr(socket, "SO_RCVLOWAT")
 
 
 class BlockingDriver:
@@ -48,6 +53,7 @@ class BlockingDriver:
         # MaxTransferRate: a token bucket that paces what we write (None = unlimited)
         self.rate_limiter: RateLimiter | None = None
         self._throttled = False
+        self._streaming = False  # the last pump found data waiting
 
     # ---------------------------------------------------------------- output
     def flush_nowait(self) -> bool:
@@ -87,9 +93,20 @@ class BlockingDriver:
             self._want_write = want
 
     # ----------------------------------------------------------------- input
-    def _read_available(self) -> bool:
+    def _set_streaming(self, on: bool) -> None:
+        if on == self._streaming or not _HAVE_RCVLOWAT:
+            return
+        self._streaming = on
+        try:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT,
+                                 STREAM_BATCH if on else 1)
+        except OSError:
+            pass
+
+    def _read_available(self) -> int:
+        """Read what the socket has (bounded); returns the byte count."""
         proto = self.proto
-        got = False
+        got = 0
         for _ in range(MAX_READS_PER_PUMP):
             view = proto.recv_buffer(READ_CHUNK)
             room = len(view)
@@ -105,7 +122,7 @@ class BlockingDriver:
                 self.eof = True
                 break
             proto.recv_commit(n)
-            got = True
+            got += n
             if n < room:
                 break
         if got:
@@ -132,12 +149,22 @@ class BlockingDriver:
         if self.keepalive_interval > 0:
             due = self._keepalive_due_in()
             wait = due if wait is None else min(wait, due)
+        if self._streaming:
+            # Bulk input: let the kernel gather a bigger batch before waking us (fewer
+            # rounds of Python per GB); a short cap keeps the tail of a stream prompt.
+            wait = STREAM_WAIT if wait is None else min(wait, STREAM_WAIT)
         ready = self._selector.select(wait)
+        got = 0
         for _key, mask in ready:
             if mask & selectors.EVENT_WRITE:
                 self.flush_nowait()
             if mask & selectors.EVENT_READ:
-                progressed = self._read_available() or self.eof
+                got = self._read_available()
+                progressed = got > 0 or self.eof
+        if not ready and self._streaming:
+            got = self._read_available()  # what arrived below the low-water mark
+            progressed = got > 0 or self.eof
+        self._set_streaming(got >= STREAM_BATCH // 2 and not self.eof)
         if progressed or not ready:
             self.dispatch()
         if self.keepalive_interval > 0 and not self.eof:
