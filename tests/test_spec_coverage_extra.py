@@ -232,3 +232,35 @@ def test_duplicate_open_confirmation_1023():
             codes.append(exc.code)
         assert codes and codes[0] == 1023
         assert not c.connected
+
+
+@pytest.mark.parametrize("answer", [True, False])
+def test_channel_request_success_is_answered(sshd_factory, test_user, answer):
+    """sshd's ClientAlive probes are channel requests that want a reply: the handler's
+    `success` decides the answer; either answer keeps sshd content."""
+    server = sshd_factory(["ClientAliveInterval 1", "ClientAliveCountMax 1"])
+    c = client_for(server, test_user)
+    seen, requested = [], []
+
+    def on_request(e):
+        seen.append(e.request_type)
+        if e.request_type == "keepalive@openssh.com":
+            assert e.success is False  # not a request the class serves by itself
+            e.success = answer
+
+    c.on_ssh_channel_request = on_request
+    c.on_ssh_channel_requested = lambda e: requested.append(e.request_type)
+    c.ssh_logon(server.host, server.port)
+    ch = c.open_channel("session")
+    c.start_service(ch, "exec", "sleep 4; echo alive")
+    out = []
+    closed = []
+    c.on_ssh_channel_data = lambda e: out.append(e.channel_data)
+    c.on_ssh_channel_closed = lambda e: closed.append(e.channel_id)
+    end = time.monotonic() + 20
+    while ch not in closed and time.monotonic() < end:
+        c.do_events()
+    assert "keepalive@openssh.com" in seen
+    assert b"".join(out) == b"alive\n"
+    assert ("keepalive@openssh.com" in requested) == answer
+    c.ssh_logoff()
