@@ -12,6 +12,11 @@ cdef enum:
 cdef struct Stream:
     uint8_t* buf
     size_t cap, start, end
+    # read_line's memory, so a long unterminated line is searched once, not
+    # once per packet: the first `scanned` live bytes start no match of eol.
+    size_t scanned
+    uint8_t* eol                # private copy of the last EOL searched for
+    size_t eol_len
 
 cdef struct Chan:
     uint32_t local_id, remote_id
@@ -22,6 +27,8 @@ cdef struct Chan:
     uint32_t remote_max_packet
     uint64_t buffered           # both streams
     bint confirmed, eof_sent, close_sent, eof_received, close_received, dirty
+    bint waiting                # a framed read found no whole piece: what is
+                                # buffered is held, not slow-read (see _maybe_adjust)
     Stream streams[2]           # 0 = data (stdout), 1 = extended data type 1 (stderr)
 
 
@@ -53,5 +60,7 @@ cdef class ChannelTable:
     cdef int route_adjust(self, uint32_t local_id, uint32_t n) noexcept nogil
     cdef int _consumed(self, Chan* c, Stream* s, size_t n) except -1
     cdef int _maybe_adjust(self, Chan* c) except -1
+    cdef int _wait(self, Chan* c) except -1
+    cdef Stream* _stream(self, Chan* c, int stream) except NULL
     cdef int flush_adjusts(self) except -1
     cdef int attach(self, WindowSink sink) except -1

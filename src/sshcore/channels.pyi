@@ -1,5 +1,5 @@
 """Per-channel windows and receive buffers; CHANNEL_DATA is routed here in C."""
-from typing import List, Union
+from typing import List, Optional, Tuple, Union
 
 _WBuf = Union[bytearray, memoryview]
 
@@ -20,6 +20,18 @@ class ChannelTable:
     def read(self, local_id: int, max_bytes: int = -1, stream: int = 0) -> bytes:
         """Take buffered bytes (all if max_bytes < 0); may queue a WINDOW_ADJUST."""
     def read_into(self, local_id: int, buf: _WBuf, stream: int = 0) -> int: ...
+    def read_record(self, local_id: int, size: int, stream: int = 0) -> Optional[bytes]:
+        """Take exactly `size` (> 0) bytes, or None (nothing taken) while fewer
+        are buffered. The partial record keeps holding window."""
+    def read_line(self, local_id: int, eol: bytes, max_length: int,
+                  stream: int = 0) -> Optional[Tuple[bytes, bool]]:
+        """(bytes before the first `eol`, True) with the EOL consumed, if one
+        starts within max_length bytes; else (max_length bytes, False) once
+        that many are buffered; else None (nothing taken)."""
+    def window_stalled(self, local_id: int) -> bool:
+        """The whole window is buffered and unread: the peer can send nothing
+        until something is read. A framed reader that got None must then hand
+        out what is held (plain read)."""
     def remote_window(self, local_id: int) -> int: ...
     def remote_max_packet(self, local_id: int) -> int: ...
     def local_window(self, local_id: int) -> int:

@@ -12,11 +12,24 @@ Reading consumes buffered bytes; the window is topped up again with one
 WINDOW_ADJUST once at least half of max_window is waiting to be
 re-advertised, so a slow reader throttles the peer instead of growing memory,
 and a fast one costs one small packet per half window.
+
+Framing (read_record, read_line) cuts records or EOL-terminated lines
+straight out of a stream's buffer: the search and the copy are C loops over
+the live bytes, and only the piece handed out becomes a Python object. Bytes
+waiting for the rest of their record or line stay buffered and keep holding
+window. A framed read that finds no whole piece marks the channel as
+waiting: from then on the window is topped up once the gap reaches half of
+the space *not* held (instead of half of max_window), so a piece of up to
+max_window bytes always completes; at the next successful read the normal
+batching applies again. A piece longer than max_window (or two streams each
+holding part of the window) cannot complete: then the whole window is
+buffered and `window_stalled()` says so, and the caller must hand out what
+is held (plain read) to make room. Framing therefore never deadlocks.
 """
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from libc.stdlib cimport calloc, free, malloc, realloc
 from libc.stdint cimport uint8_t, uint32_t, uint64_t
-from libc.string cimport memcpy, memmove
+from libc.string cimport memchr, memcmp, memcpy, memmove
 
 cdef Chan _tomb_storage
 cdef Chan* TOMB = &_tomb_storage      # deleted slot marker for linear probing
@@ -60,8 +73,36 @@ cdef int _stream_append(Stream* s, const uint8_t* data, size_t n) noexcept nogil
 
 cdef void _stream_consumed(Stream* s, size_t n) noexcept nogil:
     s.start += n
+    s.scanned = s.scanned - n if s.scanned > n else 0
     if s.start == s.end:
         s.start = s.end = 0
+
+
+cdef void _stream_free(Stream* s) noexcept nogil:
+    free(s.buf)
+    free(s.eol)
+
+
+cdef Py_ssize_t _find(const uint8_t* hay, size_t n, const uint8_t* needle,
+                      size_t m) noexcept nogil:
+    """Offset of the first needle[:m] (m >= 1) in hay[:n], or -1.
+
+    memchr finds candidates for the first byte, memcmp checks the rest: any
+    bytes, NULs included. Portable where memmem is not (Windows)."""
+    cdef const uint8_t* p = hay
+    cdef const uint8_t* last
+    cdef uint8_t first = needle[0]
+    if n < m:
+        return -1
+    last = hay + (n - m)                # the last place a match can start
+    while p <= last:
+        p = <const uint8_t*> memchr(p, first, <size_t> (last - p) + 1)
+        if p == NULL:
+            return -1
+        if m == 1 or memcmp(p + 1, needle + 1, m - 1) == 0:
+            return p - hay
+        p += 1
+    return -1
 
 
 cdef class WindowSink:
@@ -92,8 +133,8 @@ cdef class ChannelTable:
             for i in range(self._mask + 1):
                 c = self._slots[i]
                 if c != NULL and c != TOMB:
-                    free(c.streams[0].buf)
-                    free(c.streams[1].buf)
+                    _stream_free(&c.streams[0])
+                    _stream_free(&c.streams[1])
                     free(c)
             free(self._slots)
         free(self._dirty)
@@ -222,7 +263,15 @@ cdef class ChannelTable:
         # the application consumed (or the policy added) and we have not
         # re-advertised yet.
         amount = <uint64_t> c.max_window - c.local_window - c.buffered
-        if amount == 0 or amount < (c.max_window >> 1):
+        if amount == 0:
+            return 0
+        if c.waiting:
+            # Framing holds what is buffered until more arrives: batch on the
+            # space that is not held. Once the peer has used its window the
+            # whole gap qualifies, so a piece of up to max_window completes.
+            if amount < ((<uint64_t> c.max_window - c.buffered) >> 1):
+                return 0
+        elif amount < (c.max_window >> 1):
             return 0
         if self._sink._emit_window_adjust(c.remote_id, <uint32_t> amount):
             c.local_window += <uint32_t> amount
@@ -292,8 +341,8 @@ cdef class ChannelTable:
             self._last = NULL
         self._total -= c.buffered
         self._count -= 1
-        free(c.streams[0].buf)
-        free(c.streams[1].buf)
+        _stream_free(&c.streams[0])
+        _stream_free(&c.streams[1])
         free(c)
 
     def __contains__(self, local_id) -> bool:
@@ -360,8 +409,94 @@ cdef class ChannelTable:
         _stream_consumed(s, n)
         c.buffered -= n
         self._total -= n
+        c.waiting = False
         self._maybe_adjust(c)
         return 0
+
+    cdef int _wait(self, Chan* c) except -1:
+        """A framed read found no whole piece: the buffered bytes are held."""
+        c.waiting = True
+        self._maybe_adjust(c)
+        return 0
+
+    cdef Stream* _stream(self, Chan* c, int stream) except NULL:
+        if stream != 0 and stream != 1:
+            raise ValueError("stream must be 0 or 1")
+        return &c.streams[stream]
+
+    # ------------------------------------------------------------- framing
+
+    def read_record(self, local_id: int, Py_ssize_t size, int stream=0):
+        """Take exactly `size` bytes, or None (nothing taken) while fewer are
+        buffered; the partial record stays buffered (see window_stalled)."""
+        self._check()
+        cdef Chan* c = self._get(local_id)
+        cdef Stream* s = self._stream(c, stream)
+        if size <= 0:
+            raise ValueError("record size must be positive")
+        if s.end - s.start < <size_t> size:
+            self._wait(c)
+            return None
+        out = PyBytes_FromStringAndSize(<char*> s.buf + s.start, size)
+        self._consumed(c, s, <size_t> size)
+        return out
+
+    def read_line(self, local_id: int, bytes eol not None, Py_ssize_t max_length,
+                  int stream=0):
+        """Take the next line: (bytes before the first `eol`, True), the EOL
+        consumed and dropped, if it starts within the first max_length bytes;
+        else (the first max_length bytes, False) once that many are buffered;
+        else None (nothing taken: wait for more data)."""
+        self._check()
+        cdef Chan* c = self._get(local_id)
+        cdef Stream* s = self._stream(c, stream)
+        cdef size_t m = len(eol)
+        cdef const uint8_t* e = <const uint8_t*> PyBytes_AS_STRING(eol)
+        cdef size_t avail, limit, frm
+        cdef Py_ssize_t idx = -1
+        cdef uint8_t* copy
+        if m == 0:
+            raise ValueError("eol must not be empty")
+        if max_length <= 0:
+            raise ValueError("max_length must be positive")
+        avail = s.end - s.start
+        if s.eol_len != m or memcmp(s.eol, e, m) != 0:
+            copy = <uint8_t*> malloc(m)     # a new EOL: forget what was scanned
+            if copy == NULL:
+                raise MemoryError()
+            memcpy(copy, e, m)
+            free(s.eol)
+            s.eol = copy
+            s.eol_len = m
+            s.scanned = 0
+        # An EOL starting at or before max_length ends within max_length + m.
+        limit = <size_t> max_length + m
+        if limit > avail:
+            limit = avail
+        frm = s.scanned
+        if frm + m <= limit:
+            idx = _find(s.buf + s.start + frm, limit - frm, e, m)
+            if idx >= 0:
+                idx += <Py_ssize_t> frm
+            else:
+                s.scanned = limit - m + 1
+        if idx >= 0:
+            line = PyBytes_FromStringAndSize(<char*> s.buf + s.start, idx)
+            self._consumed(c, s, <size_t> idx + m)
+            return line, True
+        if avail >= <size_t> max_length:
+            line = PyBytes_FromStringAndSize(<char*> s.buf + s.start, max_length)
+            self._consumed(c, s, <size_t> max_length)
+            return line, False
+        self._wait(c)
+        return None
+
+    def window_stalled(self, local_id: int) -> bool:
+        """True when the whole window is buffered and unread: the peer can send
+        nothing more until something is read. A framed reader that got None
+        must then hand out what is held (plain read), or wait forever."""
+        cdef Chan* c = self._get(local_id)
+        return c.local_window == 0 and c.buffered >= c.max_window
 
     def remote_window(self, local_id: int) -> int:
         return self._get(local_id).remote_window

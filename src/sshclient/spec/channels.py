@@ -1,16 +1,39 @@
 """Per-channel state of the spec adapter and its receive framing.
 
 Framing (RecordLength, ChannelDataEOL + MaxChannelDataLength) decides how
-the bytes read from the compiled channel buffer are cut into
-on_ssh_channel_data events.
+the bytes buffered in the compiled channel table are cut into
+on_ssh_channel_data events. The cutting happens in C
+(`ChannelTable.read_record` / `read_line`), straight from the channel's
+buffer; this class only holds the settings and walks the rules:
+
+- RecordLength > 0: events of exactly record_length bytes (eol_found True).
+- ChannelDataEOL non-empty and MaxChannelDataLength > 0: an event per line,
+  the EOL stripped (eol_found True), or max_length bytes when no EOL starts
+  within them (eol_found False).
+- otherwise: everything buffered, as it comes (eol_found True).
+
+Settings are re-read for every piece, so a handler may change them (e.g.
+change_record_length) and the next piece follows the new value. stdout and
+stderr are framed separately: a record or line never mixes the two.
+
+A partial piece stays in the table's buffer and keeps holding window. A
+piece bigger than the window can never complete; when the whole window is
+held (`window_stalled`), what is there is handed out as it is (eol_found
+False) so the peer may send again: framing never deadlocks. At close the
+remainder is flushed the same way.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from sshcore.channels import ChannelTable
 
 # (data, eol_found) -> fire one event
 Deliver = Callable[[bytes, bool], None]
+
+_STREAMS = (0, 1)  # data (stdout), extended data type 1 (stderr)
 
 
 @dataclass
@@ -23,7 +46,6 @@ class SpecChannel:
     bytes_sent: int = 0
     ready_to_send: bool = False
     eol_found: bool = False
-    pending: bytearray = field(default_factory=bytearray)
     eof_reported: bool = False
     closed: bool = False
 
@@ -31,50 +53,36 @@ class SpecChannel:
     def channel_id(self) -> str:
         return str(self.local_id)
 
-    def deliver(self, data: bytes, fire: Deliver) -> None:
-        """Cut `data` into events as the channel's framing settings say."""
+    def deliver(self, table: ChannelTable, fire: Deliver) -> None:
+        """Fire an event for every whole piece buffered in `table`."""
+        lid = self.local_id
+        for stream in _STREAMS:
+            # the handler may close the channel or change settings: re-check
+            while lid in table:
+                piece = self._next_piece(table, stream)
+                if piece is None:
+                    break
+                self.eol_found = piece[1]
+                fire(*piece)
+        if lid in table and table.window_stalled(lid):
+            self.flush(table, fire)  # a piece longer than the window: hand it out
+
+    def _next_piece(self, table: ChannelTable, stream: int) -> tuple[bytes, bool] | None:
+        lid = self.local_id
         if self.record_length > 0:
-            self._deliver_records(data, fire)
-        elif self.eol and self.max_length > 0:
-            self._deliver_lines(data, fire)
-        else:
-            if self.pending:  # framing was switched off: flush what was held
-                data = bytes(self.pending) + data
-                self.pending.clear()
-            self.eol_found = True
-            fire(data, True)
+            record = table.read_record(lid, self.record_length, stream)
+            return None if record is None else (record, True)
+        if self.eol and self.max_length > 0:
+            return table.read_line(lid, bytes(self.eol), self.max_length, stream)
+        data = table.read(lid, -1, stream)
+        return (data, True) if data else None
 
-    def _deliver_records(self, data: bytes, fire: Deliver) -> None:
-        self.pending += data
-        # record_length may change inside the handler: re-read it every round
-        while self.record_length > 0 and len(self.pending) >= self.record_length:
-            size = self.record_length
-            record = bytes(self.pending[:size])
-            del self.pending[:size]
-            self.eol_found = True
-            fire(record, True)
-
-    def _deliver_lines(self, data: bytes, fire: Deliver) -> None:
-        self.pending += data
-        while self.eol and self.max_length > 0 and self.pending:
-            index = self.pending.find(self.eol)
-            if 0 <= index <= self.max_length:
-                line = bytes(self.pending[:index])
-                del self.pending[: index + len(self.eol)]
-                self.eol_found = True
-                fire(line, True)
-            elif len(self.pending) >= self.max_length:
-                chunk = bytes(self.pending[: self.max_length])
-                del self.pending[: self.max_length]
+    def flush(self, table: ChannelTable, fire: Deliver) -> None:
+        """Hand over whatever framing still holds (at close, or when stalled)."""
+        for stream in _STREAMS:
+            if self.local_id not in table:
+                return
+            data = table.read(self.local_id, -1, stream)
+            if data:
                 self.eol_found = False
-                fire(chunk, False)
-            else:
-                break
-
-    def flush(self, fire: Deliver) -> None:
-        """At EOF/close, hand over whatever framing still holds."""
-        if self.pending:
-            data = bytes(self.pending)
-            self.pending.clear()
-            self.eol_found = False
-            fire(data, False)
+                fire(data, False)

@@ -391,7 +391,9 @@ class SSHClient:
                 self._deliver_channel_data(ch)
                 self._maybe_ready_to_send(ch)
 
-    def _deliver_channel_data(self, ch: SpecChannel) -> None:
+    def _deliver_channel_data(self, ch: SpecChannel, flush: bool = False) -> None:
+        """Fire on_ssh_channel_data for the whole pieces buffered (framing is
+        cut in C); with flush, also for what framing still holds."""
         assert self._proto is not None
         table = self._proto.engine.channels
         if ch.local_id not in table:
@@ -401,9 +403,9 @@ class SSHClient:
             self._fire("on_ssh_channel_data", P.SSHClientSSHChannelDataEventParams(
                 channel_id=ch.channel_id, channel_data=data, channel_data_eol_found=eol_found))
 
-        for stream in (0, 1):
-            while table.available(ch.local_id, stream):
-                ch.deliver(table.read(ch.local_id, -1, stream), fire)
+        ch.deliver(table, fire)
+        if flush:
+            ch.flush(table, fire)
 
     def _ev_eof(self, event: ev.ChannelEOF) -> None:
         ch = self._find_channel(event.channel)
@@ -418,11 +420,7 @@ class SSHClient:
         ch = self._find_channel(event.channel)
         if ch is None:
             return
-        self._deliver_channel_data(ch)
-        ch.flush(lambda data, eol: self._fire("on_ssh_channel_data",
-                                              P.SSHClientSSHChannelDataEventParams(
-                                                  channel_id=ch.channel_id, channel_data=data,
-                                                  channel_data_eol_found=eol)))
+        self._deliver_channel_data(ch, flush=True)
         ch.closed = True
         self._channels.remove(ch)
         assert self._proto is not None
@@ -705,7 +703,7 @@ class SSHClient:
         if proto is not None:
             for ch in list(self._channels):
                 if ch.local_id in proto.engine.channels:
-                    self._deliver_channel_data(ch)
+                    self._deliver_channel_data(ch, flush=True)  # nothing held back is lost
         driver.close()
         self._driver = None
         self._logged_on = False
