@@ -264,3 +264,20 @@ def test_channel_request_success_is_answered(sshd_factory, test_user, answer):
     assert b"".join(out) == b"alive\n"
     assert ("keepalive@openssh.com" in requested) == answer
     c.ssh_logoff()
+
+
+def test_idle_client_uses_no_cpu(sshd, test_user):
+    """do_events() sleeps in select(): a second of idling costs (almost) no CPU."""
+    c = client_for(sshd, test_user, SelectWaitMillis=200)
+    c.ssh_logon(sshd.host, sshd.port)
+    c.open_channel("session")
+    start_cpu = time.process_time()
+    end = time.monotonic() + 1.0
+    rounds = 0
+    while time.monotonic() < end:
+        c.do_events()
+        rounds += 1
+    used = time.process_time() - start_cpu
+    assert rounds <= 10, f"{rounds} rounds in a second: do_events did not wait"
+    assert used < 0.05, f"idle client used {used:.3f} CPU-s in a second"
+    c.ssh_logoff()
