@@ -187,16 +187,7 @@ class SSHClient:
         return self._cert_subject
 
     def set_ssh_cert_subject(self, value: str) -> None:
-        self._cert_subject = value or ""
-        self._cert = None
-        if self._cert_subject and self._props["ssh_cert_store_type"] != 0:
-            try:
-                self._cert = self._load_client_cert()
-            except CertificateNotFound:
-                self._cert_subject = ""  # the spec: no match -> "" and no certificate
-                return
-            if self._cert.subject:
-                self._cert_subject = self._cert.subject
+        self._cert, self._cert_subject = self._select_from_store("ssh_cert", value)
 
     ssh_cert_subject = property(get_ssh_cert_subject, set_ssh_cert_subject)
 
@@ -208,20 +199,22 @@ class SSHClient:
         return self._accept_subject
 
     def set_ssh_accept_server_host_key_subject(self, value: str) -> None:
-        self._accept_subject = value or ""
-        self._accept_key = None
-        if self._accept_subject and self._props["ssh_accept_server_host_key_store_type"] != 0:
-            try:
-                self._accept_key = load_certificate(
-                    self._props["ssh_accept_server_host_key_store_type"],
-                    self._props["ssh_accept_server_host_key_store"],
-                    self._props["ssh_accept_server_host_key_store_password"],
-                    self._accept_subject)
-            except CertificateNotFound:
-                self._accept_subject = ""
-                return
-            if self._accept_key.subject:
-                self._accept_subject = self._accept_key.subject
+        self._accept_key, self._accept_subject = self._select_from_store(
+            "ssh_accept_server_host_key", value)
+
+    def _select_from_store(self, prefix: str, subject: str) -> tuple[Certificate | None, str]:
+        """The spec's subject search in the <prefix>_store* properties: a match gives
+        the certificate and its full subject; no match gives (None, "")."""
+        subject = subject or ""
+        store_type = self._props[f"{prefix}_store_type"]
+        if not subject or store_type == 0:
+            return None, subject
+        try:
+            cert = load_certificate(store_type, self._props[f"{prefix}_store"],
+                                    self._props[f"{prefix}_store_password"], subject)
+        except CertificateNotFound:
+            return None, ""
+        return cert, cert.subject or subject
 
     ssh_accept_server_host_key_subject = property(get_ssh_accept_server_host_key_subject,
                                                   set_ssh_accept_server_host_key_subject)
