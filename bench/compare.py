@@ -271,7 +271,13 @@ class Bench:
         try:
             target = source.address if source else None
             if client.module is None:
-                return self.run_ssh(suite, op, nbytes, timeout, target)
+                o = self.run_ssh(suite, op, nbytes, timeout, target)
+                # ssh's stdout goes to /dev/null: at least check that the
+                # source got to its end (it half-closes only after that).
+                if o.ok and source is not None and source.bytes_sent != [nbytes]:
+                    return Outcome(False, error=f"tcp source sent {source.bytes_sent}, "
+                                                f"expected [{nbytes}]")
+                return o
             spec = {"op": op, "cfg": self._cfg(suite, target), "nbytes": nbytes}
             result, ru, error = self.run_python(client.module, spec, timeout)
             if result is None:
@@ -321,6 +327,7 @@ class Cell:
     outcomes: List[Outcome] = field(default_factory=list)
     probe: Optional[Outcome] = None
     rate: float = 0.0  # streaming rate estimated by the probe, bytes/s
+    discarded: List[Outcome] = field(default_factory=list)  # runs under min_seconds
     error: str = ""  # set when the cell is given up (probe failed, repeated failures)
 
     def good(self) -> List[Outcome]:
@@ -360,8 +367,11 @@ class HsCell:
 
 def _size_for(rate_bps: float, args) -> int:
     """Bytes for a run of about args.seconds at the probed rate, rounded to
-    MiB, between args.min_size and args.size."""
+    MiB, between args.min_size and args.size; at least 1 GiB for a client
+    faster than args.fast_rate."""
     n = rate_bps * args.seconds
+    if rate_bps >= args.fast_rate:
+        n = max(n, GiB)
     n = max(args.min_size, min(args.size, n))
     return max(MiB, int(n) // MiB * MiB)
 
@@ -409,9 +419,23 @@ def measure(bench: Bench, args, clients: List[Client], suites, directions, log):
                     cell = cells[(label, direction, client.key)]
                     if cell.error:
                         continue
-                    expect = cell.nbytes / cell.rate if cell.rate else 0.0
-                    o = bench.run_client_transfer(client, suite, direction, cell.nbytes,
-                                                  timeout=max(args.timeout, 20 * expect))
+                    for _attempt in range(3):
+                        expect = cell.nbytes / cell.rate if cell.rate else 0.0
+                        o = bench.run_client_transfer(client, suite, direction, cell.nbytes,
+                                                      timeout=max(args.timeout, 20 * expect))
+                        if not (o.ok and o.seconds < args.min_seconds
+                                and cell.nbytes < args.size):
+                            break
+                        # Faster than probed (the machine got quieter): a run
+                        # shorter than min_seconds is not counted; grow N for
+                        # this and every later round of the cell, and redo it.
+                        cell.discarded.append(o)
+                        grown = _size_for(o.nbytes / o.seconds, args)
+                        log(f"  run {r + 1}/{args.runs} {direction:8s} {client.label:22s} "
+                            f"only {o.seconds:.2f} s: N {cell.nbytes / MiB:.0f} -> "
+                            f"{grown / MiB:.0f} MiB, again")
+                        cell.rate = max(cell.rate, o.nbytes / o.seconds)
+                        cell.nbytes = max(cell.nbytes, grown)
                     cell.outcomes.append(o)
                     if o.ok:
                         log(f"  run {r + 1}/{args.runs} {direction:8s} {client.label:22s} "
@@ -546,16 +570,27 @@ def render_markdown(args, env, clients, suites, directions, cells, hs, started, 
         out.append("|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|")
         for client in clients:
             row = [client.label]
+            shown: set = set()
+
+            def once(text: str, shown: set = shown) -> str:
+                # An error already spelled out in this row is just "error".
+                if text.startswith("error: "):
+                    if text in shown:
+                        return "error"
+                    shown.add(text)
+                return text
+
             for d in directions:
                 c = cells.get((label, d, client.key))
                 ref = cells.get((label, d, ref_key))
-                row.append(_esc(_ratio_cell(c.mbps() if c else None,
-                                            ref.mbps() if ref else None, 0,
-                                            (c.error or _first_error(c)) if c else "")))
+                row.append(once(_esc(_ratio_cell(c.mbps() if c else None,
+                                                 ref.mbps() if ref else None, 0,
+                                                 (c.error or _first_error(c)) if c else ""))))
             h = hs.get((label, client.key))
             href = hs.get((label, ref_key))
-            row.append(_esc(_ratio_cell(h.ms() if h else None, href.ms() if href else None, 0,
-                                        (h.errors[0] if h and h.errors else ""))))
+            row.append(once(_esc(_ratio_cell(h.ms() if h else None,
+                                             href.ms() if href else None, 0,
+                                             (h.errors[0] if h and h.errors else "")))))
             for d in directions:
                 c = cells.get((label, d, client.key))
                 ref = cells.get((label, d, ref_key))
@@ -569,7 +604,10 @@ def render_markdown(args, env, clients, suites, directions, cells, hs, started, 
     out.append("")
     out.append("## Details")
     out.append("")
-    out.append("N per run and the min–max MB/s over the runs (k/n = successful runs).")
+    out.append("N per run (the last one, if a run under "
+               f"{args.min_seconds:g} s made it grow), successful/all runs, min–max MB/s "
+               "over the runs, and how many too-short runs were redone with a bigger N "
+               "(not counted).")
     out.append("")
     out.append("| suite | direction | " + " | ".join(c.label for c in clients) + " |")
     out.append("|---|---|" + "---|" * len(clients))
@@ -586,6 +624,8 @@ def render_markdown(args, env, clients, suites, directions, cells, hs, started, 
                 text = f"{c.nbytes / MiB:.0f} MiB, {len(c.good())}/{len(c.outcomes)}"
                 if sp:
                     text += f", {sp[0]:.0f}–{sp[1]:.0f}"
+                if c.discarded:
+                    text += f", {len(c.discarded)} redone"
                 row.append(text)
             out.append("| " + " | ".join(row) + " |")
     errors = []
@@ -668,7 +708,8 @@ def results_json(args, env, clients, suites, directions, cells, hs, started) -> 
         "transfers": [
             {"suite": label, "direction": d, "client": _client_label(clients, key),
              "nbytes": c.nbytes, "error": c.error, "probe": o2d(c.probe),
-             "runs": [o2d(o) for o in c.outcomes], "median_mbps": c.mbps(),
+             "runs": [o2d(o) for o in c.outcomes],
+             "discarded_short_runs": [o2d(o) for o in c.discarded], "median_mbps": c.mbps(),
              "median_cpu_s_per_gb": c.cpu_per_gb()}
             for (label, d, key), c in cells.items()],
         "handshakes": [
@@ -696,8 +737,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--quick", action="store_true",
                    help="smoke run: N = 8M for everyone (no probe), 3 runs, 2 handshakes per round")
     p.add_argument("--size", type=parse_size, default=None,
-                   help="largest N per run (default 4G). Each client's N is sized from a "
-                        "probe run for ~--seconds per run, up to this; with --quick, N itself")
+                   help="largest N per run (default 4G). Each client's N is sized from "
+                        "probe runs for ~--seconds per run, up to this; with --quick, N itself")
     p.add_argument("--runs", type=int, default=None, help="rounds (default 5; --quick 3)")
     p.add_argument("--seconds", type=float, default=None,
                    help="target duration of one run (default 3)")
@@ -723,12 +764,15 @@ def main(argv: Optional[List[str]] = None) -> int:
         args.runs = args.runs or 3
         args.seconds = args.seconds or 0.0
         args.probe_size = args.min_size = args.size
+        args.min_seconds = 0.0
     else:
         args.size = args.size or 4 * GiB
         args.runs = args.runs or 5
         args.seconds = args.seconds or 3.0
         args.probe_size = min(128 * MiB, args.size)
         args.min_size = min(32 * MiB, args.size)
+        args.min_seconds = min(2.0, 0.7 * args.seconds)  # shorter runs are redone
+    args.fast_rate = 200e6  # "fast client": at least 1 GiB per run
     if args.handshakes is None:
         args.handshakes = 2 if args.quick else max(2, math.ceil(12 / args.runs))
     if args.runs < 1 or args.handshakes < 1:
