@@ -25,24 +25,12 @@ test is attached to the report ("sshd log" / "dropbear log" sections).
 
 from __future__ import annotations
 
-import os
 from typing import Dict, List
 
 import pytest
 
 import servers
-
-
-def _require_servers() -> bool:
-    default = "1" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else "0"
-    return os.environ.get("SSHCLIENT_REQUIRE_SERVERS", default) == "1"
-
-
-def _unavailable(reason: str):
-    if _require_servers():
-        pytest.fail(f"test peer unavailable (SSHCLIENT_REQUIRE_SERVERS=1): {reason}",
-                    pytrace=False)
-    pytest.skip(reason)
+from peers_fixture import start, unavailable
 
 
 @pytest.fixture(scope="session")
@@ -50,7 +38,7 @@ def test_user() -> servers.TestUser:
     try:
         return servers.ensure_test_user()
     except servers.ServerUnavailable as e:
-        _unavailable(str(e))
+        unavailable(str(e))
 
 
 @pytest.fixture(scope="session")
@@ -58,27 +46,14 @@ def client_keys(test_user):
     try:
         keys = servers.ClientKeys.generate()
     except servers.ServerUnavailable as e:
-        _unavailable(str(e))
+        unavailable(str(e))
     yield keys
     keys.close()
 
 
-def _start(server_cls, *args, **kwargs):
-    try:
-        server = server_cls(*args, **kwargs)
-    except servers.ServerUnavailable as e:
-        _unavailable(str(e))
-    try:
-        server.start()
-    except BaseException:
-        server.stop()
-        raise
-    return server
-
-
 @pytest.fixture(scope="session")
 def sshd(test_user, client_keys):
-    server = _start(servers.SshdServer)
+    server = start(servers.SshdServer)
     yield server
     server.stop()
 
@@ -88,7 +63,7 @@ def sshd_factory(test_user, client_keys):
     started: List[servers.SshdServer] = []
 
     def factory(extra_config=None, **kwargs) -> servers.SshdServer:
-        server = _start(servers.SshdServer, extra_config, **kwargs)
+        server = start(servers.SshdServer, extra_config, **kwargs)
         started.append(server)
         return server
 
@@ -99,7 +74,7 @@ def sshd_factory(test_user, client_keys):
 
 @pytest.fixture(scope="session")
 def dropbear(test_user, client_keys):
-    server = _start(servers.DropbearServer)
+    server = start(servers.DropbearServer)
     yield server
     server.stop()
 
@@ -109,7 +84,7 @@ def dropbear_factory(test_user, client_keys):
     started: List[servers.DropbearServer] = []
 
     def factory(*args, **kwargs) -> servers.DropbearServer:
-        server = _start(servers.DropbearServer, *args, **kwargs)
+        server = start(servers.DropbearServer, *args, **kwargs)
         started.append(server)
         return server
 

@@ -9,7 +9,6 @@ produce on demand; the rest are unit tests.
 """
 from __future__ import annotations
 
-import os
 import socket
 import struct
 import time
@@ -18,6 +17,7 @@ import pytest
 
 import proxies
 import servers
+from peers_fixture import start
 from sshclient import SSHClient, SSHClientError
 from sshclient.errors import ConnectionError_, UsageError
 from sshclient.proxy import (
@@ -35,50 +35,30 @@ PROXY_PASS = "proxy-pass"
 
 
 # ----------------------------------------------------------------- fixtures
-def _unavailable(reason: str):
-    default = "1" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else "0"
-    if os.environ.get("SSHCLIENT_REQUIRE_SERVERS", default) == "1":
-        pytest.fail(f"proxy unavailable (SSHCLIENT_REQUIRE_SERVERS=1): {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
-def _start(cls, *args, **kwargs):
-    try:
-        server = cls(*args, **kwargs)
-    except servers.ServerUnavailable as e:
-        _unavailable(str(e))
-    try:
-        server.start()
-    except BaseException:
-        server.stop()
-        raise
-    return server
-
-
 @pytest.fixture(scope="module")
 def dante(test_user):
-    server = _start(proxies.DanteServer, "none")
+    server = start(proxies.DanteServer, "none")
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="module")
 def dante_auth(test_user):
-    server = _start(proxies.DanteServer, "username")
+    server = start(proxies.DanteServer, "username")
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="module")
 def tinyproxy(sshd):
-    server = _start(proxies.TinyProxyServer, [sshd.port])
+    server = start(proxies.TinyProxyServer, [sshd.port])
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="module")
 def tinyproxy_auth(sshd):
-    server = _start(proxies.TinyProxyServer, [sshd.port], user=PROXY_USER,
+    server = start(proxies.TinyProxyServer, [sshd.port], user=PROXY_USER,
                     password=PROXY_PASS)
     yield server
     server.stop()
@@ -86,7 +66,7 @@ def tinyproxy_auth(sshd):
 
 @pytest.fixture(scope="module")
 def ssh_socks(sshd, client_keys):
-    server = _start(proxies.SshDynamicForward, sshd, client_keys["ed25519"])
+    server = start(proxies.SshDynamicForward, sshd, client_keys["ed25519"])
     yield server
     server.stop()
 
