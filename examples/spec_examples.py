@@ -44,6 +44,16 @@ class Events:
             self.client.do_events()
 
 
+def password_logon(host: str, port: int, user: str, password: str) -> tuple[SSHClient, Events]:
+    """Example 1's logon (amPassword is the default ssh_auth_mode)."""
+    client = SSHClient()
+    events = Events(client)
+    client.ssh_user = user
+    client.ssh_password = password
+    client.ssh_logon(host, port)
+    return client, events
+
+
 def password_logon_and_exec(host: str, port: int, user: str, password: str) -> None:
     # Example 1. User/Password Authentication
     client = SSHClient()
@@ -80,11 +90,7 @@ def public_key_logon(host: str, port: int, user: str, key_file: str) -> None:
 
 
 def shell_with_terminal(host: str, port: int, user: str, password: str) -> None:
-    client = SSHClient()
-    events = Events(client)
-    client.ssh_user = user
-    client.ssh_password = password
-    client.ssh_logon(host, port)
+    client, events = password_logon(host, port, user, password)
     channel = client.open_channel("session")
     client.open_terminal(channel, "vt100", 80, 24, False, "350000000000")  # echo off
     client.start_service(channel, "shell", "")
@@ -100,11 +106,7 @@ def shell_with_terminal(host: str, port: int, user: str, password: str) -> None:
 
 def tunnel(host: str, port: int, user: str, password: str, dest_host: str,
            dest_port: int) -> None:
-    client = SSHClient()
-    events = Events(client)
-    client.ssh_user = user
-    client.ssh_password = password
-    client.ssh_logon(host, port)
+    client, events = password_logon(host, port, user, password)
     channel = client.open_tcp_ip_channel(dest_host, dest_port, "127.0.0.1", 0)
     events.wait(lambda: channel in events.eof)
     client.close_channel(channel)
@@ -114,11 +116,7 @@ def tunnel(host: str, port: int, user: str, password: str, dest_host: str,
 
 def raw_packet(host: str, port: int, user: str, password: str) -> None:
     # Build a channel request with set_ssh_param and send it with send_ssh_packet.
-    client = SSHClient()
-    events = Events(client)
-    client.ssh_user = user
-    client.ssh_password = password
-    client.ssh_logon(host, port)
+    client, events = password_logon(host, port, user, password)
     channel = client.open_channel("session")
     payload = client.set_ssh_param(b"", "s", "exec")
     payload = client.set_ssh_param(payload, "f", "True")

@@ -52,24 +52,13 @@ def test_publickey_each_key(sshd, test_user, client_keys, name):
     client.ssh_logoff()
 
 
-def test_publickey_auto_store_blob(sshd, test_user, client_keys):
-    key = client_keys["ed25519"]
+@pytest.mark.parametrize("name,store_type", [("ed25519", 99), ("rsa-pem", 7)])
+def test_publickey_key_blob(sshd, test_user, client_keys, name, store_type):
+    """The key itself in ssh_cert_store: auto-detected (99) or PEM key blob (7)."""
     client = base_client(test_user)
     client.ssh_auth_mode = 3
-    client.ssh_cert_store_type = 99
-    client.ssh_cert_store = key.read_bytes()
-    client.ssh_cert_subject = "*"
-    client.ssh_logon(sshd.host, sshd.port)
-    assert client.connected
-    client.ssh_logoff()
-
-
-def test_publickey_pem_blob(sshd, test_user, client_keys):
-    key = client_keys["rsa-pem"]
-    client = base_client(test_user)
-    client.ssh_auth_mode = 3
-    client.ssh_cert_store_type = 7
-    client.ssh_cert_store = key.read_bytes()
+    client.ssh_cert_store_type = store_type
+    client.ssh_cert_store = client_keys[name].read_bytes()
     client.ssh_cert_subject = "*"
     client.ssh_logon(sshd.host, sshd.port)
     assert client.connected
