@@ -1,6 +1,7 @@
 #!/usr/bin/env python
 """Side-by-side benchmark: OpenSSH ``ssh``, sshclient (spec and fast APIs),
-paramiko and asyncssh against one throwaway local sshd, in the same run.
+paramiko, asyncssh and ssh2-python against one throwaway local sshd, in the
+same run.
 
     /work/venv/bin/python bench/compare.py [--quick] [--size N] [--runs 5] \
         [--out bench/results]
@@ -79,6 +80,7 @@ CLIENTS: List[Client] = [
     Client("spec", "sshclient (spec API)", "client_sshclient_spec", "sshclient"),
     Client("paramiko", "paramiko", "client_paramiko", "paramiko"),
     Client("asyncssh", "asyncssh", "client_asyncssh", "asyncssh"),
+    Client("ssh2python", "ssh2-python", "client_ssh2python", "ssh2-python"),
 ]
 DIRECTIONS = ("download", "upload", "tunnel")
 
@@ -492,7 +494,8 @@ def environment(server) -> Dict[str, str]:
     env["kernel"] = platform.release()
     env["load_start"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     env["Python"] = platform.python_version()
-    for dist in ("sshclient", "paramiko", "asyncssh", "cryptography", "PyNaCl", "matplotlib"):
+    for dist in ("sshclient", "paramiko", "asyncssh", "ssh2-python", "cryptography", "PyNaCl",
+                 "matplotlib"):
         try:
             env[dist] = importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:
@@ -505,6 +508,11 @@ def environment(server) -> Dict[str, str]:
         from sshcore import crypto
 
         env["sshclient"] += f", crypto backend {crypto.backend()}"
+    if env["ssh2-python"] != "not installed":  # its libssh2, asked in a child process
+        libssh2 = _cmd_output([sys.executable, "-c", "import ssh2.utils as u; "
+                               "print(u.version().decode())"])
+        if re.fullmatch(r"[0-9][0-9.]*", libssh2):
+            env["ssh2-python"] += f" (libssh2 {libssh2})"
     env["ssh"] = _cmd_output(["ssh", "-V"]).splitlines()[0]
     sshd_v = next((ln for ln in _cmd_output([server.sshd_path, "-V"]).splitlines()
                    if ln.startswith("OpenSSH")), "")
@@ -537,7 +545,8 @@ def render_markdown(args, env, clients, suites, directions, cells, hs, started, 
     out.append(f"- Machine: {env['CPU']}, {env['cores']} cores, Linux {env['kernel']}; "
                "client and sshd share the cores")
     out.append(f"- Python {env['Python']}; sshclient {env['sshclient']}; paramiko "
-               f"{env['paramiko']}; asyncssh {env['asyncssh']}; cryptography "
+               f"{env['paramiko']}; asyncssh {env['asyncssh']}; ssh2-python "
+               f"{env['ssh2-python']}; cryptography "
                f"{env['cryptography']}; PyNaCl {env['PyNaCl']}")
     out.append(f"- OpenSSH client: {env['ssh']}")
     out.append(f"- Server: {env['sshd']} (throwaway sshd on 127.0.0.1, LogLevel ERROR)")
@@ -834,7 +843,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                     mac not in offer.mac_server_to_client:
                 log(f"warning: the server does not offer {cipher} / {mac}")
         env = environment(server)
-        for k in ("CPU", "cores", "ssh", "sshd", "sshclient", "paramiko", "asyncssh"):
+        for k in ("CPU", "cores", "ssh", "sshd", "sshclient", "paramiko", "asyncssh",
+                  "ssh2-python"):
             log(f"  {k}: {env[k]}")
         bench = Bench(args, server, key_path, workdir)
         cells, hs = measure(bench, args, clients, suites, directions, log)
