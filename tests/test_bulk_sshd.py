@@ -40,6 +40,31 @@ def test_download_64mib_verified(sshd, test_user, cipher):
         assert remote.split()[0].decode() == digest.hexdigest()
 
 
+def test_drain_discards_or_writes_to_a_file(sshd, test_user, tmp_path):
+    """drain(): no sink discards (only counts); a file is written straight
+    from the channel buffer, after what the file object had buffered."""
+    n = 8 * MiB + 5
+    with connect(sshd, test_user) as conn:
+        with conn.open_session() as ch:
+            ch.exec(f"head -c {n} /dev/zero")
+            assert ch.drain() == n
+            assert ch.wait_closed() == 0
+        with conn.open_session() as ch, open(tmp_path / "out", "wb") as f:
+            f.write(b"header:")                    # still in the file object's buffer
+            ch.exec(f"f=$(mktemp); head -c {n} /dev/urandom >$f; sha256sum <$f >&2; "
+                    f"cat $f; rm -f $f")
+            assert ch.drain(f) == n
+            remote = ch.read_all(1)
+            assert ch.wait_closed() == 0
+        data = (tmp_path / "out").read_bytes()
+        assert data[:7] == b"header:" and len(data) == n + 7
+        assert remote.split()[0].decode() == hashlib.sha256(data[7:]).hexdigest()
+        with conn.open_session() as ch:
+            ch.exec("true")
+            with pytest.raises(sshclient.SSHClientError, match="sink"):
+                ch.drain(b"not a sink")            # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("cipher", CIPHERS)
 def test_upload_64mib_verified(sshd, test_user, cipher):
     data = hashlib.sha256(cipher.encode()).digest() * (BULK // 32)

@@ -94,6 +94,59 @@ def test_routes_data_and_stderr_to_the_right_channel(backend, suite):
     assert t.local_window(0) == (1 << 20) - 9
 
 
+def test_skip_consumes_without_copying_and_reopens_the_window():
+    ln = Link()
+    W = 64 * 1024
+    ln.open(0, rid=5, lwin=W)
+    ln.down(data_msg(0, bytes(40000)), ext_msg(0, b"err"))
+    t = ln.t
+    assert t.skip(0, 1000) == 1000 and t.available(0) == 39000
+    assert t.skip(0) == 39000 and t.available(0) == 0 and t.skip(0) == 0
+    assert t.available(0, 1) == 3                  # the other stream is untouched
+    assert ln.up() == [adjust_msg(5, 40000)]       # skipped bytes are re-advertised
+
+
+def test_write_to_writes_from_the_channel_buffer(tmp_path):
+    import os
+    ln = Link()
+    ln.open(0, rid=5)
+    payload = bytes(range(256)) * 300
+    ln.down(data_msg(0, payload), ext_msg(0, b"stderr"))
+    path = tmp_path / "out"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT)
+    try:
+        assert ln.t.write_to(0, fd, 100) == 100
+        while ln.t.available(0):
+            assert ln.t.write_to(0, fd) > 0
+        assert ln.t.write_to(0, fd) == 0           # nothing buffered
+        assert ln.t.write_to(0, fd, stream=1) == 6
+    finally:
+        os.close(fd)
+    assert path.read_bytes() == payload + b"stderr"
+    ln.down(data_msg(0, b"x"))
+    with pytest.raises(OSError):
+        ln.t.write_to(0, fd)                       # closed fd: the error, nothing consumed
+    assert ln.t.available(0) == 1
+
+
+def test_write_to_a_full_nonblocking_pipe_returns_0():
+    import os
+    ln = Link()
+    ln.open(0, rid=5, lwin=4 << 20)
+    r, w = os.pipe()
+    os.set_blocking(w, False)
+    try:
+        ln.down(*[data_msg(0, bytes(32768)) for _ in range(64)])  # 2 MiB > a pipe
+        written = 0
+        while (n := ln.t.write_to(0, w)) > 0:
+            written += n
+        assert n == 0 and 0 < written < 2 << 20
+        assert ln.t.available(0) == (2 << 20) - written
+    finally:
+        os.close(r)
+        os.close(w)
+
+
 def test_not_routed_goes_to_python():
     ln = Link()
     ln.open(0)

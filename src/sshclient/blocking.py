@@ -6,9 +6,11 @@
 """
 from __future__ import annotations
 
+import io
 import os
+import select
 from dataclasses import dataclass
-from typing import Callable
+from typing import BinaryIO, Callable
 
 from . import events as ev
 from .driver import BlockingDriver
@@ -20,6 +22,21 @@ from .proxy import ProxySettings
 from .sockets import open_socket
 
 _READ_SIZE = 1 << 20
+
+
+def _fileno_of(sink: object) -> int | None:
+    """The fd of a file-like sink (flushed, so its own buffer goes first)."""
+    fileno = getattr(sink, "fileno", None)
+    if fileno is None:
+        return None
+    try:
+        fd = fileno()
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return None  # e.g. BytesIO: not a real file
+    flush = getattr(sink, "flush", None)
+    if flush is not None:
+        flush()
+    return int(fd)
 
 
 @dataclass
@@ -132,27 +149,53 @@ class Channel:
                 return b"".join(parts)
             parts.append(chunk)
 
-    def drain(self, sink: Callable[[memoryview], object] | None = None,
+    def drain(self, sink: Callable[[memoryview], object] | BinaryIO | None = None,
               stderr_sink: Callable[[bytes], object] | None = None) -> int:
-        """Read stdout to EOF into a reused buffer; returns the byte count.
+        """Read stdout to EOF; returns the byte count.
 
-        stderr is handed to `stderr_sink` as it comes, or left buffered for
-        read_stderr() (it shares the channel window: a huge unread stderr
-        stream would stall stdout).
+        `sink` None discards the data without copying it; a binary file
+        with a fileno() (flushed first) is written straight from the
+        channel buffer; any other callable gets a memoryview of a reused
+        buffer, valid only during the call. stderr is handed to
+        `stderr_sink` as it comes, or left buffered for read_stderr() (it
+        shares the channel window: a huge unread stderr stream would stall
+        stdout).
         """
-        buf = bytearray(_READ_SIZE)
-        view = memoryview(buf)
-        total = 0
+        take = self._drain_step(sink)
         table = self._table
+        total = 0
         while True:
             if stderr_sink is not None and table.available(self.id, 1):
                 stderr_sink(table.read(self.id, -1, 1))
-            n = self.read_into(view)
-            if n == 0:
+            if not self._wait_readable(0):
                 return total
-            total += n
-            if sink is not None:
-                sink(view[:n])
+            total += take()
+
+    def _drain_step(self, sink: object) -> Callable[[], int]:
+        """What drain() does with the stdout bytes buffered now; returns the count."""
+        table, cid = self._table, self.id
+        fd = _fileno_of(sink)
+        if fd is not None:
+            def write() -> int:
+                done = 0
+                while table.available(cid, 0):
+                    n = table.write_to(cid, fd)
+                    if n == 0:  # a non-blocking fd that is full
+                        select.select([], [fd], [], self._conn.timeout)
+                    done += n
+                return done
+            return write
+        if sink is None:
+            return lambda: table.skip(cid)
+        if not callable(sink):
+            raise UsageError("drain(): sink must be a callable or a file with a fileno()")
+        view = memoryview(bytearray(_READ_SIZE))
+
+        def copy() -> int:
+            n = table.read_into(cid, view)
+            sink(view[:n])
+            return n
+        return copy
 
     @property
     def exit_status(self) -> int | None:

@@ -13,6 +13,11 @@ cdef class _Ctr:
     cdef int xor(self, uint8_t* buf, size_t n) noexcept nogil:
         return CR_FAIL
 
+    # Out of place: out[0:n] = inp[0:n] XOR keystream (no overlap).
+    cdef int xor_to(self, uint8_t* out, const uint8_t* inp, size_t n) noexcept nogil:
+        memcpy(out, inp, n)
+        return self.xor(out, n)
+
     def update(self, data) -> bytes:
         """Encrypt/decrypt (same thing) and return a copy; for tests."""
         cdef bytearray out = bytearray(data)
@@ -57,13 +62,17 @@ cdef class _EvpCtr(_Ctr):
         return 0
 
     cdef int xor(self, uint8_t* buf, size_t n) noexcept nogil:
+        return self.xor_to(buf, buf, n)
+
+    cdef int xor_to(self, uint8_t* out, const uint8_t* inp, size_t n) noexcept nogil:
         cdef int outl
         cdef int chunk
         while n > 0:
             chunk = <int> (n if n < 0x40000000 else 0x40000000)
-            if o_CipherUpdate(self.ctx, buf, &outl, buf, chunk) != 1:
+            if o_CipherUpdate(self.ctx, out, &outl, inp, chunk) != 1:
                 return CR_FAIL
-            buf += chunk
+            out += chunk
+            inp += chunk
             n -= <size_t> chunk
         return CR_OK
 
@@ -151,6 +160,12 @@ cdef class _Gcm:
                    uint8_t* data, size_t n, uint8_t* tag) noexcept nogil:
         return CR_FAIL
 
+    # Out of place: src[0:n] -> dst[0:n] (no overlap); the tag as for crypt.
+    cdef int crypt_to(self, const uint8_t* nonce, const uint8_t* aad, size_t aadlen,
+                      const uint8_t* src, uint8_t* dst, size_t n, uint8_t* tag) noexcept nogil:
+        memcpy(dst, src, n)
+        return self.crypt(nonce, aad, aadlen, dst, n, tag)
+
     def encrypt_bytes(self, bytes nonce, bytes aad, data) -> bytes:
         """ciphertext || tag; for tests."""
         if not self.encrypt or len(nonce) != 12:
@@ -212,6 +227,10 @@ cdef class _EvpGcm(_Gcm):
 
     cdef int crypt(self, const uint8_t* nonce, const uint8_t* aad, size_t aadlen,
                    uint8_t* data, size_t n, uint8_t* tag) noexcept nogil:
+        return self.crypt_to(nonce, aad, aadlen, data, data, n, tag)
+
+    cdef int crypt_to(self, const uint8_t* nonce, const uint8_t* aad, size_t aadlen,
+                      const uint8_t* src, uint8_t* dst, size_t n, uint8_t* tag) noexcept nogil:
         cdef int outl
         cdef uint8_t fin[32]
         if n > 0x7fffffff or aadlen > 0x7fffffff:
@@ -223,7 +242,7 @@ cdef class _EvpGcm(_Gcm):
                 return CR_FAIL
         if aadlen and o_CipherUpdate(self.ctx, NULL, &outl, aad, <int> aadlen) != 1:
             return CR_FAIL
-        if n and o_CipherUpdate(self.ctx, data, &outl, data, <int> n) != 1:
+        if n and o_CipherUpdate(self.ctx, dst, &outl, src, <int> n) != 1:
             return CR_FAIL
         if o_CipherFinal_ex(self.ctx, fin, &outl) != 1:
             return CR_FAIL if self.encrypt else CR_BAD_MAC
@@ -268,6 +287,29 @@ cdef class _HybridGcm(_Gcm):
             return self.evp.crypt(nonce, aad, aadlen, data, n, tag)
         with gil:
             return self._big(nonce, aad, aadlen, data, n, tag)
+
+    cdef int crypt_to(self, const uint8_t* nonce, const uint8_t* aad, size_t aadlen,
+                      const uint8_t* src, uint8_t* dst, size_t n, uint8_t* tag) noexcept nogil:
+        # Opening out of place is where the hybrid shines: decrypt_into
+        # writes straight to dst, with no copy back.
+        if n < self.threshold or self.encrypt or tag != src + n:
+            return _Gcm.crypt_to(self, nonce, aad, aadlen, src, dst, n, tag)
+        with gil:
+            return self._big_open_to(nonce, aad, aadlen, src, dst, n)
+
+    cdef int _big_open_to(self, const uint8_t* nonce, const uint8_t* aad, size_t aadlen,
+                          const uint8_t* src, uint8_t* dst, size_t n) noexcept:
+        try:
+            nb = PyBytes_FromStringAndSize(<char*> nonce, 12)
+            ab = PyBytes_FromStringAndSize(<char*> aad, aadlen)
+            try:
+                self.into(nb, _rview(src, n + 16), ab,
+                          PyMemoryView_FromMemory(<char*> dst, n, PyBUF_WRITE))
+            except self.invalid_tag:
+                return CR_BAD_MAC
+            return CR_OK
+        except Exception:
+            return CR_FAIL
 
     cdef int _big(self, const uint8_t* nonce, const uint8_t* aad, size_t aadlen,
                   uint8_t* data, size_t n, uint8_t* tag) noexcept:
@@ -347,6 +389,22 @@ cdef class _Chacha:
             rc = self.xor(pkt, pkt, 4, nonce, 0, khdr)
         if rc == CR_OK:
             rc = self.xor(pkt + 4, pkt + 4, n - 4, nonce, 1, kmain)
+        return rc
+
+    # Verify, then decrypt the body pkt[4:n] into dst[0:n-4] (the length is
+    # left encrypted: the engine learnt it from peek_length).
+    cdef int open_packet_to(self, const uint8_t* kmain, uint32_t seq, const uint8_t* pkt,
+                            size_t n, const uint8_t* mac, uint8_t* dst) noexcept nogil:
+        cdef uint8_t nonce[8]
+        cdef uint8_t pk[32]
+        cdef int rc
+        _be64(nonce, seq)
+        rc = self.xor(pk, _ZERO32, 32, nonce, 0, kmain)
+        if rc == CR_OK:
+            rc = self.poly_verify(mac, pkt, n, pk)
+        sshcore_wipe(pk, 32)
+        if rc == CR_OK:
+            rc = self.xor(dst, pkt + 4, n - 4, nonce, 1, kmain)
         return rc
 
     def stream_xor(self, bytes key, bytes nonce, uint64_t counter, data) -> bytes:

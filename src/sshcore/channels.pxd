@@ -8,6 +8,8 @@ cdef enum:
     RT_ROUTED = 1
     RT_VIOLATION = -1      # beyond the window, after EOF/CLOSE, overflow (1022)
     RT_NOMEM = -2
+    SLOT_HEAD = 10         # CHANNEL_DATA plaintext before its data: padding
+                           # length, type, recipient, data length
 
 cdef struct Stream:
     uint8_t* buf
@@ -58,6 +60,10 @@ cdef class ChannelTable:
     cdef int route_data(self, uint32_t local_id, int stream, const uint8_t* data,
                         size_t n) noexcept nogil
     cdef int route_adjust(self, uint32_t local_id, uint32_t n) noexcept nogil
+    cdef uint8_t* data_slot(self, uint32_t local_id, size_t n) noexcept nogil
+    cdef int commit_data(self, uint32_t local_id, size_t n) noexcept nogil
+    cdef Chan* _admit(self, uint32_t local_id, size_t n, int* rc) noexcept nogil
+    cdef int _added(self, Chan* c, size_t n) noexcept nogil
     cdef int _consumed(self, Chan* c, Stream* s, size_t n) except -1
     cdef int _maybe_adjust(self, Chan* c) except -1
     cdef int _wait(self, Chan* c) except -1

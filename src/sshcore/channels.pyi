@@ -20,6 +20,11 @@ class ChannelTable:
     def read(self, local_id: int, max_bytes: int = -1, stream: int = 0) -> bytes:
         """Take buffered bytes (all if max_bytes < 0); may queue a WINDOW_ADJUST."""
     def read_into(self, local_id: int, buf: _WBuf, stream: int = 0) -> int: ...
+    def skip(self, local_id: int, max_bytes: int = -1, stream: int = 0) -> int:
+        """Consume buffered bytes without copying them; returns the count."""
+    def write_to(self, local_id: int, fd: int, max_bytes: int = -1, stream: int = 0) -> int:
+        """One write(2) from the channel buffer to fd (GIL released); returns
+        the bytes written and consumed (0 if none or EAGAIN); OSError on errors."""
     def read_record(self, local_id: int, size: int, stream: int = 0) -> Optional[bytes]:
         """Take exactly `size` (> 0) bytes, or None (nothing taken) while fewer
         are buffered. The partial record keeps holding window."""

@@ -31,6 +31,33 @@ from libc.stdlib cimport calloc, free, malloc, realloc
 from libc.stdint cimport uint8_t, uint32_t, uint64_t
 from libc.string cimport memchr, memcmp, memcpy, memmove
 
+from libc.string cimport strerror
+
+cdef extern from *:
+    """
+    #include <errno.h>
+    #ifdef _WIN32
+    #include <io.h>
+    static Py_ssize_t sshcore_write(int fd, const void* p, size_t n, int* err) {
+        int r = _write(fd, p, (unsigned int)(n > 0x40000000u ? 0x40000000u : n));
+        if (r < 0) *err = errno;
+        return r;
+    }
+    #else
+    #include <unistd.h>
+    static Py_ssize_t sshcore_write(int fd, const void* p, size_t n, int* err) {
+        ssize_t r;
+        do { r = write(fd, p, n); } while (r < 0 && errno == EINTR);
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;  /* full */
+        if (r < 0) *err = errno;
+        return (Py_ssize_t)r;
+    }
+    #endif
+    """
+    Py_ssize_t sshcore_write(int fd, const void* p, size_t n, int* err) noexcept nogil
+
+cdef size_t WRITE_MAX = 1 << 30
+
 cdef Chan _tomb_storage
 cdef Chan* TOMB = &_tomb_storage      # deleted slot marker for linear probing
 cdef size_t MIN_STREAM_CAP = 16384
@@ -41,31 +68,44 @@ cdef inline size_t _slot(uint32_t key, size_t mask) noexcept nogil:
     return <size_t> ((<uint64_t> key * 0x9E3779B97F4A7C15ULL) >> 32) & mask
 
 
-cdef int _stream_append(Stream* s, const uint8_t* data, size_t n) noexcept nogil:
-    """Append, compacting or growing; -1 on allocation failure."""
+cdef int _stream_reserve(Stream* s, size_t n, size_t head) noexcept nogil:
+    """Make n free bytes after the end, with at least `head` bytes of buffer
+    before it (live or not), compacting or growing; -1 on allocation failure."""
     cdef size_t live = s.end - s.start
-    cdef size_t need = live + n
+    cdef size_t need = head + live + n
     cdef size_t newcap
     cdef uint8_t* nb
-    if s.cap - s.end < n:
-        if s.cap >= 2 * need:
-            # The tail filled while half the buffer was already read: moving
-            # the live part costs no more than what was consumed since.
-            memmove(s.buf, s.buf + s.start, live)
-        else:
-            newcap = 2 * need
-            if newcap < MIN_STREAM_CAP:
-                newcap = MIN_STREAM_CAP
-            nb = <uint8_t*> malloc(newcap)
-            if nb == NULL:
-                return -1
-            if live:
-                memcpy(nb, s.buf + s.start, live)
-            free(s.buf)
-            s.buf = nb
-            s.cap = newcap
-        s.start = 0
-        s.end = live
+    if s.end >= head and s.cap - s.end >= n:
+        return 0
+    if live == 0 and s.cap >= need:
+        s.start = s.end = head              # nothing to move
+    elif s.cap >= 2 * need:
+        # The tail filled while half the buffer was already read: moving
+        # the live part costs no more than what was consumed since.
+        memmove(s.buf + head, s.buf + s.start, live)
+        s.start = head
+        s.end = head + live
+    else:
+        newcap = 2 * need
+        if newcap < MIN_STREAM_CAP:
+            newcap = MIN_STREAM_CAP
+        nb = <uint8_t*> malloc(newcap)
+        if nb == NULL:
+            return -1
+        if live:
+            memcpy(nb + head, s.buf + s.start, live)
+        free(s.buf)
+        s.buf = nb
+        s.cap = newcap
+        s.start = head
+        s.end = head + live
+    return 0
+
+
+cdef int _stream_append(Stream* s, const uint8_t* data, size_t n) noexcept nogil:
+    """Append, compacting or growing; -1 on allocation failure."""
+    if _stream_reserve(s, n, 0) < 0:
+        return -1
     memcpy(s.buf + s.end, data, n)
     s.end += n
     return 0
@@ -218,19 +258,58 @@ cdef class ChannelTable:
 
     cdef int route_data(self, uint32_t local_id, int stream, const uint8_t* data,
                         size_t n) noexcept nogil:
-        cdef Chan* c = self._find(local_id)
-        if c == NULL or not c.confirmed:
-            return RT_NOT_ROUTED
-        if c.eof_received or c.close_received:
-            self.err = "channel data after EOF/CLOSE"
-            return RT_VIOLATION
-        if n > c.local_window:
-            self.err = "channel data beyond the window"
-            return RT_VIOLATION
-        if n == 0:
-            return RT_ROUTED
+        cdef int rc
+        cdef Chan* c = self._admit(local_id, n, &rc)
+        if c == NULL:
+            return rc
         if _stream_append(&c.streams[stream], data, n) < 0:
             return RT_NOMEM
+        return self._added(c, n)
+
+    cdef uint8_t* data_slot(self, uint32_t local_id, size_t n) noexcept nogil:
+        """Where the engine may decrypt a CHANNEL_DATA body of n bytes (from
+        the padding-length byte on) so that its data lands at the end of the
+        channel's stdout buffer: SLOT_HEAD bytes before that end. Those
+        bytes may be live: the engine saves and restores them. NULL if the
+        channel takes no data or memory is short (the normal path decides)."""
+        cdef Chan* c = self._find(local_id)
+        cdef Stream* s
+        if c == NULL or not c.confirmed or c.eof_received or c.close_received:
+            return NULL
+        s = &c.streams[0]
+        if _stream_reserve(s, n, SLOT_HEAD) < 0:
+            return NULL
+        return s.buf + s.end - SLOT_HEAD
+
+    cdef int commit_data(self, uint32_t local_id, size_t n) noexcept nogil:
+        """The n data bytes decrypted into the last data_slot() become
+        buffered data, after the same checks as route_data()."""
+        cdef int rc
+        cdef Chan* c = self._admit(local_id, n, &rc)
+        if c == NULL:
+            return rc
+        c.streams[0].end += n
+        return self._added(c, n)
+
+    cdef Chan* _admit(self, uint32_t local_id, size_t n, int* rc) noexcept nogil:
+        """The channel if n > 0 bytes of data may be added to it; else NULL
+        with rc = RT_NOT_ROUTED, RT_VIOLATION (self.err says why) or
+        RT_ROUTED (nothing to add)."""
+        cdef Chan* c = self._find(local_id)
+        rc[0] = RT_ROUTED
+        if c == NULL or not c.confirmed:
+            rc[0] = RT_NOT_ROUTED
+        elif c.eof_received or c.close_received:
+            self.err = "channel data after EOF/CLOSE"
+            rc[0] = RT_VIOLATION
+        elif n > c.local_window:
+            self.err = "channel data beyond the window"
+            rc[0] = RT_VIOLATION
+        elif n:
+            return c
+        return NULL
+
+    cdef int _added(self, Chan* c, size_t n) noexcept nogil:
         c.local_window -= <uint32_t> n
         c.buffered += n
         self._total += n
@@ -404,6 +483,48 @@ cdef class ChannelTable:
         memcpy(&dst[0], s.buf + s.start, n)
         self._consumed(c, s, n)
         return n
+
+    def skip(self, local_id: int, Py_ssize_t max_bytes=-1, int stream=0) -> int:
+        """Consume up to max_bytes (all if negative) buffered bytes without
+        copying them anywhere; returns the count. Discarding a stream this
+        way costs no memory traffic at all."""
+        self._check()
+        cdef Chan* c = self._get(local_id)
+        cdef Stream* s = self._stream(c, stream)
+        cdef size_t n = s.end - s.start
+        if max_bytes >= 0 and <size_t> max_bytes < n:
+            n = <size_t> max_bytes
+        if n:
+            self._consumed(c, s, n)
+        return n
+
+    def write_to(self, local_id: int, int fd, Py_ssize_t max_bytes=-1, int stream=0) -> int:
+        """One write(2) of buffered bytes straight from the channel buffer to
+        `fd` (GIL released); consumes and returns what the write took. 0 if
+        nothing is buffered or a non-blocking fd is full; OSError on errors."""
+        self._check()
+        cdef Chan* c = self._get(local_id)
+        cdef Stream* s = self._stream(c, stream)
+        cdef size_t n = s.end - s.start
+        cdef Py_ssize_t done
+        cdef int err = 0
+        if max_bytes >= 0 and <size_t> max_bytes < n:
+            n = <size_t> max_bytes
+        if n == 0:
+            return 0
+        if n > WRITE_MAX:
+            n = WRITE_MAX
+        # While busy, the engine refuses to route (it checks this flag), so
+        # the buffer cannot move under the write.
+        self._busy = True
+        with nogil:
+            done = sshcore_write(fd, s.buf + s.start, n, &err)
+        self._busy = False
+        if done < 0:
+            raise OSError(err, strerror(err).decode())
+        if done:
+            self._consumed(c, s, <size_t> done)
+        return done
 
     cdef int _consumed(self, Chan* c, Stream* s, size_t n) except -1:
         _stream_consumed(s, n)

@@ -27,6 +27,11 @@ cdef class PacketCipher:
     # Verify and decrypt pkt[0:n] (n = 4 + packet_length) in place; mac points
     # at the mac_len received MAC bytes.
     cdef int open(self, uint32_t seq, uint8_t* pkt, size_t n, const uint8_t* mac) noexcept nogil
+    # Like open(), but the decrypted pkt[4:n] goes to dst[0:n-4] (no overlap)
+    # and pkt is left in any state: the engine decrypts bulk data straight
+    # into a channel buffer with it.
+    cdef int open_to(self, uint32_t seq, uint8_t* pkt, size_t n, const uint8_t* mac,
+                     uint8_t* dst) noexcept nogil
 
 
 cpdef PacketCipher make_cipher(str cipher, object key, object iv, object mac, object mac_key,

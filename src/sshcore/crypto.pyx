@@ -177,6 +177,30 @@ cdef class PacketCipher:
     cdef int open(self, uint32_t seq, uint8_t* pkt, size_t n, const uint8_t* mac) noexcept nogil:
         return CR_FAIL
 
+    cdef int open_to(self, uint32_t seq, uint8_t* pkt, size_t n, const uint8_t* mac,
+                     uint8_t* dst) noexcept nogil:
+        # Generic: in place, then one copy.
+        cdef int rc = self.open(seq, pkt, n, mac)
+        if rc == CR_OK:
+            memcpy(dst, pkt + 4, n - 4)
+        return rc
+
+    def open_to_bytes(self, uint32_t seq, packet) -> bytes:
+        """open_to() on a copy of `packet` (4 + packet_length bytes, then the
+        MAC); returns the decrypted body (padding length onward). For tests."""
+        cdef bytearray pkt = bytearray(packet)
+        cdef size_t n = len(pkt) - <size_t> self.mac_len
+        cdef uint32_t length
+        cdef uint8_t* p = <uint8_t*> <char*> pkt
+        if len(pkt) < self.mac_len + 8 or self.peek_length(seq, p, &length) != CR_OK \
+                or 4 + <size_t> length != n:
+            raise ValueError("not one whole packet")
+        cdef bytearray out = bytearray(n - 4)
+        cdef int rc = self.open_to(seq, p, n, p + n, <uint8_t*> <char*> out)
+        if rc != CR_OK:
+            raise ValueError("MAC/tag mismatch" if rc == CR_BAD_MAC else "decryption failed")
+        return bytes(out)
+
     @property
     def block_size(self) -> int:
         return self.block_size
@@ -237,20 +261,24 @@ cdef class _StreamMacPacket(PacketCipher):
         length[0] = _ld32(pkt)
         return CR_OK
 
-    cdef int open(self, uint32_t seq, uint8_t* pkt, size_t n, const uint8_t* mac) noexcept nogil:
+    cdef int _verify(self, uint32_t seq, const uint8_t* pkt, size_t n,
+                     const uint8_t* mac) noexcept nogil:
         cdef uint8_t seqb[4]
         cdef uint8_t calc[64]
         cdef int rc = CR_OK
-        _be32(seqb, seq)
+        if self.has_mac:
+            _be32(seqb, seq)
+            rc = self.mac.compute(seqb, 4, pkt, n, calc)
+            if rc == CR_OK and not sshcore_ct_equal(calc, mac, <size_t> self.mac_len):
+                rc = CR_BAD_MAC
+        return rc
+
+    cdef int open(self, uint32_t seq, uint8_t* pkt, size_t n, const uint8_t* mac) noexcept nogil:
+        cdef int rc = CR_OK
         if self.etm:
             # Authenticate before decrypting anything.
-            if self.has_mac:
-                rc = self.mac.compute(seqb, 4, pkt, n, calc)
-                if rc != CR_OK:
-                    return rc
-                if not sshcore_ct_equal(calc, mac, <size_t> self.mac_len):
-                    return CR_BAD_MAC
-            if self.has_ctr:
+            rc = self._verify(seq, pkt, n, mac)
+            if rc == CR_OK and self.has_ctr:
                 rc = self.ctr.xor(pkt + 4, n - 4)
         else:
             # The first hdr_len bytes were decrypted by peek_length().
@@ -258,13 +286,22 @@ cdef class _StreamMacPacket(PacketCipher):
                 rc = self.ctr.xor(pkt + self.hdr_len, n - <size_t> self.hdr_len)
                 if rc != CR_OK:
                     return rc
-            if self.has_mac:
-                rc = self.mac.compute(seqb, 4, pkt, n, calc)
-                if rc != CR_OK:
-                    return rc
-                if not sshcore_ct_equal(calc, mac, <size_t> self.mac_len):
-                    return CR_BAD_MAC
+            rc = self._verify(seq, pkt, n, mac)
         return rc
+
+    cdef int open_to(self, uint32_t seq, uint8_t* pkt, size_t n, const uint8_t* mac,
+                     uint8_t* dst) noexcept nogil:
+        cdef int rc
+        if not self.etm:
+            # The MAC covers the plaintext: decrypt in place first.
+            return PacketCipher.open_to(self, seq, pkt, n, mac, dst)
+        rc = self._verify(seq, pkt, n, mac)
+        if rc != CR_OK:
+            return rc
+        if self.has_ctr:
+            return self.ctr.xor_to(dst, pkt + 4, n - 4)
+        memcpy(dst, pkt + 4, n - 4)
+        return CR_OK
 
 
 cdef class _GcmPacket(PacketCipher):
@@ -292,6 +329,12 @@ cdef class _GcmPacket(PacketCipher):
         cdef uint8_t nonce[12]
         self._nonce(nonce)
         return self.gcm.crypt(nonce, pkt, 4, pkt + 4, n - 4, <uint8_t*> mac)
+
+    cdef int open_to(self, uint32_t seq, uint8_t* pkt, size_t n, const uint8_t* mac,
+                     uint8_t* dst) noexcept nogil:
+        cdef uint8_t nonce[12]
+        self._nonce(nonce)
+        return self.gcm.crypt_to(nonce, pkt, 4, pkt + 4, dst, n - 4, <uint8_t*> mac)
 
 
 cdef class _ChachaPacket(PacketCipher):
@@ -332,6 +375,12 @@ cdef class _ChachaPacket(PacketCipher):
         if n >= self.big_min:
             return self.big.open_packet(self.kmain, self.khdr, seq, pkt, n, mac)
         return self.small.open_packet(self.kmain, self.khdr, seq, pkt, n, mac)
+
+    cdef int open_to(self, uint32_t seq, uint8_t* pkt, size_t n, const uint8_t* mac,
+                     uint8_t* dst) noexcept nogil:
+        if n >= self.big_min:
+            return self.big.open_packet_to(self.kmain, seq, pkt, n, mac, dst)
+        return self.small.open_packet_to(self.kmain, seq, pkt, n, mac, dst)
 
 
 # ------------------------------------------------------ backend selection
@@ -607,14 +656,16 @@ cpdef PacketCipher make_cipher(str cipher, object key, object iv, object mac, ob
         k = _exact(key, key_len, cipher + " key")
         v = _exact(iv, 12, cipher + " IV")
         gp = _GcmPacket.__new__(_GcmPacket)
-        # The hybrid only pays off when sealing: opening has to copy the
-        # plaintext back and measured no faster than EVP, which also lets the
-        # receive loop run without the GIL.
-        gp.gcm = _gcm(k, encrypt, backend if encrypt or _resolve(backend) != "fast" else "nogil")
+        gp.gcm = _gcm(k, encrypt, backend)
         memcpy(gp.fixed, _ptr(v), 4)
         gp.counter = (<uint64_t> _ld32(_ptr(v) + 4) << 32) | _ld32(_ptr(v) + 8)
         gp.block_size, gp.mac_len, gp.hdr_len, gp.len_in_clear = 16, 16, 4, True
         gp.nogil_ok = gp.gcm.nogil_ok
+        if not encrypt and isinstance(gp.gcm, _HybridGcm):
+            # The receive loop may run without the GIL: the hybrid takes it
+            # back only around a big decrypt_into (straight into a channel
+            # buffer through open_to, so no copy back).
+            gp.nogil_ok = True
         gp.name = cipher
         return gp
     sm = _StreamMacPacket.__new__(_StreamMacPacket)

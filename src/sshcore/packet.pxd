@@ -30,6 +30,12 @@ cdef class PacketEngine(WindowSink):
     cdef uint8_t* _obuf
     cdef size_t _ocap, _ostart, _oend
 
+    # Bulk data is decrypted straight into the buffer of the channel that got
+    # the last CHANNEL_DATA (see _open_fused); _fuse says whether to try.
+    cdef bint _fuse
+    cdef uint32_t _fuse_id
+    cdef uint64_t _packets_fused
+
     cdef uint8_t _rpool[1024]        # random padding bytes, refilled in bulk
     cdef size_t _rpos
 
@@ -37,6 +43,8 @@ cdef class PacketEngine(WindowSink):
     cdef int _fail(self, int code, const char* msg) noexcept nogil
     cdef int _pump(self) noexcept nogil
     cdef int _route(self, const uint8_t* p, size_t n) noexcept nogil
+    cdef int _open_fused(self, uint8_t* p, uint32_t length) noexcept nogil
+    cdef int _route_result(self, int rc) noexcept nogil
     cdef object _raise_error(self)
     cdef int _recv_reserve(self, size_t want) except -1
     cdef int _out_reserve(self, size_t n) except -1

@@ -34,6 +34,9 @@ class PacketEngine:
     @property
     def packets_out(self) -> int: ...
     @property
+    def packets_fused(self) -> int:
+        """Packets decrypted straight into a channel buffer (no copy)."""
+    @property
     def max_packet_length(self) -> int: ...
     @property
     def recv_buffer_limit(self) -> int: ...

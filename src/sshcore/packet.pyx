@@ -23,7 +23,7 @@ from libc.stdint cimport uint8_t, uint32_t, uint64_t
 from libc.string cimport memcpy, memmove
 
 from sshcore.buffer cimport Block, new_block
-from sshcore.channels cimport (RT_NOMEM, RT_NOT_ROUTED, RT_ROUTED, RT_VIOLATION, Chan,
+from sshcore.channels cimport (RT_NOMEM, RT_NOT_ROUTED, RT_ROUTED, RT_VIOLATION, SLOT_HEAD, Chan,
                                ChannelTable, WindowSink)
 from sshcore.crypto cimport CR_BAD_MAC, CR_OK, PacketCipher, make_cipher, random_bytes
 
@@ -40,6 +40,12 @@ cdef enum:
     # says: OpenSSH refuses packets over 256 KiB.
     MAX_SEND_DATA = 256 * 1024 - 1024
     ERR_NOMEM = -1
+    # Smallest packet decrypted straight into a channel buffer: below it
+    # the copy saved is too small to matter.
+    FUSE_MIN = 1024
+    FUSE_NO = 0         # not tried: open in place
+    FUSE_OPENED = 1     # opened, plaintext back at p + 4: carry on as usual
+    FUSE_ROUTED = 2     # opened and buffered as channel data
 
 # SSH_MSG_DISCONNECT reason codes (RFC 4253 §11.1)
 DISCONNECT_PROTOCOL_ERROR = 2
@@ -146,6 +152,11 @@ cdef class PacketEngine(WindowSink):
         return self._packets_out
 
     @property
+    def packets_fused(self) -> int:
+        """Packets decrypted straight into a channel buffer (no copy)."""
+        return self._packets_fused
+
+    @property
     def max_packet_length(self) -> int:
         return self._max_packet
 
@@ -203,7 +214,7 @@ cdef class PacketEngine(WindowSink):
         self._in_have_len = False
 
     cdef int _enter(self) except -1:
-        if self._busy:
+        if self._busy or (self._channels is not None and self._channels._busy):
             raise RuntimeError("PacketEngine used from two threads at once")
         return 0
 
@@ -314,28 +325,81 @@ cdef class PacketEngine(WindowSink):
             total = 4 + <size_t> length + <size_t> self._dec.mac_len
             if avail < total:
                 return 0
-            rc = self._dec.open(self._seq_in, p, 4 + <size_t> length, p + 4 + length)
-            if rc != CR_OK:
-                return self._fail(1015, "(MAC/tag mismatch)" if rc == CR_BAD_MAC
-                                  else "(decryption failed)")
+            rc = FUSE_NO
+            if self._fuse and self._routing and length >= FUSE_MIN:
+                rc = self._open_fused(p, length)
+                if rc < 0:
+                    return -1
+            if rc == FUSE_NO:
+                rc = self._dec.open(self._seq_in, p, 4 + <size_t> length, p + 4 + length)
+                if rc != CR_OK:
+                    return self._fail(1015, "(MAC/tag mismatch)" if rc == CR_BAD_MAC
+                                      else "(decryption failed)")
+                rc = FUSE_OPENED
             self._in_have_len = False
-            pad = p[4]
-            # RFC 4253 §6: at least 4 bytes of padding and a message type byte.
-            if pad < 4 or <uint32_t> pad + 2 > length:
-                return self._fail(1036, "(bad padding length)")
             self._rstart += total
             self._seq_in += 1
             self._packets_in += 1
             self._bytes_in += total
+            if rc == FUSE_ROUTED:
+                self._packets_fused += 1
+                continue
+            pad = p[4]
+            # RFC 4253 §6: at least 4 bytes of padding and a message type byte.
+            if pad < 4 or <uint32_t> pad + 2 > length:
+                return self._fail(1036, "(bad padding length)")
             if self._routing and MSG_CHANNEL_WINDOW_ADJUST <= p[5] <= MSG_CHANNEL_EXTENDED_DATA:
                 rc = self._route(p + 5, length - 1 - <uint32_t> pad)
                 if rc == RT_ROUTED:
+                    if p[5] == MSG_CHANNEL_DATA:
+                        self._fuse = True           # bulk data: try the direct path
+                        self._fuse_id = _ld32(p + 6)
                     continue
                 if rc != RT_NOT_ROUTED:
                     return -1
             self._res_off = <size_t> (p + 5 - self._rbuf)
             self._res_len = length - 1 - <uint32_t> pad
             return 1
+
+    cdef int _open_fused(self, uint8_t* p, uint32_t length) noexcept nogil:
+        """Decrypt the packet at p straight into the buffer of channel
+        _fuse_id, betting that it is CHANNEL_DATA for that channel (bulk
+        transfers are runs of them): the data then lands where a reader
+        takes it, with no copy. A lost bet copies the plaintext back to p + 4
+        (FUSE_OPENED). Bytes are committed only after the MAC/tag verified.
+        """
+        cdef uint8_t saved[SLOT_HEAD]
+        cdef uint8_t* dst = self._channels.data_slot(self._fuse_id, length)
+        cdef uint32_t pad, n
+        cdef int rc
+        if dst == NULL:
+            self._fuse = False
+            return FUSE_NO
+        memcpy(saved, dst, SLOT_HEAD)       # live bytes the header overwrites
+        rc = self._dec.open_to(self._seq_in, p, 4 + <size_t> length, p + 4 + length, dst)
+        if rc != CR_OK:
+            memcpy(dst, saved, SLOT_HEAD)
+            return self._fail(1015, "(MAC/tag mismatch)" if rc == CR_BAD_MAC
+                              else "(decryption failed)")
+        pad = dst[0]
+        n = length - 1 - pad if pad + 2 <= length else 0
+        if (pad >= 4 and n >= 9 and dst[1] == MSG_CHANNEL_DATA
+                and _ld32(dst + 2) == self._fuse_id and _ld32(dst + 6) == n - 9):
+            memcpy(dst, saved, SLOT_HEAD)
+            return FUSE_ROUTED if self._route_result(
+                self._channels.commit_data(self._fuse_id, n - 9)) == RT_ROUTED else -1
+        # Lost: the usual path takes the packet from here.
+        memcpy(p + 4, dst, length)
+        memcpy(dst, saved, SLOT_HEAD)
+        self._fuse = False
+        return FUSE_OPENED
+
+    cdef int _route_result(self, int rc) noexcept nogil:
+        if rc == RT_VIOLATION:
+            self._fail(1022, self._channels.err)
+        elif rc == RT_NOMEM:
+            self._fail(ERR_NOMEM, NULL)
+        return rc
 
     cdef int _route(self, const uint8_t* p, size_t n) noexcept nogil:
         """Bulk channel messages for confirmed channels go into the table."""
@@ -358,11 +422,7 @@ cdef class PacketEngine(WindowSink):
             if n != 9:
                 return self._fail(1022, "(malformed CHANNEL_WINDOW_ADJUST)")
             rc = self._channels.route_adjust(_ld32(p + 1), _ld32(p + 5))
-        if rc == RT_VIOLATION:
-            self._fail(1022, self._channels.err)
-        elif rc == RT_NOMEM:
-            self._fail(ERR_NOMEM, NULL)
-        return rc
+        return self._route_result(rc)
 
     cdef object _raise_error(self):
         if self._err_code == ERR_NOMEM:
