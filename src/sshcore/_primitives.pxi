@@ -290,21 +290,23 @@ cdef class _HybridGcm(_Gcm):
 
     cdef int crypt_to(self, const uint8_t* nonce, const uint8_t* aad, size_t aadlen,
                       const uint8_t* src, uint8_t* dst, size_t n, uint8_t* tag) noexcept nogil:
-        # Opening out of place is where the hybrid shines: decrypt_into
-        # writes straight to dst, with no copy back.
-        if n < self.threshold or self.encrypt or tag != src + n:
-            return _Gcm.crypt_to(self, nonce, aad, aadlen, src, dst, n, tag)
+        # Out of place is where the hybrid shines: *_into writes straight to
+        # dst, with no copy back. cryptography wants ciphertext || tag as one
+        # buffer: the engine lays packets out that way.
+        if n < self.threshold or tag != (dst + n if self.encrypt else src + n):
+            return self.evp.crypt_to(nonce, aad, aadlen, src, dst, n, tag)
         with gil:
-            return self._big_open_to(nonce, aad, aadlen, src, dst, n)
+            return self._big_to(nonce, aad, aadlen, src, dst, n)
 
-    cdef int _big_open_to(self, const uint8_t* nonce, const uint8_t* aad, size_t aadlen,
-                          const uint8_t* src, uint8_t* dst, size_t n) noexcept:
+    cdef int _big_to(self, const uint8_t* nonce, const uint8_t* aad, size_t aadlen,
+                     const uint8_t* src, uint8_t* dst, size_t n) noexcept:
+        cdef size_t extra = 16 if self.encrypt else 0
         try:
             nb = PyBytes_FromStringAndSize(<char*> nonce, 12)
             ab = PyBytes_FromStringAndSize(<char*> aad, aadlen)
             try:
-                self.into(nb, _rview(src, n + 16), ab,
-                          PyMemoryView_FromMemory(<char*> dst, n, PyBUF_WRITE))
+                self.into(nb, _rview(src, n + 16 - extra), ab,
+                          PyMemoryView_FromMemory(<char*> dst, n + extra, PyBUF_WRITE))
             except self.invalid_tag:
                 return CR_BAD_MAC
             return CR_OK

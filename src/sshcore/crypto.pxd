@@ -16,10 +16,16 @@ cdef class PacketCipher:
     cdef int hdr_len             # bytes needed before peek_length() can run
     cdef bint len_in_clear       # etm/AEAD: packet_length excluded from alignment
     cdef bint nogil_ok           # pure C: the engine may release the GIL around it
+    cdef bint seal_to_ok         # seal_to() is truly out of place (no extra copy)
 
     # pkt[0:n] is a plaintext packet (uint32 length first); encrypt in place
     # and write mac_len bytes to mac_out.
     cdef int seal(self, uint32_t seq, uint8_t* pkt, size_t n, uint8_t* mac_out) noexcept nogil
+    # src[0:n] is a plaintext packet; dst[0:n] gets it sealed and mac_out the
+    # MAC (no overlap).  Worth it where seal_to_ok: the engine then frames a
+    # big packet in a scratch buffer and seals it into the output buffer.
+    cdef int seal_to(self, uint32_t seq, const uint8_t* src, size_t n, uint8_t* dst,
+                     uint8_t* mac_out) noexcept nogil
     # Learn packet_length from the first hdr_len bytes.  For ctr without etm
     # this decrypts the first block in place and advances the keystream, so
     # the engine calls it exactly once per packet.

@@ -177,6 +177,12 @@ cdef class PacketCipher:
     cdef int open(self, uint32_t seq, uint8_t* pkt, size_t n, const uint8_t* mac) noexcept nogil:
         return CR_FAIL
 
+    cdef int seal_to(self, uint32_t seq, const uint8_t* src, size_t n, uint8_t* dst,
+                     uint8_t* mac_out) noexcept nogil:
+        # Generic: one copy, then in place.
+        memcpy(dst, src, n)
+        return self.seal(seq, dst, n, mac_out)
+
     cdef int open_to(self, uint32_t seq, uint8_t* pkt, size_t n, const uint8_t* mac,
                      uint8_t* dst) noexcept nogil:
         # Generic: in place, then one copy.
@@ -320,6 +326,13 @@ cdef class _GcmPacket(PacketCipher):
         cdef uint8_t nonce[12]
         self._nonce(nonce)
         return self.gcm.crypt(nonce, pkt, 4, pkt + 4, n - 4, mac_out)
+
+    cdef int seal_to(self, uint32_t seq, const uint8_t* src, size_t n, uint8_t* dst,
+                     uint8_t* mac_out) noexcept nogil:
+        cdef uint8_t nonce[12]
+        self._nonce(nonce)
+        memcpy(dst, src, 4)
+        return self.gcm.crypt_to(nonce, src, 4, src + 4, dst + 4, n - 4, mac_out)
 
     cdef int peek_length(self, uint32_t seq, uint8_t* pkt, uint32_t* length) noexcept nogil:
         length[0] = _ld32(pkt)
@@ -661,6 +674,7 @@ cpdef PacketCipher make_cipher(str cipher, object key, object iv, object mac, ob
         gp.counter = (<uint64_t> _ld32(_ptr(v) + 4) << 32) | _ld32(_ptr(v) + 8)
         gp.block_size, gp.mac_len, gp.hdr_len, gp.len_in_clear = 16, 16, 4, True
         gp.nogil_ok = gp.gcm.nogil_ok
+        gp.seal_to_ok = not isinstance(gp.gcm, _PyGcm)
         if not encrypt and isinstance(gp.gcm, _HybridGcm):
             # The receive loop may run without the GIL: the hybrid takes it
             # back only around a big decrypt_into (straight into a channel

@@ -36,6 +36,11 @@ cdef class PacketEngine(WindowSink):
     cdef uint32_t _fuse_id
     cdef uint64_t _packets_fused
 
+    # Big packets are framed here and sealed into the output buffer by
+    # ciphers whose seal_to() is truly out of place (see _emit).
+    cdef uint8_t* _sbuf
+    cdef size_t _scap
+
     cdef uint8_t _rpool[1024]        # random padding bytes, refilled in bulk
     cdef size_t _rpos
 
@@ -48,6 +53,7 @@ cdef class PacketEngine(WindowSink):
     cdef object _raise_error(self)
     cdef int _recv_reserve(self, size_t want) except -1
     cdef int _out_reserve(self, size_t n) except -1
+    cdef int _scratch_reserve(self, size_t n) except -1
     cdef int _emit(self, const uint8_t* head, size_t hlen, const uint8_t* body,
                    size_t blen) noexcept nogil
     cdef int _send_data(self, Chan* c, const uint8_t* data, size_t n, size_t chunk,

@@ -20,6 +20,7 @@ Why the loop looks the way it does:
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_FromStringAndSize
 from libc.stdint cimport uint8_t, uint32_t, uint64_t
+from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memmove
 
 from sshcore.buffer cimport Block, new_block
@@ -43,6 +44,7 @@ cdef enum:
     # Smallest packet decrypted straight into a channel buffer: below it
     # the copy saved is too small to matter.
     FUSE_MIN = 1024
+    SEAL_TO_MIN = 1024  # the same for sealing from a scratch buffer
     FUSE_NO = 0         # not tried: open in place
     FUSE_OPENED = 1     # opened, plaintext back at p + 4: carry on as usual
     FUSE_ROUTED = 2     # opened and buffered as channel data
@@ -98,6 +100,11 @@ cdef class PacketEngine(WindowSink):
         self._obuf = NULL
         self._err_msg = NULL
         self._rpos = sizeof(self._rpool)    # empty: refill on first use
+        self._sbuf = NULL
+        self._scap = 0
+
+    def __dealloc__(self):
+        free(self._sbuf)
 
     def __init__(self, ChannelTable channels=None, Py_ssize_t max_packet_length=256 * 1024 + 1024,
                  Py_ssize_t recv_buffer_limit=8 << 20):
@@ -479,6 +486,17 @@ cdef class PacketEngine(WindowSink):
         self._oend = pending
         return 0
 
+    cdef int _scratch_reserve(self, size_t n) except -1:
+        cdef uint8_t* nb
+        if self._scap < n and self._enc.seal_to_ok:
+            nb = <uint8_t*> malloc(n)
+            if nb == NULL:
+                raise MemoryError()
+            free(self._sbuf)
+            self._sbuf = nb
+            self._scap = n
+        return 0
+
     cdef int _emit(self, const uint8_t* head, size_t hlen, const uint8_t* body,
                    size_t blen) noexcept nogil:
         """Frame head||body as one packet at _oend (space reserved), seal it."""
@@ -487,11 +505,17 @@ cdef class PacketEngine(WindowSink):
         cdef size_t unit = (1 + plen) if self._enc.len_in_clear else (5 + plen)
         cdef size_t pad = bs - unit % bs
         cdef size_t length, total
-        cdef uint8_t* p = self._obuf + self._oend
+        cdef uint8_t* out = self._obuf + self._oend
+        cdef uint8_t* p = out
         cdef int rc
         if pad < 4:
             pad += bs
         length = 1 + plen + pad
+        # A big packet for an out-of-place cipher is framed in the scratch
+        # buffer and sealed from there into `out`: the body is copied once
+        # and the cipher never copies back (the GCM hybrid would).
+        if blen >= SEAL_TO_MIN and self._enc.seal_to_ok and self._scap >= 4 + length:
+            p = self._sbuf
         _be32(p, <uint32_t> length)
         p[4] = <uint8_t> pad
         memcpy(p + 5, head, hlen)
@@ -503,7 +527,10 @@ cdef class PacketEngine(WindowSink):
             self._rpos = 0
         memcpy(p + 5 + plen, self._rpool + self._rpos, pad)
         self._rpos += pad
-        rc = self._enc.seal(self._seq_out, p, 4 + length, p + 4 + length)
+        if p == out:
+            rc = self._enc.seal(self._seq_out, p, 4 + length, p + 4 + length)
+        else:
+            rc = self._enc.seal_to(self._seq_out, p, 4 + length, out, out + 4 + length)
         if rc != CR_OK:
             return -1
         total = 4 + length + <size_t> self._enc.mac_len
@@ -585,6 +612,7 @@ cdef class PacketEngine(WindowSink):
                 return 0
             npk = (n + chunk - 1) // chunk
             self._out_reserve(n + npk * OVERHEAD)
+            self._scratch_reserve((chunk if chunk < n else n) + OVERHEAD)
             self._busy = True
             self._channels._busy = True
             if self._enc.nogil_ok and n >= NOGIL_MIN:
