@@ -157,6 +157,11 @@ def _spawn(argv: List[str], *, stdin, timeout: float, cwd: Optional[str] = None
     return code, ru, wall, tail, timed_out.is_set()
 
 
+def _maxrss_mb(ru: os.struct_rusage) -> float:
+    """Peak resident set of the child in MB (Linux reports KiB)."""
+    return ru.ru_maxrss * 1024 / 1e6
+
+
 def _cpu_of(ru: os.struct_rusage) -> float:
     return ru.ru_utime + ru.ru_stime
 
@@ -236,7 +241,8 @@ class Bench:
                 stdin_file.close()
         if code != 0:
             return Outcome(False, error=_failure(code, tail, timed_out, timeout))
-        return Outcome(True, seconds=wall, nbytes=nbytes, cpu=_cpu_of(ru))
+        return Outcome(True, seconds=wall, nbytes=nbytes, cpu=_cpu_of(ru),
+                       extra={"maxrss_mb": _maxrss_mb(ru)})
 
     # -- Python clients ---------------------------------------------------
     def _cfg(self, suite, target=None) -> dict:
@@ -288,7 +294,8 @@ class Bench:
             # (interpreter start-up and imports): the client's own work.
             cpu = _cpu_of(ru) - result["cpu_before"]
             return Outcome(True, seconds=result["seconds"], nbytes=result["bytes"], cpu=cpu,
-                           extra={"cpu_in_process": result["cpu_self"]})
+                           extra={"cpu_in_process": result["cpu_self"],
+                                  "maxrss_mb": _maxrss_mb(ru)})
         except Exception as exc:  # noqa: BLE001 - a cell error, never an aborted run
             return Outcome(False, error=f"{type(exc).__name__}: {exc}")
         finally:
@@ -466,6 +473,52 @@ def measure(bench: Bench, args, clients: List[Client], suites, directions, log):
                     log(f"  handshake {client.label:22s} "
                         + " ".join(f"{w * 1e3:.0f}" for w in walls) + " ms")
     return cells, hs
+
+
+MEMORY_CLIENTS = ("ssh", "spec", "fast")
+
+
+def _size_text(n: int) -> str:
+    return f"{n / GiB:g} GiB" if n >= GiB else f"{n / MiB:g} MiB"
+
+
+def measure_memory(bench: Bench, args, clients: List[Client], suite, log
+                   ) -> Dict[str, Outcome]:
+    """One download of args.memory bytes per client (ssh and sshclient's two
+    APIs): its peak RSS shows whether memory stays bounded however much
+    moves (the spec API raises an event per packet: nothing may pile up)."""
+    out: Dict[str, Outcome] = {}
+    log(f"\n== memory: one {_size_text(args.memory)} download per client, "
+        f"{suite_label(suite)}")
+    for client in clients:
+        if client.key not in MEMORY_CLIENTS:
+            continue
+        o = bench.run_client_transfer(client, suite, "download", args.memory,
+                                      timeout=max(args.timeout, args.memory / 20e6))
+        out[client.key] = o
+        if o.ok:
+            log(f"  {client.label:22s} {o.nbytes / o.seconds / 1e6:8.1f} MB/s  "
+                f"max RSS {o.extra['maxrss_mb']:.1f} MB")
+        else:
+            log(f"  {client.label:22s} error: {o.error}")
+    return out
+
+
+def render_memory(args, clients: List[Client], suite, memory: Dict[str, Outcome]) -> List[str]:
+    out = ["", "## Memory", "",
+           f"One download of {_size_text(args.memory)} ({suite_label(suite)}) per client; "
+           "peak resident set size of the client process (wait4's ru_maxrss).", "",
+           "| client | MB/s | max RSS MB |", "|---|---:|---:|"]
+    for client in clients:
+        o = memory.get(client.key)
+        if o is None:
+            continue
+        if o.ok:
+            out.append(f"| {client.label} | {o.nbytes / o.seconds / 1e6:.0f} | "
+                       f"{o.extra['maxrss_mb']:.1f} |")
+        else:
+            out.append(f"| {client.label} | error: {_esc(o.error)} | |")
+    return out
 
 
 # --------------------------------------------------------------------------
@@ -701,7 +754,8 @@ def render_chart(path: str, clients, suites, directions, cells) -> str:
     return f"chart: {path}"
 
 
-def results_json(args, env, clients, suites, directions, cells, hs, started) -> dict:
+def results_json(args, env, clients, suites, directions, cells, hs, started,
+                 memory: Optional[Dict[str, Outcome]] = None) -> dict:
     def o2d(o: Optional[Outcome]):
         if o is None:
             return None
@@ -725,6 +779,7 @@ def results_json(args, env, clients, suites, directions, cells, hs, started) -> 
             {"suite": label, "client": _client_label(clients, key), "wall_s": h.walls,
              "cpu_s": h.cpus, "errors": h.errors, "median_ms": h.ms()}
             for (label, key), h in hs.items()],
+        "memory": {_client_label(clients, key): o2d(o) for key, o in (memory or {}).items()},
     }
 
 
@@ -765,6 +820,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                    help="kex for every client ('default': each client's own preference)")
     p.add_argument("--chunk", type=parse_size, default=4 * MiB,
                    help="upload write size for the Python clients (default 4M)")
+    p.add_argument("--memory", type=parse_size, default=0,
+                   help="also download this much once with ssh and both sshclient APIs and "
+                        "report each client's peak RSS (e.g. 10G); default off")
     p.add_argument("--timeout", type=float, default=120.0,
                    help="minimum per-child timeout in seconds")
     args = p.parse_args(argv)
@@ -848,9 +906,12 @@ def main(argv: Optional[List[str]] = None) -> int:
             log(f"  {k}: {env[k]}")
         bench = Bench(args, server, key_path, workdir)
         cells, hs = measure(bench, args, clients, suites, directions, log)
+        memory = measure_memory(bench, args, clients, suites[0], log) if args.memory else {}
         elapsed = time.monotonic() - t_start
         md = render_markdown(args, env, clients, suites, directions, cells, hs, started,
                              elapsed)
+        if memory:
+            md += "\n".join(render_memory(args, clients, suites[0], memory)) + "\n"
         stamp = f"{started:%Y-%m-%d-%H%M}" + ("-quick" if args.quick else "")
         md_path = os.path.join(args.out, f"compare-{stamp}.md")
         json_path = os.path.join(args.out, f"compare-{stamp}.json")
@@ -861,8 +922,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         with open(md_path, "w") as f:
             f.write(md)
         with open(json_path, "w") as f:
-            json.dump(results_json(args, env, clients, suites, directions, cells, hs, started),
-                      f, indent=1)
+            json.dump(results_json(args, env, clients, suites, directions, cells, hs, started,
+                                   memory), f, indent=1)
         print()
         print(md)
         log(f"table: {md_path}\nraw runs: {json_path}\n{chart_msg}")

@@ -65,6 +65,29 @@ def test_drain_discards_or_writes_to_a_file(sshd, test_user, tmp_path):
                 ch.drain(b"not a sink")            # type: ignore[arg-type]
 
 
+def test_window_grows_when_it_limits_the_transfer(sshd, test_user):
+    """A 64 KiB window is far below what sshd can keep in flight: the
+    window doubles up to window_limit, and the data still arrives intact.
+    The spec API keeps MaxWindowSize fixed (that is what the spec says it is)."""
+    n = 16 * MiB
+    with connect(sshd, test_user, window_size=64 * 1024, window_limit=1 * MiB) as conn:
+        with conn.open_session() as ch:
+            ch.exec(f"f=$(mktemp); head -c {n} /dev/urandom >$f; sha256sum <$f >&2; "
+                    f"cat $f; rm -f $f")
+            digest = hashlib.sha256()
+            assert ch.drain(lambda view: digest.update(view)) == n
+            remote = ch.read_all(1)
+            assert ch.wait_closed() == 0
+            table = conn._proto.engine.channels
+            assert table.max_window(ch.id) == 1 * MiB
+        assert remote.split()[0].decode() == digest.hexdigest()
+    with connect(sshd, test_user, window_size=64 * 1024, window_limit=0) as conn:
+        with conn.open_session() as ch:
+            ch.exec(f"head -c {n} /dev/zero")
+            assert ch.drain() == n
+            assert conn._proto.engine.channels.max_window(ch.id) == 64 * 1024
+
+
 @pytest.mark.parametrize("cipher", CIPHERS)
 def test_upload_64mib_verified(sshd, test_user, cipher):
     data = hashlib.sha256(cipher.encode()).digest() * (BULK // 32)

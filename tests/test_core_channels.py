@@ -288,6 +288,60 @@ def test_window_policy_growth_advertises_at_once():
         ln.t.set_window_policy(0, 10)
 
 
+def _peer_round(ln, peer_window, send_limit, packet=8192):
+    """The peer sends up to min(window, send_limit) in packets; returns the
+    window it has left."""
+    sent = 0
+    while peer_window >= packet and sent + packet <= send_limit:
+        ln.down(data_msg(0, bytes(packet)))
+        peer_window -= packet
+        sent += packet
+    return peer_window
+
+
+def _adjusts(ln):
+    return sum(struct.unpack(">I", adj[5:9])[0] for adj in ln.up())
+
+
+def test_window_grows_when_the_peer_starves_and_the_reader_keeps_up():
+    ln = Link()
+    W = 64 * 1024
+    ln.open(0, rid=9, lwin=W, lmax=8192)
+    ln.t.set_window_growth(0, 8 * W)
+    peer, sizes = W, []
+    for _ in range(6):
+        peer = _peer_round(ln, peer, 1 << 30)     # until the window runs out
+        ln.t.skip(0)                               # a reader that keeps up
+        peer += _adjusts(ln)
+        sizes.append(ln.t.max_window(0))
+    assert sizes == [2 * W, 4 * W, 8 * W, 8 * W, 8 * W, 8 * W]
+    assert peer == ln.t.local_window(0) == 8 * W  # both sides agree
+
+
+@pytest.mark.parametrize("case", ["slow reader", "peer not starved", "no growth set"])
+def test_window_stays_put_unless_the_window_is_the_limit(case):
+    ln = Link()
+    W = 64 * 1024
+    ln.open(0, rid=9, lwin=W, lmax=8192)
+    if case != "no growth set":
+        ln.t.set_window_growth(0, 8 * W)
+    peer = W
+    for _ in range(8):
+        if case == "slow reader":
+            peer = _peer_round(ln, peer, 1 << 30)
+            ln.t.read(0, W // 2)                   # half a window behind
+            assert ln.t.total_buffered() <= W
+        elif case == "peer not starved":
+            peer = _peer_round(ln, peer, W // 2)   # never uses the whole window
+            ln.t.skip(0)
+        else:
+            peer = _peer_round(ln, peer, 1 << 30)
+            ln.t.skip(0)
+        peer += _adjusts(ln)
+        assert ln.t.max_window(0) == W
+    assert peer == ln.t.local_window(0)
+
+
 def test_data_blocked_defers_sends_and_adjusts():
     ln = Link()
     ln.open(0, rid=4, lwin=1000)

@@ -59,12 +59,13 @@ class ChannelState:
 
 class ConnectionLayer:
     def __init__(self, transport: Transport, emit: Callable[[Event], None],
-                 window_size: int, max_packet: int) -> None:
+                 window_size: int, max_packet: int, window_limit: int = 0) -> None:
         self.transport = transport
         self.table = transport.engine.channels
         self._emit = emit
         self.window_size = window_size
         self.max_packet = max_packet
+        self.window_limit = window_limit
         self.channels: dict[int, ChannelState] = {}
         self._next_id = 0
         self._global_requests: deque[str] = deque()
@@ -87,11 +88,16 @@ class ConnectionLayer:
         except KeyError:
             raise ChannelError(f"no channel with id {local_id}", code=1021) from None
 
+    def _add_to_table(self, local_id: int) -> None:
+        self.table.add(local_id, self.window_size, self.max_packet)
+        if self.window_limit > self.window_size:
+            self.table.set_window_growth(local_id, self.window_limit)
+
     # ------------------------------------------------------------ opening
     def open_channel(self, channel_type: str, extra: bytes = b"") -> int:
         local_id = self._allocate_id()
         self.channels[local_id] = ChannelState(local_id, channel_type)
-        self.table.add(local_id, self.window_size, self.max_packet)
+        self._add_to_table(local_id)
         self.transport.send(
             Writer().byte(c.MSG_CHANNEL_OPEN).string(channel_type.encode()).uint32(local_id)
             .uint32(self.window_size).uint32(self.max_packet).raw(extra).getvalue()
@@ -360,7 +366,7 @@ class ConnectionLayer:
         ch = self.get(local_id)
         sender, window, max_packet = self._incoming_open.pop(local_id)
         if accept:
-            self.table.add(local_id, self.window_size, self.max_packet)
+            self._add_to_table(local_id)
             self.table.confirm(local_id, sender, window, max(1, min(max_packet, 1 << 20)))
             ch.opened = True
             self.transport.send(

@@ -16,6 +16,9 @@ DEFAULT_CLIENT_VERSION = "SSH-2.0-sshclient_0.1"
 DEFAULT_VERSION_PATTERN = "*SSH-1.99-*,*SSH-2.0-*"
 DEFAULT_WINDOW = 2 * 1024 * 1024  # measured best against a local sshd (DESIGN.md)
 DEFAULT_MAX_PACKET = 32768
+# The window may grow toward the bandwidth-delay product up to this (see
+# ChannelTable.set_window_growth); what a channel can buffer is bounded by it.
+DEFAULT_WINDOW_LIMIT = 16 * 1024 * 1024
 
 # Authentication modes (the spec's ssh_auth_mode values)
 AUTH_NONE = 0
@@ -71,6 +74,7 @@ class ClientOptions:
     rekey_bytes: int = 1 << 30  # KeyRenegotiationThreshold, default 1 GB
 
     window_size: int = DEFAULT_WINDOW
+    window_limit: int = DEFAULT_WINDOW_LIMIT  # <= window_size: a fixed window
     max_packet_size: int = DEFAULT_MAX_PACKET
 
     host_key_verifier: Callable[[HostKeyInfo], bool] | None = None

@@ -47,7 +47,7 @@ class ClientProtocol:
         self.transport.upper = self
         self.engine = self.transport.engine
         self.connection = ConnectionLayer(self.transport, self._emit, options.window_size,
-                                          options.max_packet_size)
+                                          options.max_packet_size, options.window_limit)
         self.auth: Authenticator | None = None
         self.state = STATE_KEX
         self.kex_done = False

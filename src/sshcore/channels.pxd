@@ -24,6 +24,7 @@ cdef struct Chan:
     uint32_t local_id, remote_id
     uint32_t local_window       # bytes the peer may still send us
     uint32_t max_window         # window policy: what we top the window up to
+    uint32_t grow_limit         # max_window may double up to this (see _maybe_adjust)
     uint32_t local_max_packet
     uint32_t remote_window      # bytes we may still send
     uint32_t remote_max_packet

@@ -46,6 +46,9 @@ class ChannelTable:
     def is_confirmed(self, local_id: int) -> bool: ...
     def set_window_policy(self, local_id: int, max_window: int) -> None:
         """Grow the window kept advertised; ValueError if smaller than now."""
+    def set_window_growth(self, local_id: int, limit: int) -> None:
+        """Let the window double, up to `limit`, each time the peer runs out
+        of it while the reader keeps up; a limit <= the window turns it off."""
     def mark_eof_sent(self, local_id: int) -> None: ...
     def mark_close_sent(self, local_id: int) -> None: ...
     def mark_eof_received(self, local_id: int) -> None:

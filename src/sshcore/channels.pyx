@@ -352,6 +352,15 @@ cdef class ChannelTable:
                 return 0
         elif amount < (c.max_window >> 1):
             return 0
+        elif (c.grow_limit > c.max_window and c.local_window < c.local_max_packet
+                and c.buffered <= (c.max_window >> 2)):
+            # The peer ran out of window while the reader kept up: the
+            # window, not the reader, limits the transfer, i.e. it is below
+            # the bandwidth-delay product. Double it, up to the limit; a slow
+            # reader (much buffered) never grows it, so memory stays bounded.
+            amount = <uint64_t> c.max_window * 2
+            c.max_window = <uint32_t> (amount if amount < c.grow_limit else c.grow_limit)
+            amount = <uint64_t> c.max_window - c.local_window - c.buffered
         if self._sink._emit_window_adjust(c.remote_id, <uint32_t> amount):
             c.local_window += <uint32_t> amount
         return 0
@@ -648,6 +657,14 @@ cdef class ChannelTable:
             raise ValueError("window policy may only grow (%d < %d)" % (mw, c.max_window))
         c.max_window = mw
         self._maybe_adjust(c)
+
+    def set_window_growth(self, local_id: int, limit: int) -> None:
+        """Let the window double, up to `limit`, each time the peer runs out
+        of it while the reader keeps up (toward the bandwidth-delay product).
+        A limit at or below the current window turns growth off."""
+        self._check()
+        cdef Chan* c = self._get(local_id)
+        c.grow_limit = <uint32_t> limit
 
     def mark_eof_sent(self, local_id: int) -> None:
         self._check()

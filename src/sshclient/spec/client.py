@@ -518,7 +518,9 @@ class SSHClient:
             client_version=self._cfg("ClientSSHVersionString"),
             version_pattern=self._cfg("SSHVersionPattern"),
             rekey_bytes=max(1 << 16, int(self._cfg("KeyRenegotiationThreshold"))),
+            # The spec's MaxWindowSize is the window itself: no growth.
             window_size=max(1 << 15, int(self._cfg("MaxWindowSize"))),
+            window_limit=0,
             max_packet_size=max(1 << 12, min(1 << 18, int(self._cfg("MaxPacketSize")))),
             log_level=int(self._cfg("LogLevel")),
             mask_sensitive_data=bool(self._cfg("MaskSensitiveData")),
