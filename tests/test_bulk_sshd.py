@@ -67,7 +67,7 @@ def test_drain_discards_or_writes_to_a_file(sshd, test_user, tmp_path):
 
 def test_window_grows_when_it_limits_the_transfer(sshd, test_user):
     """A 64 KiB window is far below what sshd can keep in flight: the
-    window doubles up to window_limit, and the data still arrives intact.
+    window doubles toward window_limit, and the data still arrives intact.
     The spec API keeps MaxWindowSize fixed (that is what the spec says it is)."""
     n = 16 * MiB
     with connect(sshd, test_user, window_size=64 * 1024, window_limit=1 * MiB) as conn:
@@ -79,13 +79,26 @@ def test_window_grows_when_it_limits_the_transfer(sshd, test_user):
             remote = ch.read_all(1)
             assert ch.wait_closed() == 0
             table = conn._proto.engine.channels
-            assert table.max_window(ch.id) == 1 * MiB
+            # grown (each doubling needs the server to run dry first), never past the limit
+            assert 64 * 1024 < table.max_window(ch.id) <= 1 * MiB
         assert remote.split()[0].decode() == digest.hexdigest()
-    with connect(sshd, test_user, window_size=64 * 1024, window_limit=0) as conn:
-        with conn.open_session() as ch:
-            ch.exec(f"head -c {n} /dev/zero")
-            assert ch.drain() == n
-            assert conn._proto.engine.channels.max_window(ch.id) == 64 * 1024
+    # off, or by default with the default 2 MiB window on a local link
+    for window, fixed in ((64 * 1024, {"window_limit": 0}), (2 * MiB, {})):
+        with connect(sshd, test_user, window_size=window, **fixed) as conn:
+            assert conn._proto.connection.window_limit == 0
+            with conn.open_session() as ch:
+                ch.exec(f"head -c {n} /dev/zero")
+                assert ch.drain() == n
+                assert conn._proto.engine.channels.max_window(ch.id) == window
+
+
+def test_window_limit_follows_the_round_trip_time():
+    from sshclient.options import window_limit_for_rtt
+    W, L = 2 * MiB, 16 * MiB
+    assert window_limit_for_rtt(W, L, 0.0001) == 0     # loopback: never grow
+    assert window_limit_for_rtt(W, L, 0.002) == 0      # 2 MB in flight: the window holds it
+    assert window_limit_for_rtt(W, L, 0.005) == 5_000_000
+    assert window_limit_for_rtt(W, L, 0.080) == L      # a long link: up to the limit
 
 
 @pytest.mark.parametrize("cipher", CIPHERS)

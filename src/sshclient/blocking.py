@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import os
 import select
+import time
 from dataclasses import dataclass
 from typing import BinaryIO, Callable
 
@@ -16,7 +17,13 @@ from . import events as ev
 from .driver import BlockingDriver
 from .errors import ChannelError, SSHClientError, UsageError
 from .keys import PrivateKey, load_private_key_file
-from .options import AUTH_PASSWORD, AUTH_PUBLICKEY, ClientOptions, HostKeyInfo
+from .options import (
+    AUTH_PASSWORD,
+    AUTH_PUBLICKEY,
+    ClientOptions,
+    HostKeyInfo,
+    window_limit_for_rtt,
+)
 from .protocol import ClientProtocol
 from .proxy import ProxySettings
 from .sockets import open_socket
@@ -379,7 +386,13 @@ def connect(host: str, port: int = 22, *, username: str, password: str | None = 
         if not hasattr(options, name):
             raise UsageError(f"unknown option {name!r}")
         setattr(options, name, value)
+    started = time.monotonic()
     sock = open_socket(host, port, timeout, proxy=proxy)
+    if "window_limit" not in option_overrides:
+        # TCP connect takes one round trip (more through a proxy: an upper
+        # bound). A window_limit the caller chose is taken as it is.
+        options.window_limit = window_limit_for_rtt(options.window_size, options.window_limit,
+                                                    time.monotonic() - started)
     conn = SSHConnection(options, sock, timeout)
     conn._driver.keepalive_interval = keepalive_interval
     conn._driver.keepalive_count_max = keepalive_count_max

@@ -1,4 +1,6 @@
-# cython: language_level=3
+# cython: language_level=3, cdivision=True
+# cdivision: every divisor here is a block or packet size (never 0), so C
+# division keeps the nogil loops free of ZeroDivisionError checks.
 """The SSH binary packet protocol (RFC 4253 §6), sans-IO.
 
 Bytes from the socket go into one growable receive buffer; next_packet()
