@@ -18,6 +18,7 @@ import pytest
 import proxies
 import servers
 from peers_fixture import start
+from spec_client import password_client
 from sshclient import SSHClient, SSHClientError
 from sshclient.errors import ConnectionError_, UsageError
 from sshclient.proxy import (
@@ -80,14 +81,7 @@ def no_proxy_env(monkeypatch):
 
 
 def make_client(user, **config) -> SSHClient:
-    c = SSHClient()
-    c.ssh_user = user.name
-    c.ssh_password = user.password
-    c.timeout = 20
-    c.on_ssh_server_authentication = lambda e: setattr(e, "accept", True)
-    for name, value in config.items():
-        c.config(f"{name}={value}")
-    return c
+    return password_client(user, timeout=20, **config)
 
 
 def run_echo(c: SSHClient, text: str = "through-the-proxy") -> bytes:

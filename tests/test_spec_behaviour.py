@@ -6,18 +6,12 @@ import logging
 
 import pytest
 
+from spec_client import password_client
 from sshclient import SSHClient, SSHClientError
 
 
 def client_for(user, **config) -> SSHClient:
-    c = SSHClient()
-    c.ssh_user = user.name
-    c.ssh_password = user.password
-    c.timeout = 30
-    c.on_ssh_server_authentication = lambda e: setattr(e, "accept", True)
-    for name, value in config.items():
-        c.config(f"{name}={value}")
-    return c
+    return password_client(user, **config)
 
 
 def collect_logs(c: SSHClient) -> list[tuple[int, str]]:

@@ -7,18 +7,13 @@ import time
 
 import pytest
 
+from spec_client import password_client
 from sshclient import SSHClient, SSHClientError
 
 
 class Session:
     def __init__(self, server, user, **config) -> None:
-        self.client = c = SSHClient()
-        c.ssh_user = user.name
-        c.ssh_password = user.password
-        c.timeout = 30
-        c.on_ssh_server_authentication = lambda e: setattr(e, "accept", True)
-        for name, value in config.items():
-            c.config(f"{name}={value}")
+        self.client = c = password_client(user, **config)
         self.chunks: list[tuple[str, bytes, bool]] = []
         self.closed: list[str] = []
         self.eof: list[str] = []

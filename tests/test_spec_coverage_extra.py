@@ -8,18 +8,12 @@ import time
 import pytest
 
 from peer import HostilePeer
+from spec_client import password_client
 from sshclient import SSHClient, SSHClientError
 
 
 def client_for(server, user, **config) -> SSHClient:
-    c = SSHClient()
-    c.ssh_user = user.name
-    c.ssh_password = user.password
-    c.timeout = 30
-    c.on_ssh_server_authentication = lambda e: setattr(e, "accept", True)
-    for name, value in config.items():
-        c.config(f"{name}={value}")
-    return c
+    return password_client(user, **config)
 
 
 def test_connect_without_logon(sshd, test_user):
