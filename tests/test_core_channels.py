@@ -318,6 +318,18 @@ def test_window_grows_when_the_peer_starves_and_the_reader_keeps_up():
     assert peer == ln.t.local_window(0) == 8 * W  # both sides agree
 
 
+def test_window_growth_limit_is_checked_and_capped_at_the_wire_maximum():
+    ln = Link()
+    ln.open(0, rid=9, lwin=1 << 20)
+    with pytest.raises(ValueError):
+        ln.t.set_window_growth(0, -1)
+    ln.t.set_window_growth(0, 1 << 40)             # more than a window can say
+    ln.down(*[data_msg(0, bytes(32768)) for _ in range(32)])
+    ln.t.skip(0)
+    ln.up()
+    assert ln.t.max_window(0) == 2 << 20           # doubled, no overflow
+
+
 @pytest.mark.parametrize("case", ["slow reader", "peer not starved", "no growth set"])
 def test_window_stays_put_unless_the_window_is_the_limit(case):
     ln = Link()

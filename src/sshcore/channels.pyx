@@ -664,7 +664,10 @@ cdef class ChannelTable:
         A limit at or below the current window turns growth off."""
         self._check()
         cdef Chan* c = self._get(local_id)
-        c.grow_limit = <uint32_t> limit
+        if limit < 0:
+            raise ValueError("window growth limit must be >= 0")
+        # A window is a uint32 (RFC 4254 §5.2): any bigger limit means "the most there is".
+        c.grow_limit = <uint32_t> min(limit, 0xFFFFFFFF)
 
     def mark_eof_sent(self, local_id: int) -> None:
         self._check()
