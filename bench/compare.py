@@ -47,6 +47,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 from common import UPLOAD_COMMAND, download_command  # noqa: E402  (bench/_clients)
 
 import servers  # noqa: E402  (tests/servers.py: sshd, test user, keys, TCP source)
+from server_cpu import ServerCpu  # noqa: E402  (bench/server_cpu.py)
 
 MiB = 1 << 20
 GiB = 1 << 30
@@ -186,6 +187,9 @@ class Bench:
         self.key_path = key_path
         self.workdir = workdir
         self._zero_files: Dict[int, str] = {}
+        # sshd's own CPU per run (None where no cgroup can be made): whether a
+        # client makes the server work harder shows on 2 shared cores.
+        self.server_cpu = ServerCpu.open(server.pid)
 
     # -- OpenSSH ssh ----------------------------------------------------
     def _ssh_argv(self, suite: Tuple[str, str], *remote: str, extra: List[str] = ()) -> List[str]:
@@ -212,6 +216,9 @@ class Bench:
         return path
 
     def cleanup(self) -> None:
+        if self.server_cpu is not None:
+            self.server_cpu.close()
+            self.server_cpu = None
         for path in self._zero_files.values():
             with contextlib.suppress(OSError):
                 os.unlink(path)
@@ -275,6 +282,15 @@ class Bench:
 
     def run_client_transfer(self, client: Client, suite, op: str, nbytes: int,
                             timeout: float) -> Outcome:
+        meter = self.server_cpu
+        before = meter.settled() if meter else 0.0
+        o = self._transfer(client, suite, op, nbytes, timeout)
+        if meter and o.ok:
+            o.extra["server_cpu"] = meter.settled() - before
+        return o
+
+    def _transfer(self, client: Client, suite, op: str, nbytes: int, timeout: float
+                  ) -> Outcome:
         source = servers.TcpSource(nbytes) if op == "tunnel" else None
         try:
             target = source.address if source else None
@@ -352,6 +368,19 @@ class Cell:
     def cpu_per_gb(self) -> Optional[float]:
         g = self.good()
         return statistics.median(o.cpu / (o.nbytes / 1e9) for o in g) if g else None
+
+    def server_cpu_per_gb(self) -> Optional[float]:
+        """Median CPU-s/GB of sshd and what it ran (None: not measured)."""
+        v = [o.extra["server_cpu"] / (o.nbytes / 1e9) for o in self.good()
+             if "server_cpu" in o.extra]
+        return statistics.median(v) if v else None
+
+    def paired_ratio(self, ref: Cell) -> Optional[float]:
+        """Median over rounds of this MB/s / ref's MB/s in the same round:
+        steadier than the ratio of medians when the machine's speed drifts."""
+        r = [(o.nbytes / o.seconds) / (p.nbytes / p.seconds)
+             for o, p in zip(self.outcomes, ref.outcomes) if o.ok and p.ok]
+        return statistics.median(r) if r else None
 
     def spread(self) -> Optional[Tuple[float, float]]:
         g = self.good()
@@ -668,8 +697,9 @@ def render_markdown(args, env, clients, suites, directions, cells, hs, started, 
     out.append("")
     out.append("N per run (the last one, if a run under "
                f"{args.min_seconds:g} s made it grow), successful/all runs, min–max MB/s "
-               "over the runs, and how many too-short runs were redone with a bigger N "
-               "(not counted).")
+               "over the runs, the median of the per-round ratios to `ssh` (each run "
+               "against ssh's run in the same round), and how many too-short runs were "
+               "redone with a bigger N (not counted).")
     out.append("")
     out.append("| suite | direction | " + " | ".join(c.label for c in clients) + " |")
     out.append("|---|---|" + "---|" * len(clients))
@@ -686,10 +716,16 @@ def render_markdown(args, env, clients, suites, directions, cells, hs, started, 
                 text = f"{c.nbytes / MiB:.0f} MiB, {len(c.good())}/{len(c.outcomes)}"
                 if sp:
                     text += f", {sp[0]:.0f}–{sp[1]:.0f}"
+                ref = cells.get((label, d, ref_key))
+                paired = c.paired_ratio(ref) if ref is not None and client.key != ref_key \
+                    else None
+                if paired is not None:
+                    text += f", paired {paired:.2f}×"
                 if c.discarded:
                     text += f", {len(c.discarded)} redone"
                 row.append(text)
             out.append("| " + " | ".join(row) + " |")
+    out += _render_server_cpu(clients, suites, directions, cells, ref_key)
     errors = []
     for (label, d, key), c in cells.items():
         for o in ([c.probe] if c.probe and not c.probe.ok else []) + c.failures():
@@ -703,6 +739,32 @@ def render_markdown(args, env, clients, suites, directions, cells, hs, started, 
         out.append("")
         out += sorted(set(errors))
     return "\n".join(out) + "\n"
+
+
+def _render_server_cpu(clients, suites, directions, cells, ref_key: str) -> List[str]:
+    rows, measured = [], False
+    for suite in suites:
+        label = suite_label(suite)
+        for d in directions:
+            ref = cells.get((label, d, ref_key))
+            ref_value = ref.server_cpu_per_gb() if ref else None
+            row = [label, d]
+            for client in clients:
+                c = cells.get((label, d, client.key))
+                value = c.server_cpu_per_gb() if c else None
+                measured = measured or value is not None
+                row.append("–" if value is None else _ratio_cell(value, ref_value, 2))
+            rows.append("| " + " | ".join(row) + " |")
+    if not measured:
+        return []  # no cgroup here (bench/server_cpu.py)
+    return ["", "## Server CPU", "",
+            "CPU-s/GB of sshd and everything it ran for the connection (the command, "
+            "not the tunnel's TCP source), from a cgroup holding the sshd under test; "
+            "median of the runs (ratio to its figure under `ssh`). It shows whether a "
+            "client makes the server work harder, which on 2 shared cores slows that "
+            "client down.", "",
+            "| suite | direction | " + " | ".join(c.label for c in clients) + " |",
+            "|---|---|" + "---:|" * len(clients)] + rows
 
 
 def _first_error(c: Optional[Cell]) -> str:
@@ -773,7 +835,8 @@ def results_json(args, env, clients, suites, directions, cells, hs, started,
              "nbytes": c.nbytes, "error": c.error, "probe": o2d(c.probe),
              "runs": [o2d(o) for o in c.outcomes],
              "discarded_short_runs": [o2d(o) for o in c.discarded], "median_mbps": c.mbps(),
-             "median_cpu_s_per_gb": c.cpu_per_gb()}
+             "median_cpu_s_per_gb": c.cpu_per_gb(),
+             "median_server_cpu_s_per_gb": c.server_cpu_per_gb()}
             for (label, d, key), c in cells.items()],
         "handshakes": [
             {"suite": label, "client": _client_label(clients, key), "wall_s": h.walls,
