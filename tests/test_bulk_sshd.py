@@ -101,6 +101,29 @@ def test_window_limit_follows_the_round_trip_time():
     assert window_limit_for_rtt(W, L, 0.080) == L      # a long link: up to the limit
 
 
+def test_tcp_round_trip_is_the_kernels_in_seconds():
+    """What connect() sizes window growth by: TCP_INFO's round trip."""
+    import socket
+
+    from sshclient.sockets import tcp_round_trip
+    a, b = socket.socketpair()
+    with a, b:
+        assert tcp_round_trip(a) is None  # not TCP: no figure, connect time is used
+    if not hasattr(socket, "TCP_INFO"):
+        pytest.skip("no TCP_INFO on this platform")
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        with socket.create_connection(server.getsockname()) as client:
+            peer, _ = server.accept()
+            with peer:
+                client.sendall(b"ping")
+                assert peer.recv(4) == b"ping"
+                peer.sendall(b"pong")
+                assert client.recv(4) == b"pong"
+                rtt = tcp_round_trip(client)
+    # microseconds converted: a loopback round trip is a tiny fraction of a second
+    assert rtt is not None and 0 < rtt < 1
+
+
 @pytest.mark.parametrize("cipher", CIPHERS)
 def test_upload_64mib_verified(sshd, test_user, cipher):
     data = hashlib.sha256(cipher.encode()).digest() * (BULK // 32)

@@ -26,7 +26,7 @@ from .options import (
 )
 from .protocol import ClientProtocol
 from .proxy import ProxySettings
-from .sockets import open_socket
+from .sockets import open_socket, tcp_round_trip
 
 _READ_SIZE = 1 << 20
 
@@ -248,6 +248,12 @@ class SSHConnection:
         self.banner = ""
         self.error: SSHClientError | None = None  # what ended the connection
 
+    def _limit_window_growth(self, limit: int) -> None:
+        """Channels opened from now on may grow their window up to `limit`
+        (0 or <= window_size: a fixed window)."""
+        self.options.window_limit = limit
+        self._proto.connection.window_limit = limit
+
     # ------------------------------------------------------------ events
     def _on_event(self, event: ev.Event) -> None:
         if isinstance(event, ev.ChannelRequestAnswered):
@@ -388,11 +394,7 @@ def connect(host: str, port: int = 22, *, username: str, password: str | None = 
         setattr(options, name, value)
     started = time.monotonic()
     sock = open_socket(host, port, timeout, proxy=proxy)
-    if "window_limit" not in option_overrides:
-        # TCP connect takes one round trip (more through a proxy: an upper
-        # bound). A window_limit the caller chose is taken as it is.
-        options.window_limit = window_limit_for_rtt(options.window_size, options.window_limit,
-                                                    time.monotonic() - started)
+    connect_time = time.monotonic() - started
     conn = SSHConnection(options, sock, timeout)
     conn._driver.keepalive_interval = keepalive_interval
     conn._driver.keepalive_count_max = keepalive_count_max
@@ -401,4 +403,13 @@ def connect(host: str, port: int = 22, *, username: str, password: str | None = 
     except BaseException:
         conn._driver.close()
         raise
+    if "window_limit" not in option_overrides:
+        # A window_limit the caller chose is taken as it is. Otherwise the
+        # round trip decides: the kernel's, seen over the handshake, on a
+        # direct TCP link; through a proxy only our connect time covers the
+        # whole path (an upper bound: it includes the proxy's work).
+        rtt = tcp_round_trip(sock) if proxy is None else None
+        conn._limit_window_growth(window_limit_for_rtt(
+            options.window_size, options.window_limit,
+            connect_time if rtt is None else rtt))
     return conn
