@@ -3,6 +3,9 @@ from typing import List, Optional, Tuple, Union
 
 _WBuf = Union[bytearray, memoryview]
 
+class WindowSink:
+    """What sends WINDOW_ADJUST for a ChannelTable: the PacketEngine (C API only)."""
+
 class ChannelTable:
     def __init__(self) -> None: ...
     def add(self, local_id: int, local_window: int, local_max_packet: int) -> None:
@@ -12,7 +15,7 @@ class ChannelTable:
         """On OPEN_CONFIRMATION; data for the channel is routed from now on."""
     def remove(self, local_id: int) -> None:
         """Forget the channel and its unread data; no-op if unknown."""
-    def __contains__(self, local_id: object) -> bool: ...
+    def __contains__(self, local_id: object, /) -> bool: ...
     def __len__(self) -> int: ...
     def ids(self) -> List[int]: ...
     def available(self, local_id: int, stream: int = 0) -> int:

@@ -34,6 +34,10 @@ class PacketCipher:
     @property
     def nogil(self) -> bool: ...
     def seal_inplace(self, seq: int, buf: bytearray | memoryview) -> None: ...
+    def open_to_bytes(self, seq: int, packet: _Bytes) -> bytes:
+        """open_to() on a copy of one whole sealed packet; the decrypted body
+        (padding length onward). ValueError if it is not one whole packet, or the
+        MAC/tag does not verify. For tests."""
 
 def make_cipher(cipher: str, key: Optional[_Bytes], iv: Optional[_Bytes], mac: Optional[str],
                 mac_key: Optional[_Bytes], encrypt: bool,

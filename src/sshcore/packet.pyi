@@ -1,7 +1,7 @@
 """SSH binary packet protocol (RFC 4253 §6), sans-IO."""
 from typing import Optional, Tuple, Union
 
-from sshcore.channels import ChannelTable
+from sshcore.channels import ChannelTable, WindowSink
 
 _Bytes = Union[bytes, bytearray, memoryview]
 
@@ -17,7 +17,7 @@ class ProtocolError(ValueError):
     message: str
     def __init__(self, code: int, message: str = ..., reason: Optional[int] = ...) -> None: ...
 
-class PacketEngine:
+class PacketEngine(WindowSink):
     def __init__(self, channels: Optional[ChannelTable] = None,
                  max_packet_length: int = 256 * 1024 + 1024,
                  recv_buffer_limit: int = 8 << 20) -> None: ...
