@@ -81,7 +81,7 @@ def tcp_round_trip(sock: socket.socket) -> float | None:
     over 2 ms, one 155 ms), which looks like a long link; the kernel's
     minimum over the handshake's round trips does not."""
     opt = getattr(socket, "TCP_INFO", None)
-    if opt is None:
+    if opt is None or not sys.platform.startswith("linux"):  # other layouts elsewhere
         return None
     try:
         info = sock.getsockopt(socket.IPPROTO_TCP, opt, _TCP_INFO_SIZE)
