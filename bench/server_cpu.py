@@ -79,7 +79,11 @@ class ServerCpu:
     @classmethod
     def open(cls, pid: int) -> Optional[ServerCpu]:
         """Move `pid` (before it forks anything) into a cgroup of its own."""
-        for parent, usage, kind in _candidates():
+        try:
+            candidates = _candidates()
+        except (OSError, ValueError, IndexError):  # no /proc, or a layout we do not know
+            return None
+        for parent, usage, kind in candidates:
             directory = os.path.join(parent, f"sshclient-bench-{os.getpid()}")
             try:
                 os.makedirs(directory, exist_ok=True)
