@@ -92,6 +92,13 @@ def test_window_grows_when_it_limits_the_transfer(sshd, test_user):
                 assert conn._proto.engine.channels.max_window(ch.id) == window
 
 
+def test_options_alone_keep_the_window_fixed():
+    """Growth is opt-in at the shared layer: only a front end that measured
+    the link (connect()) or a caller's window_limit turns it on."""
+    from sshclient.options import ClientOptions
+    assert ClientOptions().window_limit == 0
+
+
 def test_window_limit_follows_the_round_trip_time():
     from sshclient.options import window_limit_for_rtt
     W, L = 2 * MiB, 16 * MiB

@@ -20,6 +20,7 @@ from .keys import PrivateKey, load_private_key_file
 from .options import (
     AUTH_PASSWORD,
     AUTH_PUBLICKEY,
+    DEFAULT_WINDOW_LIMIT,
     ClientOptions,
     HostKeyInfo,
     window_limit_for_rtt,
@@ -410,6 +411,5 @@ def connect(host: str, port: int = 22, *, username: str, password: str | None = 
         # whole path (an upper bound: it includes the proxy's work).
         rtt = tcp_round_trip(sock) if proxy is None else None
         conn._limit_window_growth(window_limit_for_rtt(
-            options.window_size, options.window_limit,
-            connect_time if rtt is None else rtt))
+            options.window_size, DEFAULT_WINDOW_LIMIT, connect_time if rtt is None else rtt))
     return conn

@@ -87,7 +87,9 @@ class ClientOptions:
     rekey_bytes: int = 1 << 30  # KeyRenegotiationThreshold, default 1 GB
 
     window_size: int = DEFAULT_WINDOW
-    window_limit: int = DEFAULT_WINDOW_LIMIT  # <= window_size: a fixed window
+    # > window_size: channels may grow their window up to this. 0 (fixed) unless
+    # a front end has measured the link: connect() sets it from the round trip.
+    window_limit: int = 0
     max_packet_size: int = DEFAULT_MAX_PACKET
 
     host_key_verifier: Callable[[HostKeyInfo], bool] | None = None
