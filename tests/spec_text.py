@@ -82,12 +82,15 @@ def load() -> SpecItems:
             m = re.match(r"(\w+) = property\((\w+), (\w+)\)", lines[index + 2])
             if m:
                 items.property_lines[m.group(1)] = (m.group(2), m.group(3))
-    generic = directory / "sshclient-generic-edition.txt"
-    if generic.is_file():
-        for line in generic.read_text(encoding="utf-8").splitlines():
-            m = re.match(r"^(\d{3,5})\s{2,}(.+)$", line)
-            if m and int(m.group(1)) < 10000:
-                items.errors[int(m.group(1))] = m.group(2).strip()
+    # The Python edition's error table ("1001 | Server has disconnected. |"):
+    # its messages name the Python spellings (remote_port, on_ssh_server_...).
+    start = lines.index("SSHClient Errors")
+    for line in lines[start:]:
+        if line.strip() == "TCP/IP Errors":
+            break
+        m = re.match(r"^(\d{3,4}) \| (.+?) \|$", line)
+        if m:
+            items.errors[int(m.group(1))] = m.group(2).strip()
     return items
 
 

@@ -8,16 +8,17 @@ whose fault it was: the peer (`RemoteProtocolError`), the user
 """
 from __future__ import annotations
 
-# Spec messages, keyed by code (shared/spec, "SSHClient Errors" and "TCPClient Errors").
+# Spec messages, keyed by code (the Python edition's "SSHClient Errors" and
+# "TCPClient Errors": they name the Python spellings, e.g. remote_port).
 MESSAGES: dict[int, str] = {
-    100: "You cannot change the RemotePort at this time. A connection is in progress.",
-    101: "You cannot change the RemoteHost (Server) at this time. A connection is in progress.",
-    102: "The RemoteHost address is invalid (0.0.0.0).",
+    100: "You cannot change the remote_port at this time. A connection is in progress.",
+    101: "You cannot change the remote_host (Server) at this time. A connection is in progress.",
+    102: "The remote_host address is invalid (0.0.0.0).",
     104: "Already connected. If you want to reconnect, close the current connection first.",
-    106: "You cannot change the LocalPort at this time. A connection is in progress.",
-    107: "You cannot change the LocalHost at this time. A connection is in progress.",
+    106: "You cannot change the local_port at this time. A connection is in progress.",
+    107: "You cannot change the local_host at this time. A connection is in progress.",
     112: "You cannot change MaxLineLength at this time. A connection is in progress.",
-    116: "RemotePort cannot be zero. Please specify a valid service port number.",
+    116: "remote_port cannot be zero. Please specify a valid service port number.",
     117: "You cannot change the UseConnection option while the class is active.",
     135: "Operation would block.",
     201: "Timeout.",
@@ -46,7 +47,7 @@ MESSAGES: dict[int, str] = {
     1024: "SSH message unimplemented.",
     1027: "Server message unsupported.",
     1030: "Server's host key was rejected. The host key may be accepted within the "
-    "SSHServerAuthentication event or using the SSHAcceptServerHostKey property.",
+    "on_ssh_server_authentication event or using the ssh_accept_server_host_key property.",
     1031: "Cannot verify server's host key.",
     1032: "Authentication failed. Check description for details.",
     1033: "Channel request failed.",
