@@ -55,14 +55,18 @@ def restrict(requested: str, implemented: tuple[str, ...] | list[str]) -> list[s
     return [name for name in split_list(requested) if name in supported]
 
 
-def check_algorithm_list(kind: str, value: str, implemented: tuple[str, ...] | list[str]) -> None:
-    """A list a user sets must name at least one algorithm we can run."""
-    if not restrict(value, implemented):
+def check_algorithm_list(kind: str, value: str, implemented: tuple[str, ...] | list[str]
+                         ) -> list[str]:
+    """The names in `value` we can run; 1005 if there is none. Never fall
+    back to our own defaults: a user who restricted the list meant it."""
+    usable = restrict(value, implemented)
+    if not usable:
         raise SSHClientError(
             f"none of the {kind} algorithms {value!r} is supported; supported: "
             + ",".join(implemented),
             code=1005,
         )
+    return usable
 
 
 def choose(kind: str, client: list[str], server: list[str]) -> str:

@@ -37,6 +37,9 @@ _MODE_METHOD = {
 }
 
 
+MAX_ATTEMPTS = 32  # authentication requests per connection
+
+
 def prompt_matches(pattern: str, prompt: str) -> bool:
     """PasswordPrompt matching: ? * and [ranges], as the spec describes."""
     if not pattern:
@@ -82,6 +85,11 @@ class Authenticator:
                 .string(SERVICE_CONNECTION).string(method.encode()))
 
     def _send_request(self, method: str) -> None:
+        if len(self.tried) >= MAX_ATTEMPTS:
+            # Repeating methods (DoNotRepeatAuthMethods=False) must not let a
+            # server that answers "partial success" forever keep us here.
+            raise AuthenticationError(f"gave up after {MAX_ATTEMPTS} authentication attempts",
+                                      code=1032)
         self.method = method
         self.tried.append(method)
         self._log(1, f"Trying {method} authentication")
@@ -242,8 +250,6 @@ class Authenticator:
                 continue
             if method in self.tried and not partial and method not in self.completed:
                 continue  # already failed once
-            if method in self.tried and partial and method == self.method:
-                continue
             return method
         return None
 

@@ -115,8 +115,12 @@ class ClientProtocol:
         raise exc
 
     # ------------------------------------------------------------ userauth
-    def begin_auth(self) -> None:
-        """Log in once the first key exchange is done (now or later)."""
+    def begin_auth(self, credentials: ClientOptions | None = None) -> None:
+        """Log in once the first key exchange is done (now or later).
+        `credentials` replaces the options authentication reads, for a login
+        decided after the connection was made (until authentication starts)."""
+        if credentials is not None and self.auth is None:
+            self.options = credentials
         self._auth_wanted = True
         if self.kex_done and self.state == STATE_KEX:
             self._request_userauth()

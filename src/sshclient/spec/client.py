@@ -92,7 +92,6 @@ class SSHClient:
         self._answers: dict[int, list[bool]] = {}
         self._fingerprints = {"md5": "", "sha1": "", "sha256": ""}
         self._server_version = ""
-        self._logged_on = False
 
     def reset(self) -> None:
         """Restore every property and setting to its default (disconnects first)."""
@@ -100,7 +99,9 @@ class SSHClient:
             self.disconnect()
         self._init_state()
 
-    def _property_changed(self, name: str, value: Any) -> None:
+    def _property_changing(self, name: str, value: Any) -> None:
+        """Checks a new property value (raising leaves the old one) and drops
+        what was derived from the old one."""
         if name.startswith("ssh_cert_store"):
             self._cert = None
         if name.startswith("ssh_accept_server_host_key_store"):
@@ -494,7 +495,8 @@ class SSHClient:
         named = str(signed).split()[:1]
         if named and named[0] in ("rsa-sha2-256" + CERT_SUFFIX, "rsa-sha2-512" + CERT_SUFFIX):
             sig_algs = [named[0][:-len(CERT_SUFFIX)]]  # the SignedSSHCert line names it
-        host_key_algorithms = algs.restrict(p["ssh_public_key_algorithms"], HOST_KEY_ALGORITHMS)
+        host_key_algorithms = algs.check_algorithm_list(
+            "public key", p["ssh_public_key_algorithms"], HOST_KEY_ALGORITHMS)
         if str(self._cfg("SSHAcceptServerCAKey")).strip():  # host certificates first
             host_key_algorithms = [a + CERT_SUFFIX for a in host_key_algorithms
                                    ] + host_key_algorithms
@@ -506,13 +508,14 @@ class SSHClient:
             do_not_repeat_auth_methods=bool(self._cfg("DoNotRepeatAuthMethods")),
             pubkey_signature_algorithms=sig_algs,
             password_prompt_pattern=self._cfg("PasswordPrompt"),
-            kex_algorithms=algs.restrict(p["ssh_key_exchange_algorithms"], SUPPORTED_KEX
-                                         + _legacy_kex()),
+            kex_algorithms=algs.check_algorithm_list(
+                "key exchange", p["ssh_key_exchange_algorithms"], SUPPORTED_KEX + _legacy_kex()),
             host_key_algorithms=host_key_algorithms,
-            ciphers=algs.restrict(p["ssh_encryption_algorithms"], _implemented_ciphers()),
-            macs=algs.restrict(p["ssh_mac_algorithms"], _implemented_macs()),
-            compression=algs.restrict(p["ssh_compression_algorithms"],
-                                      algs.IMPLEMENTED_COMPRESSION) or ["none"],
+            ciphers=algs.check_algorithm_list(
+                "encryption", p["ssh_encryption_algorithms"], _implemented_ciphers()),
+            macs=algs.check_algorithm_list("MAC", p["ssh_mac_algorithms"], _implemented_macs()),
+            compression=algs.check_algorithm_list(
+                "compression", p["ssh_compression_algorithms"], algs.IMPLEMENTED_COMPRESSION),
             strict_kex_mode=int(self._cfg("UseStrictKeyExchange")),
             gex_bits=(2048, max(2048, min(8192, int(self._cfg("PreferredDHGroupBits")))), 8192),
             client_version=self._cfg("ClientSSHVersionString"),
@@ -652,7 +655,6 @@ class SSHClient:
         self._driver.keepalive_count_max = max(1, int(self._cfg("SSHKeepAliveCountMax")))
         rate = int(self._cfg("MaxTransferRate"))
         self._driver.rate_limiter = RateLimiter(rate) if rate > 0 else None
-        self._logged_on = False
         if self._asynchronous():
             if authenticate:
                 self._proto.begin_auth()
@@ -663,12 +665,19 @@ class SSHClient:
                 self._proto.begin_auth()
                 self._wait(lambda: self._proto is not None and self._proto.authenticated,
                            "logon")
-                self._logged_on = True
             else:
                 self._wait(lambda: self._proto is not None and self._proto.kex_done, "connect")
-        except SSHClientError as exc:
-            self._teardown(exc.code, exc.message)
+        except BaseException as exc:
+            self._abandon_logon(exc)
             raise
+
+    def _abandon_logon(self, exc: BaseException) -> None:
+        """A logon that failed half way (also by an exception from an event
+        handler) must not leave a connection that looks usable."""
+        if isinstance(exc, SSHClientError):
+            self._teardown(exc.code, exc.message)
+        else:
+            self._teardown(1036, f"logon aborted: {type(exc).__name__}: {exc}")
 
     def _asynchronous(self) -> bool:
         """timeout == 0: methods return at once; results come through do_events."""
@@ -701,8 +710,13 @@ class SSHClient:
                     self._deliver_channel_data(ch, flush=True)  # nothing held back is lost
         driver.close()
         self._driver = None
-        self._logged_on = False
-        self._channels = []
+        # Channels end with the connection: say so, so that a loop waiting
+        # for on_ssh_channel_closed does not wait forever.
+        lost, self._channels = self._channels, []
+        for ch in lost:
+            ch.closed = True
+            self._fire("on_ssh_channel_closed", P.SSHClientSSHChannelClosedEventParams(
+                channel_id=ch.channel_id))
         self._fire("on_connection_status", P.SSHClientConnectionStatusEventParams(
             connection_event="Remote host disconnected.", status_code=code,
             description=description or "OK"))
@@ -711,9 +725,18 @@ class SSHClient:
 
     # ========================================================== methods
     def ssh_logon(self, ssh_host: str, ssh_port: int) -> None:
-        """Connect, exchange keys and authenticate as ssh_user."""
+        """Connect, exchange keys and authenticate as ssh_user (after
+        connect() to the same host and port: only authenticate)."""
         if self._is_connected():
-            raise UsageError(code=104)
+            same = (ssh_host, int(ssh_port)) == (self._props["ssh_host"], self._props["ssh_port"])
+            if self._proto is None or self._proto.auth is not None or not same:
+                raise UsageError(code=104)
+            if self._asynchronous():
+                self._proto.begin_auth(self._build_options(authenticate=True))
+                self._driver.flush_nowait()  # type: ignore[union-attr]
+                return  # the logon continues in do_events()
+            self._require_logon()
+            return
         self.set_ssh_host(ssh_host)
         self.set_ssh_port(ssh_port)
         self._open_transport(authenticate=True)
@@ -725,13 +748,23 @@ class SSHClient:
     def _require_logon(self) -> ClientProtocol:
         if not self._is_connected() or self._proto is None:
             raise UsageError(code=1117)
-        if not self._proto.authenticated and self._asynchronous():
+        proto = self._proto
+        if not proto.authenticated and self._asynchronous():
+            if proto.auth is None:  # connect() made the connection: log in now
+                proto.begin_auth(self._build_options(authenticate=True))
+                self._driver.flush_nowait()  # type: ignore[union-attr]
             raise WouldBlockError("the logon has not completed yet: call do_events()",
                                   code=1130)
-        if not self._proto.authenticated:
-            self._proto.begin_auth()
-            self._wait(lambda: self._proto is not None and self._proto.authenticated, "logon")
-        return self._proto
+        if not proto.authenticated:
+            # connect() built its options without credentials: build them now.
+            try:
+                proto.begin_auth(self._build_options(authenticate=True))
+                self._wait(lambda: self._proto is not None and self._proto.authenticated,
+                           "logon")
+            except BaseException as exc:
+                self._abandon_logon(exc)
+                raise
+        return proto
 
     def ssh_logoff(self) -> None:
         """Close channels, say goodbye to the server, and close the connection."""
@@ -778,6 +811,12 @@ class SSHClient:
             self._fire("on_error", P.SSHClientErrorEventParams(error_code=exc.code,
                                                                description=exc.message))
             self._teardown(exc.code, exc.message)
+        except BaseException as exc:
+            # An event handler raised. Once logged on the connection is still
+            # sound; during an asynchronous logon it is not.
+            if self._proto is not None and not self._proto.authenticated:
+                self._abandon_logon(exc)
+            raise
 
     def exchange_keys(self) -> None:
         proto = self._require_connected()
@@ -878,12 +917,7 @@ class SSHClient:
     def open_terminal(self, channel_id: str, terminal_type: str, width: int, height: int,
                       use_pixels: bool, modes: str) -> None:
         proto = self._require_logon()
-        try:
-            mode_bytes = bytes.fromhex(modes) if modes else b"\x00"
-        except ValueError:
-            raise UsageError("modes must be hex encoded", code=211) from None
-        if not mode_bytes.endswith(b"\x00"):
-            mode_bytes += b"\x00"
+        mode_bytes = _terminal_modes(modes)
         cols, rows = (0, 0) if use_pixels else (width, height)
         px_w, px_h = (width, height) if use_pixels else (0, 0)
         self._channel_request(
@@ -1016,6 +1050,26 @@ class SSHClient:
         self._driver.flush_nowait()
 
 
+def _terminal_modes(modes: str) -> bytes:
+    """open_terminal's hex `modes` as RFC 4254 §8 encoded modes, terminated
+    by TTY_OP_END (added when missing: "3500000000" means ECHO 0)."""
+    try:
+        raw = bytes.fromhex(modes) if modes else b""
+    except ValueError:
+        raise UsageError("modes must be hex encoded", code=211) from None
+    pos = 0
+    while pos < len(raw):
+        opcode = raw[pos]
+        if opcode == 0:  # TTY_OP_END
+            return raw[:pos + 1]
+        if opcode >= 160:  # undefined: the server stops parsing here, pass it as given
+            return raw
+        if pos + 5 > len(raw):
+            raise UsageError(f"modes: opcode {opcode} needs a 4-byte argument", code=211)
+        pos += 5
+    return raw + b"\x00"
+
+
 def _legacy_kex() -> tuple[str, ...]:
     from .. import kex
 
@@ -1035,16 +1089,11 @@ def _parse_signed_cert(text: str) -> bytes:
 
 
 def _encode_text(text: str, code_page: int) -> bytes:
-    from ..errors import SSHClientError as _Err
-
-    encodings = {65001: "utf-8", 1200: "utf-16-le", 1201: "utf-16-be", 20127: "ascii",
-                 28591: "latin-1", 1252: "cp1252", 437: "cp437", 850: "cp850", 932: "cp932",
-                 936: "gbk", 949: "cp949", 950: "big5", 1251: "cp1251", 20866: "koi8-r"}
-    name = encodings.get(code_page, f"cp{code_page}")
     try:
-        return text.encode(name)
-    except (LookupError, UnicodeEncodeError) as exc:
-        raise _Err(f"cannot encode text with code page {code_page}: {exc}", code=434) from None
+        return text.encode(S.code_page_codec(code_page))
+    except UnicodeEncodeError as exc:
+        raise SSHClientError(f"cannot encode text with code page {code_page}: {exc}",
+                             code=434) from None
 
 
 def _build_info() -> str:

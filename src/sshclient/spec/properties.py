@@ -37,6 +37,23 @@ def _non_negative(value: Any) -> int:
     return value
 
 
+def _one_of(kind: str, allowed: frozenset[int]) -> Callable[[Any], int]:
+    """A validator for an enumerated int property (the spec's value table)."""
+    def check(value: Any) -> int:
+        value = int(value)
+        if value not in allowed:
+            raise UsageError(f"{value} is not a valid {kind} (one of "
+                             f"{', '.join(map(str, sorted(allowed)))})", code=211)
+        return value
+    return check
+
+
+# amNone .. amGSSAPIKeyex, amCustom
+_auth_mode = _one_of("ssh_auth_mode", frozenset({0, 1, 2, 3, 4, 5, 6, 99}))
+# cstUser .. cstJWKBlob, cstBCFKSFile, cstBCFKSBlob, cstPKCS11, cstAuto (there is no 20)
+_store_type = _one_of("certificate store type", frozenset({*range(20), 21, 22, 23, 99}))
+
+
 def _store(value: Any) -> bytes:
     if isinstance(value, str):
         return value.encode("utf-8")
@@ -48,7 +65,7 @@ SIMPLE_PROPERTIES: tuple[Prop, ...] = (
     Prop("ssh_port", int, 22, locked_code=100, validate=_port),
     Prop("ssh_user", str, ""),
     Prop("ssh_password", str, ""),
-    Prop("ssh_auth_mode", int, 2),
+    Prop("ssh_auth_mode", int, 2, validate=_auth_mode),
     Prop("timeout", int, 60, validate=_non_negative),
     Prop("ssh_compression_algorithms", str, algs.SPEC_DEFAULT_COMPRESSION),
     Prop("ssh_encryption_algorithms", str, algs.SPEC_DEFAULT_CIPHERS),
@@ -64,17 +81,17 @@ SIMPLE_PROPERTIES: tuple[Prop, ...] = (
     Prop("local_port", int, 0, locked_code=106, validate=_port),
     Prop("ssh_cert_store", bytes, b"MY", validate=_store),
     Prop("ssh_cert_store_password", str, ""),
-    Prop("ssh_cert_store_type", int, 0),
+    Prop("ssh_cert_store_type", int, 0, validate=_store_type),
     Prop("ssh_accept_server_host_key_store", bytes, b"MY", validate=_store),
     Prop("ssh_accept_server_host_key_store_password", str, ""),
-    Prop("ssh_accept_server_host_key_store_type", int, 0),
+    Prop("ssh_accept_server_host_key_store_type", int, 0, validate=_store_type),
 )
 
 PROPERTY_DEFAULTS = {p.name: p.default for p in SIMPLE_PROPERTIES}
 
 
 def install_simple_properties(cls: type, props: tuple[Prop, ...],
-                              on_change: str = "_property_changed") -> None:
+                              on_change: str = "_property_changing") -> None:
     """Add get_x/set_x and property x for each row, unless the class defines them."""
     for prop in props:
         _install(cls, prop, on_change)
@@ -89,16 +106,21 @@ def _install(cls: type, prop: Prop, on_change: str) -> None:
     def setter(self: Any, value: Any) -> None:
         if prop.locked_code and self._is_connected():
             raise UsageError(f"{name} cannot be changed while connected", code=prop.locked_code)
-        if prop.validate is not None:
-            value = prop.validate(value)
-        elif prop.kind is bool:
-            value = bool(value)
-        elif prop.kind is int:
-            value = int(value)
-        elif prop.kind is str:
-            value = "" if value is None else str(value)
-        self._props[name] = value
+        try:
+            if prop.validate is not None:
+                value = prop.validate(value)
+            elif prop.kind is bool:
+                value = bool(value)
+            elif prop.kind is int:
+                value = int(value)
+            elif prop.kind is str:
+                value = "" if value is None else str(value)
+        except (TypeError, ValueError) as exc:
+            raise UsageError(f"{name}: invalid value {value!r} ({exc})", code=211) from None
+        # Checked before it is stored: a rejected value must not stay behind
+        # for the next logon to use.
         getattr(self, on_change)(name, value)
+        self._props[name] = value
 
     getter.__name__ = "get_" + name
     setter.__name__ = "set_" + name

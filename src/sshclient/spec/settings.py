@@ -8,10 +8,43 @@ by the client itself.
 """
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import UsageError
+
+# CodePage numbers whose Python codec is not simply "cp<number>".
+_CODEC_OF_CODE_PAGE = {
+    65001: "utf-8", 1200: "utf-16-le", 1201: "utf-16-be", 12000: "utf-32-le",
+    12001: "utf-32-be", 20127: "ascii", 28591: "latin-1", 28592: "iso8859-2",
+    28595: "iso8859-5", 28597: "iso8859-7", 28605: "iso8859-15", 936: "gbk", 949: "cp949",
+    950: "big5", 20866: "koi8-r", 21866: "koi8-u", 20932: "euc-jp", 51932: "euc-jp",
+    51949: "euc-kr", 54936: "gb18030", 10000: "mac-roman",
+}
+
+
+def code_page_codec(code_page: int) -> str:
+    """The Python codec for a Windows code page number; 434 if there is none."""
+    name = _CODEC_OF_CODE_PAGE.get(code_page, f"cp{code_page}")
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        raise UsageError(f"code page {code_page} has no text codec here", code=434) from None
+
+
+def _in_range(low: int, high: int) -> Callable[[Any], None]:
+    def check(value: Any) -> None:
+        if not low <= value <= high:
+            raise UsageError(f"{value} is out of range {low}..{high}", code=211)
+    return check
+
+
+def _one_of(*names: str) -> Callable[[Any], None]:
+    def check(value: Any) -> None:
+        if str(value).upper().replace("-", "") not in names:
+            raise UsageError(f"{value!r} is not one of {', '.join(names)}", code=211)
+    return check
 
 
 @dataclass(frozen=True)
@@ -22,6 +55,7 @@ class Setting:
     readonly: bool = False
     indexed: bool = False  # Name[ChannelId]
     unsupported: str = ""  # non-empty: a clear reason why it cannot be used here
+    check: Callable[[Any], object] | None = None  # the spec's documented values
 
 
 _WIN_ONLY = "is only available on Windows (Pageant / Windows security APIs)"
@@ -38,19 +72,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("KerberosRealm", str, ""),
     Setting("KerberosSPN", str, ""),
     Setting("KeyRenegotiationThreshold", int, 1 << 30),
-    Setting("LogLevel", int, 1),
+    Setting("LogLevel", int, 1, check=_in_range(0, 3)),
     Setting("MaxPacketSize", int, 32768),
     Setting("MaxWindowSize", int, 2 * 1024 * 1024),
     Setting("NegotiatedStrictKex", bool, False, readonly=True),
     Setting("PasswordPrompt", str, ""),
-    Setting("PreferredDHGroupBits", int, 3072),
+    Setting("PreferredDHGroupBits", int, 3072, check=_in_range(1024, 8192)),
     Setting("RecordLength", int, 0),
     Setting("ServerSSHVersionString", str, "", readonly=True),
     Setting("SignedSSHCert", str, ""),
     Setting("SSHAcceptAnyServerHostKey", bool, False),
     Setting("SSHAcceptServerCAKey", str, ""),
     Setting("SSHAcceptServerHostKeyFingerPrint", str, ""),
-    Setting("SSHFingerprintHashAlgorithm", str, "SHA256"),
+    Setting("SSHFingerprintHashAlgorithm", str, "SHA256", check=_one_of("MD5", "SHA1", "SHA256")),
     Setting("SSHFingerprintMD5", str, "", readonly=True),
     Setting("SSHFingerprintSHA1", str, "", readonly=True),
     Setting("SSHFingerprintSHA256", str, "", readonly=True),
@@ -65,7 +99,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SSHPublicKeyAlgorithms", str, ""),  # mirrors ssh_public_key_algorithms
     Setting("SSHVersionPattern", str, "*SSH-1.99-*,*SSH-2.0-*"),
     Setting("TryAllAvailableAuthMethods", bool, False),
-    Setting("UseStrictKeyExchange", int, 1),
+    Setting("UseStrictKeyExchange", int, 1, check=_in_range(0, 3)),
     Setting("WaitForChannelClose", bool, True),
     Setting("WaitForServerDisconnect", bool, False),
     # TCPClient settings
@@ -87,7 +121,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ProxyExceptionsList", str, ""),
     Setting("TCPKeepAlive", bool, False),
     Setting("TcpNoDelay", bool, True),
-    Setting("UseIPv6", int, 0),
+    Setting("UseIPv6", int, 0, check=_in_range(0, 2)),
     # Socket settings
     Setting("AbsoluteTimeout", bool, False),
     Setting("FirewallData", str, ""),
@@ -95,7 +129,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("OutBufferSize", int, 0),
     # Base settings
     Setting("BuildInfo", str, "", readonly=True),
-    Setting("CodePage", int, 65001),
+    Setting("CodePage", int, 65001, check=code_page_codec),
     Setting("LicenseInfo", str, "", readonly=True),
     Setting("MaskSensitiveData", bool, True),
     Setting("ProcessIdleEvents", bool, False),
@@ -130,6 +164,16 @@ def parse_bool(text: str) -> bool:
 
 
 def parse_value(setting: Setting, text: str) -> Any:
+    value = _parse(setting, text)
+    if setting.check is not None:
+        try:
+            setting.check(value)
+        except UsageError as exc:
+            raise UsageError(f"config {setting.name}: {exc.message}", code=exc.code) from None
+    return value
+
+
+def _parse(setting: Setting, text: str) -> Any:
     if setting.kind is bool:
         return parse_bool(text)
     if setting.kind is int:
