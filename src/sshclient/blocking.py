@@ -11,6 +11,7 @@ import os
 import select
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import BinaryIO, Callable
 
 from . import events as ev
@@ -28,6 +29,7 @@ from .options import (
 from .protocol import ClientProtocol
 from .proxy import ProxySettings
 from .sockets import open_socket, tcp_round_trip
+from .transport import check_algorithm_choices
 
 _READ_SIZE = 1 << 20
 
@@ -99,22 +101,29 @@ class Channel:
 
     # --------------------------------------------------------------- data
     def write(self, data: bytes | bytearray | memoryview) -> None:
-        """Send all of `data`, waiting for window space as needed."""
+        """Send all of `data`, waiting for window space as needed (up to
+        `timeout` seconds without progress: TimeoutError_ 301)."""
         view = memoryview(data).cast("B")
-        conn = self._conn
-        connection = conn._proto.connection
         while len(view):
-            sent = connection.send_data(self.id, view)
-            if sent:
-                view = view[sent:]
-                if conn._proto.output_size() > (1 << 20):
-                    conn._driver.flush_nowait()
-                continue
-            state = self._state
-            if state.close_received:
-                raise ChannelError("channel closed by the server while sending", code=1022)
-            conn._driver.pump(conn.timeout)
-        conn._driver.flush_nowait()
+            view = view[self._send_some(view):]
+            if len(view):
+                self._wait_writable()
+        self._conn._driver.flush_nowait()
+
+    def _send_some(self, view: memoryview) -> int:
+        """Queue what the window takes now; flushes a large backlog."""
+        conn = self._conn
+        if self._state.close_received:
+            raise ChannelError("channel closed by the server while sending", code=1022)
+        sent = conn._proto.connection.send_data(self.id, view)
+        if sent and conn._proto.output_size() > (1 << 20):
+            conn._driver.flush_nowait()
+        return sent
+
+    def _wait_writable(self) -> None:
+        conn, state = self._conn, self._state
+        conn._wait(lambda: conn._proto.connection.can_send(self.id) or state.close_received,
+                   "write")
 
     def send_eof(self) -> None:
         self._conn._proto.connection.send_eof(self.id)
@@ -163,8 +172,9 @@ class Channel:
 
         `sink` None discards the data without copying it; a binary file
         with a fileno() (flushed first) is written straight from the
-        channel buffer; any other callable gets a memoryview of a reused
-        buffer, valid only during the call. stderr is handed to
+        channel buffer, other binary files (BytesIO) through write(); any
+        other callable gets a memoryview of a reused buffer, valid only
+        during the call. stderr is handed to
         `stderr_sink` as it comes, or left buffered for read_stderr() (it
         shares the channel window: a huge unread stderr stream would stall
         stdout).
@@ -196,7 +206,9 @@ class Channel:
         if sink is None:
             return lambda: table.skip(cid)
         if not callable(sink):
-            raise UsageError("drain(): sink must be a callable or a file with a fileno()")
+            sink = getattr(sink, "write", None)  # a file without a real fd (BytesIO, ...)
+        if not callable(sink):
+            raise UsageError("drain(): sink must be a callable or a binary file")
         view = memoryview(bytearray(_READ_SIZE))
 
         def copy() -> int:
@@ -219,15 +231,15 @@ class Channel:
         return state.exit_status
 
     def close(self) -> None:
+        """Close the channel; does not wait for the server (wait_closed()
+        does): sshd answers only once the command has exited."""
         proto = self._conn._proto
         if self.id not in proto.connection.channels:
             return
-        state = self._state
         if self._conn.error is None and not self._conn._driver.closed:
             try:
-                proto.connection.close(self.id)
-                if state.opened:
-                    self._conn._wait(lambda: state.close_received, "channel close")
+                proto.connection.abandon(self.id)
+                self._conn._driver.flush_nowait()
             except SSHClientError:
                 pass  # the connection is gone; nothing left to close politely
         proto.connection.forget(self.id)
@@ -313,24 +325,44 @@ class SSHConnection:
                        or ch._state.close_received, "exec request")
             if not self._answers.get(local_id, [False])[0]:
                 raise ChannelError("exec request was refused by the server", code=1033)
-            if stdin:
-                ch.write(stdin)
-            ch.send_eof()
-            out: list[bytes] = []
-            err: list[bytes] = []
-            table = self._proto.engine.channels
-            state = ch._state
-            while True:
-                self._wait(lambda: bool(table.available(ch.id, 0) or table.available(ch.id, 1)
-                                        or state.close_received), "exec")
-                if table.available(ch.id, 0):
-                    out.append(table.read(ch.id, -1, 0))
-                if table.available(ch.id, 1):
-                    err.append(table.read(ch.id, -1, 1))
-                if state.close_received and not table.available(ch.id, 0) \
-                        and not table.available(ch.id, 1):
-                    break
-            return ExecResult(b"".join(out), b"".join(err), state.exit_status, state.exit_signal)
+            return self._run(ch, memoryview(stdin or b"").cast("B"))
+
+    def _run(self, ch: Channel, stdin: memoryview) -> ExecResult:
+        """Feed stdin while collecting output (like subprocess.run(input=)):
+        writing all of stdin first would deadlock once the command's unread
+        output filled our window. A command that exits without reading all
+        of its input still gets its result."""
+        out: list[bytes] = []
+        err: list[bytes] = []
+        table = self._proto.engine.channels
+        connection = self._proto.connection
+        state = ch._state
+        cid = ch.id
+
+        def collect() -> bool:
+            got = False
+            for stream, parts in ((0, out), (1, err)):
+                if table.available(cid, stream):
+                    parts.append(table.read(cid, -1, stream))
+                    got = True
+            return got
+
+        def ready(feeding: bool) -> bool:
+            return bool(table.available(cid, 0) or table.available(cid, 1)
+                        or state.close_received or (feeding and connection.can_send(cid)))
+
+        while True:
+            if len(stdin) and not state.close_received:
+                stdin = stdin[ch._send_some(stdin):]
+            if not len(stdin) and not state.eof_sent:
+                ch.send_eof()
+            self._driver.flush_nowait()
+            collect()
+            if state.close_received:
+                collect()
+                return ExecResult(b"".join(out), b"".join(err), state.exit_status,
+                                  state.exit_signal)
+            self._wait(partial(ready, len(stdin) > 0), "exec")
 
     def rekey(self) -> None:
         """Start a key re-exchange and wait until it is done."""
@@ -358,7 +390,7 @@ class SSHConnection:
 
 
 def connect(host: str, port: int = 22, *, username: str, password: str | None = None,
-            key: str | PrivateKey | None = None, passphrase: str | None = None,
+            key: str | os.PathLike[str] | PrivateKey | None = None, passphrase: str | None = None,
             host_key_verifier: Callable[[HostKeyInfo], bool] | None = None,
             accept_any_host_key: bool = False, timeout: float | None = 30.0,
             proxy: ProxySettings | None = None, keepalive_interval: float = 0.0,
@@ -372,10 +404,15 @@ def connect(host: str, port: int = 22, *, username: str, password: str | None = 
     end the connection (error 1039).  Other keywords set `ClientOptions` fields
     (ciphers=[...], macs=[...], kex_algorithms=[...], window_size=..., ...).
     """
+    if not 0 < int(port) <= 65535:
+        raise UsageError(f"port {port} is out of range 1..65535", code=211)
     private_key = None
-    if isinstance(key, str):
+    if isinstance(key, (str, os.PathLike)):
         private_key = load_private_key_file(os.path.expanduser(key), passphrase)
     elif key is not None:
+        if not isinstance(key, PrivateKey):
+            raise UsageError(f"key must be a file path or a PrivateKey, not {type(key).__name__}",
+                             code=211)
         private_key = key
     if host_key_verifier is None:
         if not accept_any_host_key:
@@ -393,6 +430,7 @@ def connect(host: str, port: int = 22, *, username: str, password: str | None = 
         if not hasattr(options, name):
             raise UsageError(f"unknown option {name!r}")
         setattr(options, name, value)
+    check_algorithm_choices(options)  # before connecting: a typo is no network error
     started = time.monotonic()
     sock = open_socket(host, port, timeout, proxy=proxy)
     connect_time = time.monotonic() - started

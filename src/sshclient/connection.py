@@ -48,6 +48,9 @@ class ChannelState:
     exit_message: str = ""
     pending_requests: deque = field(default_factory=deque)  # request types awaiting a reply
     server_initiated: bool = False
+    # The user let go of it (closed without waiting): forgotten as soon as the
+    # server is done with it, so nothing piles up for channels nobody reads.
+    abandoned: bool = False
     # messages queued before the server confirmed the channel (the remote id is
     # unknown until then): builders that take the remote id
     deferred: list = field(default_factory=list)
@@ -199,6 +202,14 @@ class ConnectionLayer:
     def table_send(self, local_id: int, data: bytes | memoryview, ext: int) -> int:
         return int(self.transport.engine.send_channel_data(local_id, data, ext))
 
+    def can_send(self, local_id: int) -> bool:
+        """send_data() would take something now (window open, no key
+        re-exchange holding data back)."""
+        ch = self.channels.get(local_id)
+        if ch is None or not ch.opened or ch.eof_sent or ch.close_sent or ch.close_received:
+            return False
+        return self.table.remote_window(local_id) > 0 and not self.transport.engine.data_blocked
+
     def send_eof(self, local_id: int) -> None:
         ch = self.get(local_id)
         if ch.eof_sent or ch.close_received or ch.close_sent:
@@ -219,6 +230,14 @@ class ConnectionLayer:
         ch.close_sent = True
         self.table.mark_close_sent(local_id)
         self.transport.send(Writer().byte(c.MSG_CHANNEL_CLOSE).uint32(ch.remote_id).getvalue())
+
+    def abandon(self, local_id: int) -> None:
+        """Close without waiting for the server's CLOSE; the channel is
+        forgotten when that (or an open failure) arrives."""
+        ch = self.get(local_id)
+        ch.abandoned = True
+        self.close(local_id)
+        self.forget(local_id)
 
     def forget(self, local_id: int) -> None:
         """Drop a fully closed channel once the user has read its data."""
@@ -309,6 +328,8 @@ class ConnectionLayer:
         ch.failure_reason = r.uint32()
         ch.failure_description = r.text()
         self._emit(ChannelOpenFailed(ch.local_id, ch.failure_reason, ch.failure_description))
+        if ch.abandoned:
+            self.forget(ch.local_id)
 
     def _on_close(self, ch: ChannelState) -> None:
         if ch.close_received:
@@ -321,6 +342,8 @@ class ConnectionLayer:
             self.transport.send(
                 Writer().byte(c.MSG_CHANNEL_CLOSE).uint32(ch.remote_id).getvalue())
         self._emit(ChannelClosed(ch.local_id))
+        if ch.abandoned:
+            self.forget(ch.local_id)
 
     def _on_channel_request(self, ch: ChannelState, r: Reader, payload: bytes) -> None:
         request_type = r.text()

@@ -127,6 +127,9 @@ class BlockingDriver:
                 break
         if got:
             self.last_activity = self.last_received = time.monotonic()
+            # Anything from the server shows it is alive: the count is of
+            # probes in a row that got nothing back (ServerAliveCountMax).
+            self.keepalives_outstanding = 0
         return got
 
     def _lost(self, exc: OSError) -> None:
@@ -190,9 +193,6 @@ class BlockingDriver:
         self.proto.connection.send_global_request("keepalive@openssh.com", True)
         self.keepalives_outstanding += 1
         self._last_keepalive = time.monotonic()
-
-    def keepalive_answered(self) -> None:
-        self.keepalives_outstanding = 0
 
     def dispatch(self) -> None:
         try:

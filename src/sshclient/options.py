@@ -1,7 +1,7 @@
 """Settings of one client connection, shared by every front end.
 
-The spec adapter, the blocking API and the asyncio API all fill one of these;
-the sans-IO protocol reads nothing else.
+The spec adapter and the blocking API both fill one of these (so will an
+asyncio front end); the sans-IO protocol reads nothing else.
 """
 from __future__ import annotations
 
@@ -54,6 +54,12 @@ class HostKeyInfo:
     fingerprint_sha1: str
     fingerprint_md5: str
     public_key: PublicKey
+
+    @property
+    def fingerprint(self) -> str:
+        """OpenSSH's form, as ``ssh-keygen -lf`` and ``ssh`` print it:
+        ``SHA256:<base64>`` (fingerprint_sha256 is the same hash in hex)."""
+        return self.public_key.fingerprint_openssh()
 
 
 # prompts: list of (prompt, echo); returns one response per prompt

@@ -23,10 +23,17 @@ from .errors import (
     HostKeyError,
     RemoteProtocolError,
     SSHClientError,
+    UsageError,
 )
 from .events import Event, KexCompleted, KexStarted, LogMessage, ServerVersionReceived
-from .hostkeys import HOST_KEY_ALGORITHMS, fingerprint, key_type_for_algorithm, parse_public_key
-from .kex import SUPPORTED_KEX, KexMethod, KexResult, create_kex, derive_key
+from .hostkeys import (
+    CERT_SUFFIX,
+    HOST_KEY_ALGORITHMS,
+    fingerprint,
+    key_type_for_algorithm,
+    parse_public_key,
+)
+from .kex import LEGACY_KEX, SUPPORTED_KEX, KexMethod, KexResult, create_kex, derive_key
 from .options import ClientOptions, HostKeyInfo
 
 MAX_VERSION_LINE = 8192
@@ -61,10 +68,33 @@ def version_matches(version: str, patterns: str) -> bool:
     return False
 
 
+def check_algorithm_choices(options: ClientOptions) -> None:
+    """Algorithm lists a caller chose must be lists of names we implement
+    (1005 names the others): what we offer in KEXINIT we must be able to run."""
+    implemented = {
+        "kex_algorithms": (*SUPPORTED_KEX, *LEGACY_KEX),
+        "host_key_algorithms": (*HOST_KEY_ALGORITHMS,
+                                *(name + CERT_SUFFIX for name in HOST_KEY_ALGORITHMS)),
+        "ciphers": crypto.CIPHERS,
+        "macs": crypto.MACS,
+        "compression": algs.IMPLEMENTED_COMPRESSION,
+    }
+    for field_name, known in implemented.items():
+        chosen = getattr(options, field_name)
+        if isinstance(chosen, (str, bytes)) or not all(isinstance(n, str) for n in chosen):
+            raise UsageError(f"{field_name} must be a list of algorithm names, "
+                             f"not {chosen!r}", code=211)
+        unknown = [name for name in chosen if name not in known]
+        if unknown:
+            raise UsageError(f"{field_name}: not implemented: {', '.join(unknown)} "
+                             f"(implemented: {', '.join(known)})", code=1005)
+
+
 class Transport:
     """Sans-IO SSH transport. Feed bytes in, take bytes out, read events."""
 
     def __init__(self, options: ClientOptions, emit: Callable[[Event], None]) -> None:
+        check_algorithm_choices(options)
         self.options = options
         self._emit = emit
         self.engine = PacketEngine()

@@ -446,10 +446,6 @@ class SSHClient:
             error_code=1020, description=f"channel {ch.channel_id} refused: "
                                          f"{event.description} (reason {event.reason})"))
 
-    def _ev_global_answered(self, event: ev.GlobalRequestAnswered) -> None:
-        if event.request_type == "keepalive@openssh.com" and self._driver is not None:
-            self._driver.keepalive_answered()
-
     def _ev_answered(self, event: ev.ChannelRequestAnswered) -> None:
         self._answers.setdefault(event.channel, []).append(event.success)
         if not event.success and self._asynchronous():
@@ -1115,7 +1111,6 @@ _EVENT_HANDLERS: dict[type, Callable[[SSHClient, Any], None]] = {
     ev.ChannelClosed: SSHClient._ev_closed,
     ev.ChannelRequestReceived: SSHClient._ev_request,
     ev.ChannelRequestAnswered: SSHClient._ev_answered,
-    ev.GlobalRequestAnswered: SSHClient._ev_global_answered,
     ev.ChannelOpenRequested: SSHClient._ev_open_requested,
 }
 
