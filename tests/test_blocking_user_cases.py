@@ -135,3 +135,11 @@ def test_fingerprint_is_what_ssh_keygen_prints(sshd, test_user):
     printed = subprocess.run(["ssh-keygen", "-lf", key.path + ".pub"], capture_output=True,
                              text=True, check=True).stdout.split()[1]
     assert seen[0].fingerprint == printed
+
+
+def test_wrong_password_names_every_refused_method(sshd, test_user):
+    with pytest.raises(SSHClientError) as info:
+        sshclient.connect(sshd.host, sshd.port, username=test_user.name, password="wrong",
+                          accept_any_host_key=True, timeout=30)
+    assert info.value.code == 1032
+    assert "password" in info.value.message

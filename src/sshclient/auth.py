@@ -208,7 +208,12 @@ class Authenticator:
             if failed == "none" and self.options.auth_mode == AUTH_NONE:
                 detail = "the server requires authentication"
             elif failed and failed != "none":
-                detail = f"{failed} authentication was rejected"
+                # Name every method that failed: with a password, connect()
+                # tries keyboard-interactive after "password" was refused.
+                refused = [m for m in dict.fromkeys(self.tried)
+                           if m != "none" and m not in self.completed]
+                detail = (f"{' and '.join(refused)} authentication "
+                          f"{'were' if len(refused) > 1 else 'was'} rejected")
             else:
                 detail = "no usable authentication method"
             raise AuthenticationError(
