@@ -28,6 +28,7 @@ from .options import (
 from .protocol import ClientProtocol
 from .proxy import ProxySettings
 from .sockets import open_socket, tcp_round_trip
+from .transport import check_options
 
 _READ_SIZE = 1 << 20
 
@@ -393,6 +394,7 @@ def connect(host: str, port: int = 22, *, username: str, password: str | None = 
         if not hasattr(options, name):
             raise UsageError(f"unknown option {name!r}")
         setattr(options, name, value)
+    check_options(options)
     started = time.monotonic()
     sock = open_socket(host, port, timeout, proxy=proxy)
     connect_time = time.monotonic() - started

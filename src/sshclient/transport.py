@@ -25,9 +25,30 @@ from .errors import (
     SSHClientError,
 )
 from .events import Event, KexCompleted, KexStarted, LogMessage, ServerVersionReceived
-from .hostkeys import HOST_KEY_ALGORITHMS, fingerprint, key_type_for_algorithm, parse_public_key
-from .kex import SUPPORTED_KEX, KexMethod, KexResult, create_kex, derive_key
+from .hostkeys import (
+    EXTRA_HOST_KEY_ALGORITHMS,
+    HOST_KEY_ALGORITHMS,
+    HOST_KEY_CERT_ALGORITHMS,
+    fingerprint,
+    key_type_for_algorithm,
+    parse_public_key,
+)
+from .kex import LEGACY_KEX, SUPPORTED_KEX, KexMethod, KexResult, create_kex, derive_key
 from .options import ClientOptions, HostKeyInfo
+
+
+def check_options(o: ClientOptions) -> None:
+    """Explicit algorithm lists may name only what is implemented (1005 says
+    why not).  Empty lists mean our defaults, which never hold weak ones."""
+    unavailable = dict(crypto.UNAVAILABLE)
+    algs.check_requested("key exchange", o.kex_algorithms, SUPPORTED_KEX + LEGACY_KEX + (
+        algs.EXT_INFO_CLIENT, algs.STRICT_KEX_CLIENT))
+    algs.check_requested("host key", o.host_key_algorithms, HOST_KEY_ALGORITHMS
+                         + EXTRA_HOST_KEY_ALGORITHMS + HOST_KEY_CERT_ALGORITHMS)
+    algs.check_requested("encryption", o.ciphers, crypto.CIPHERS + crypto.LEGACY_CIPHERS,
+                         unavailable)
+    algs.check_requested("MAC", o.macs, crypto.MACS + crypto.LEGACY_MACS, unavailable)
+
 
 MAX_VERSION_LINE = 8192
 MAX_PRE_VERSION_LINES = 1024
