@@ -591,7 +591,7 @@ class HostKey:
 
 
 def _expand_host_key_types(types: Iterable[str]) -> List[Tuple[str, str, int]]:
-    """("ed25519", "ecdsa", "rsa") -> [(name, keygen type, bits), ...]."""
+    """("ed25519", "ecdsa", "rsa", "dsa") -> [(name, keygen type, bits), ...]."""
     out: List[Tuple[str, str, int]] = []
     for t in types:
         t = t.lower()
@@ -604,6 +604,8 @@ def _expand_host_key_types(types: Iterable[str]) -> List[Tuple[str, str, int]]:
             out.append((t, "ecdsa", int(t[5:])))
         elif t == "rsa":
             out.append(("rsa", "rsa", 3072))
+        elif t == "dsa":  # ssh-dss: only 1024 bits exist for it
+            out.append(("dsa", "dsa", 1024))
         elif re.fullmatch(r"rsa\d{4}", t):
             out.append((t, "rsa", int(t[3:])))
         else:
@@ -1093,8 +1095,8 @@ class SshdServer(_HostKeysMixin, _ServerBase):
     ``extra_config`` (dict or list of lines) overrides/extends the defaults,
     e.g. ``{"RekeyLimit": "1M"}``, ``["AuthenticationMethods publickey,password"]``,
     ``{"Ciphers": "aes128-ctr"}``. ``host_key_types`` entries: ``ed25519``,
-    ``ecdsa`` (= 256, 384 and 521), ``ecdsa256|384|521``, ``rsa`` (3072) or
-    ``rsaNNNN``. Host keys come from a per-process pool unless
+    ``ecdsa`` (= 256, 384 and 521), ``ecdsa256|384|521``, ``rsa`` (3072),
+    ``rsaNNNN`` or ``dsa`` (1024, for ssh-dss). Host keys come from a per-process pool unless
     ``fresh_host_keys``. ``log_level`` DEBUG (= DEBUG1) by default; benchmarks
     may prefer ``"ERROR"``.
     """

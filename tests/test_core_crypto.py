@@ -44,9 +44,25 @@ def test_registry_matches_spec():
     assert crypto.mac_info("hmac-sha2-512-etm@openssh.com") == (64, 64, True)
     assert crypto.mac_info("hmac-sha1") == (20, 20, False)
     with pytest.raises(KeyError):
-        crypto.cipher_info("3des-cbc")
+        crypto.cipher_info("arcfour")
     with pytest.raises(KeyError):
-        crypto.mac_info("hmac-md5")
+        crypto.mac_info("umac-64@openssh.com")
+
+
+def test_legacy_registry():
+    """Implemented but never offered by default; truncated MACs report 12 bytes."""
+    assert not set(crypto.LEGACY_CIPHERS) & set(crypto.CIPHERS)
+    assert not set(crypto.LEGACY_MACS) & set(crypto.MACS)
+    if sys.platform.startswith("linux"):
+        # This project's machines (OpenSSL 3.0.19) have every legacy primitive.
+        assert crypto.UNAVAILABLE == {}
+        assert crypto.LEGACY_CIPHERS == ("aes128-cbc", "aes192-cbc", "aes256-cbc", "3des-cbc")
+        assert len(crypto.LEGACY_MACS) == 12
+    assert crypto.cipher_info("aes192-cbc") == (24, 16, 16, False)
+    assert crypto.cipher_info("3des-cbc") == (24, 8, 8, False)
+    assert crypto.mac_info("hmac-md5") == (16, 16, False)
+    assert crypto.mac_info("hmac-sha2-512-96-etm@openssh.com") == (64, 12, True)
+    assert crypto.mac_info("hmac-ripemd160-96") == (20, 12, False)
 
 
 def test_backend_names():
@@ -224,3 +240,110 @@ def test_packet_vector_seal(backend, rec):
     for payload in rec["payload"]:
         e.send_packet(H(payload))
     assert e.take_output() == b"".join(H(p) for p in rec["packet"])
+
+
+# ------------------------------------------------ legacy: CBC and -96 MACs
+
+@pytest.mark.parametrize("rec", records("cbc.txt"), ids=lambda r: r["cipher"])
+def test_cbc_known_answers(backend, rec):
+    """SP 800-38A (AES) / captured (3DES), in both directions; the chain must
+    continue across calls exactly as the engine uses it: the first block
+    alone (to learn the packet length), then the rest."""
+    name, key, iv = rec["cipher"], H(rec["key"]), H(rec["iv"])
+    plain, ct = H(rec["plaintext"]), H(rec["ciphertext"])
+    bs = crypto.cipher_info(name)[2]
+    assert crypto._cbc(name, key, iv, True).update(plain) == ct
+    enc = crypto._cbc(name, key, iv, True)
+    assert enc.update(plain[:bs]) + enc.update(plain[bs:]) == ct
+    dec = crypto._cbc(name, key, iv, False)
+    assert dec.update(ct[:bs]) + dec.update(ct[bs:]) == plain
+
+
+@pytest.mark.parametrize("name", ["aes128-cbc", "3des-cbc"])
+def test_cbc_refuses_a_partial_block(backend, name):
+    k, iv, bs, _ = crypto.cipher_info(name)
+    with pytest.raises(ValueError):
+        crypto._cbc(name, bytes(k), bytes(iv), False).update(bytes(bs - 1))
+
+
+@pytest.mark.parametrize("rec", records("ssh_mac_96.txt"), ids=lambda r: r["mac"])
+def test_truncated_mac_vectors(backend, rec):
+    """The -96 MACs send the first 12 bytes of the HMAC over seq || packet."""
+    mac = rec["mac"]
+    if mac in crypto.UNAVAILABLE:
+        pytest.skip(crypto.UNAVAILABLE[mac])
+    sealer = crypto.make_cipher("none", None, None, mac, H(rec["key"]), True)
+    assert sealer.mac_len == 12
+    buf = bytearray(H(rec["packet"]) + bytes(12))
+    sealer.seal_inplace(int(rec["seq"]), buf)
+    assert bytes(buf[-12:]) == H(rec["tag"])
+
+
+LEGACY_SUITES = [(c, m) for c in crypto.LEGACY_CIPHERS
+                 for m in ("hmac-sha2-256", "hmac-sha2-256-etm@openssh.com")] + [
+    ("aes128-ctr", m) for m in crypto.LEGACY_MACS] + [
+    ("3des-cbc", "hmac-md5-96"), ("aes256-cbc", "hmac-sha1-96-etm@openssh.com")]
+
+
+def _engine(backend, outgoing, suite, keys):
+    prev = crypto._set_backend(backend)
+    try:
+        e = PacketEngine()
+        (e.set_outgoing if outgoing else e.set_incoming)(suite[0], keys[0], keys[1], suite[1],
+                                                         keys[2])
+        return e
+    finally:
+        crypto._set_backend(prev)
+
+
+@pytest.mark.parametrize("suite", LEGACY_SUITES, ids="+".join)
+def test_legacy_suites_across_backends(suite):
+    """Packets sealed by one implementation open with every other (sizes
+    around the block size, the minimum packet and a big one), and a packet
+    whose truncated MAC is off by one bit is refused."""
+    from sshcore.packet import ProtocolError
+
+    k, iv, _, _ = crypto.cipher_info(suite[0])
+    keys = (os.urandom(k), os.urandom(iv), os.urandom(crypto.mac_info(suite[1])[0]))
+    payloads = [b"\x05" + os.urandom(n) for n in (0, 2, 7, 8, 9, 15, 16, 17, 1000, 40000)]
+    for tx in BACKENDS:
+        for rx in BACKENDS:
+            out = _engine(tx, True, suite, keys)
+            inp = _engine(rx, False, suite, keys)
+            for p in payloads:
+                out.send_packet(p)
+            inp.feed(out.take_output())
+            assert [inp.next_packet() for _ in payloads] == [(5, p) for p in payloads]
+    out = _engine(BACKENDS[0], True, suite, keys)
+    inp = _engine(BACKENDS[0], False, suite, keys)
+    out.send_packet(b"\x05hello")
+    wire = bytearray(out.take_output())
+    wire[-1] ^= 1
+    inp.feed(bytes(wire))
+    with pytest.raises(ProtocolError):
+        inp.next_packet()
+
+
+def test_unavailable_mac_is_refused(monkeypatch):
+    """Where libcrypto lacks RIPEMD-160 the names are not offered and asking
+    for them is error 1005 saying why (simulated: this machine has it)."""
+    from sshclient import SSHClient, SSHClientError
+    from sshclient.options import ClientOptions
+    from sshclient.transport import check_algorithm_choices
+
+    why = "this system's libcrypto does not provide RIPEMD160"
+    gone = ("hmac-ripemd160", "hmac-ripemd160-96")
+    monkeypatch.setitem(crypto.UNAVAILABLE, gone[0], why)
+    monkeypatch.setitem(crypto.UNAVAILABLE, gone[1], why)
+    monkeypatch.setattr(crypto, "LEGACY_MACS",
+                        tuple(m for m in crypto.LEGACY_MACS if m not in gone))
+    with pytest.raises(ValueError, match="RIPEMD160"):
+        crypto.make_cipher("aes128-ctr", bytes(16), bytes(16), "hmac-ripemd160", bytes(20), True)
+    client = SSHClient()
+    with pytest.raises(SSHClientError) as info:
+        client.ssh_mac_algorithms = "hmac-ripemd160,hmac-ripemd160-96"
+    assert info.value.code == 1005 and why in info.value.message
+    client.ssh_mac_algorithms = "hmac-ripemd160,hmac-sha2-256"  # one usable entry is enough
+    with pytest.raises(SSHClientError) as info:
+        check_algorithm_choices(ClientOptions(macs=["hmac-ripemd160"]))
+    assert info.value.code == 1005 and why in info.value.message

@@ -21,6 +21,7 @@ from sshclient.errors import HostKeyError, SSHClientError
 from sshclient.hostkeys import (
     CERT_TYPE_HOST,
     CERT_TYPE_USER,
+    EXTRA_HOST_KEY_ALGORITHMS,
     HOST_KEY_ALGORITHMS,
     HOST_KEY_CERT_ALGORITHMS,
     Certificate,
@@ -72,9 +73,12 @@ def test_algorithm_table() -> None:
     for alg in HOST_KEY_ALGORITHMS[:4]:
         assert key_type_for_algorithm(alg) == alg
         assert signature_algorithm_for(alg) == alg
+    for alg in EXTRA_HOST_KEY_ALGORITHMS:  # ssh-ed448, ssh-dss: only when asked for
+        assert alg not in HOST_KEY_ALGORITHMS
+        assert key_type_for_algorithm(alg) == signature_algorithm_for(alg) == alg
     with pytest.raises(HostKeyError) as excinfo:
-        key_type_for_algorithm("ssh-dss")
-    assert "ssh-dss" in expect_1031(excinfo)
+        key_type_for_algorithm("x509v3-sign-dss")
+    assert "x509v3-sign-dss" in expect_1031(excinfo)
 
 
 # -- parsing -------------------------------------------------------------------
@@ -184,7 +188,9 @@ def test_malformed_blobs() -> None:
         b"": "malformed",
         ed + b"\0": "trailing",
         w("ssh-ed25519", b"\1" * 31): "32",
-        w("ssh-dss", 1, 2, 3, 4): "unsupported",
+        w("x509v3-sign-dss", 1, 2, 3, 4): "unsupported",
+        w("ssh-dss", 1, 2, 3, 4): "160",
+        w("ssh-ed448", b"\1" * 56): "57",
         w("ssh-ed25519-cert-v01@openssh.com", b"x"): "certificate",
         w("ssh-dss-cert-v01@openssh.com", b"x"): "unsupported",
         w("x" * 500): "unsupported",
@@ -620,3 +626,47 @@ def test_fuzz_certificates(data: bytes) -> None:
             parse_public_key(prefix + data)
         except HostKeyError as exc:
             assert exc.code == 1031
+
+
+# -- ssh-dss and ssh-ed448 (verified when asked for, never offered by default) ----
+
+def test_dss_signature_r_s_40_bytes() -> None:
+    """RFC 4253 §6.6: the blob holds r || s as two 20-byte integers (SHA-1)."""
+    from cryptography.hazmat.primitives.asymmetric import dsa
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+    private = dsa.generate_private_key(1024)
+    key = public_key_from_cryptography(private.public_key())
+    assert key.key_type == "ssh-dss" and key.bits == 1024
+    assert parse_public_key(key.blob) == key
+    assert key.algorithms == ("ssh-dss",)
+    r, s = decode_dss_signature(private.sign(b"exchange hash", hashes.SHA1()))
+    raw = r.to_bytes(20, "big") + s.to_bytes(20, "big")
+    key.verify(w("ssh-dss", raw), b"exchange hash", "ssh-dss")
+    for sig, data, words in ((raw, b"other data", "does not verify"),
+                             (raw[:39], b"exchange hash", "40"),
+                             (bytes(40), b"exchange hash", "does not verify")):
+        with pytest.raises(HostKeyError) as excinfo:
+            key.verify(w("ssh-dss", sig), data, "ssh-dss")
+        assert words in expect_1031(excinfo)
+    with pytest.raises(HostKeyError):
+        key.verify(w("ssh-dss", raw), b"exchange hash", "ssh-rsa")
+
+
+def test_ed448_signature() -> None:
+    from cryptography.hazmat.primitives.asymmetric import ed448
+
+    private = ed448.Ed448PrivateKey.generate()
+    key = public_key_from_cryptography(private.public_key())
+    assert key.key_type == "ssh-ed448" and key.bits == 448 and len(key.blob) == 4 + 9 + 4 + 57
+    assert parse_public_key(key.blob) == key
+    sig = private.sign(b"exchange hash")
+    key.verify(w("ssh-ed448", sig), b"exchange hash", "ssh-ed448")
+    with pytest.raises(HostKeyError) as excinfo:
+        key.verify(w("ssh-ed448", sig), b"exchange hash!", "ssh-ed448")
+    assert "does not verify" in expect_1031(excinfo)
+    with pytest.raises(HostKeyError) as excinfo:
+        key.verify(w("ssh-ed448", sig[:-1]), b"exchange hash", "ssh-ed448")
+    assert "114" in expect_1031(excinfo)
+    with pytest.raises(HostKeyError):
+        key_type_for_algorithm("ssh-ed448-cert-v01@openssh.com")

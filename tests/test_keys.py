@@ -332,13 +332,36 @@ def test_not_a_private_key() -> None:
 
 
 def test_unsupported_key_types() -> None:
-    for key in (dsa.generate_private_key(1024), ed448.Ed448PrivateKey.generate(),
+    # DSA: only ssh-dss's 1024-bit / 160-bit q form (see test_dsa_key_signs).
+    big_dsa = dsa.generate_private_key(2048)
+    for key in (big_dsa, ed448.Ed448PrivateKey.generate(),
                 ec.generate_private_key(ec.SECP224R1())):
         pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
         expect_load_error(pem, "unsupported")
     with pytest.raises(KeyLoadError):
-        PrivateKey(dsa.generate_private_key(1024))  # type: ignore[arg-type]
+        PrivateKey(big_dsa)
+
+
+def test_dsa_key_signs() -> None:
+    """ssh-dss (RFC 4253 §6.6): SHA-1, the blob holds r || s in 40 bytes."""
+    key = dsa.generate_private_key(1024)
+    pem = key.private_bytes(serialization.Encoding.PEM,
+                            serialization.PrivateFormat.TraditionalOpenSSL,
+                            serialization.NoEncryption())
+    loaded = load_private_key(pem)
+    assert loaded.key_type == "ssh-dss" and loaded.signature_algorithms() == ["ssh-dss"]
+    blob = loaded.sign(b"session data")
+    r = Reader(blob)
+    assert r.string() == b"ssh-dss"
+    raw = r.string()
+    assert len(raw) == 40
+    key.public_key().verify(encode_dss_signature(int.from_bytes(raw[:20], "big"),
+                                                 int.from_bytes(raw[20:], "big")),
+                            b"session data", hashes.SHA1())
+    loaded.public_key().verify(blob, b"session data", "ssh-dss")
+    with pytest.raises(KeyLoadError):
+        generate_private_key("ssh-dss")  # existing keys only: no new DSA keys
 
 
 def _openssh_body(filename: str) -> bytes:

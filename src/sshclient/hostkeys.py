@@ -14,7 +14,12 @@ ecdsa-sha2-nistp521    (same)          … SHA-512
 rsa-sha2-512           ssh-rsa         PKCS#1 v1.5, SHA-512 (RFC 8332)
 rsa-sha2-256           ssh-rsa         PKCS#1 v1.5, SHA-256 (RFC 8332)
 ssh-rsa                ssh-rsa         PKCS#1 v1.5, SHA-1 (RFC 4253)
+ssh-ed448              ssh-ed448       Ed448, 114 bytes (RFC 8709)
+ssh-dss                ssh-dss         DSA, SHA-1, 40 bytes r || s (RFC 4253)
 =====================  ==============  =========================================
+
+The last two are in ``EXTRA_HOST_KEY_ALGORITHMS``: verified when asked for by
+name, never offered by default.
 
 Every failure here is a :class:`~sshclient.errors.HostKeyError` with code 1031
 ("Cannot verify server's host key") and a message saying what was wrong:
@@ -43,7 +48,7 @@ from typing import Callable, Dict, Optional, Tuple, Type, Union
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from sshcore.wire import Reader, Writer, encode_string
@@ -56,6 +61,7 @@ __all__ = [
     "CERT_TYPE_HOST",
     "CERT_TYPE_USER",
     "Certificate",
+    "EXTRA_HOST_KEY_ALGORITHMS",
     "HOST_KEY_ALGORITHMS",
     "HOST_KEY_CERT_ALGORITHMS",
     "PublicKey",
@@ -80,6 +86,11 @@ HOST_KEY_ALGORITHMS: Tuple[str, ...] = (
     "ssh-rsa",
 )
 
+#: Verified, but offered only when asked for by name: ssh-dss (DSA with SHA-1,
+#: at most 1024 bits in practice; OpenSSH disabled it by default in 7.0) and
+#: ssh-ed448 (strong, but no mainstream server has it, OpenSSH included).
+EXTRA_HOST_KEY_ALGORITHMS: Tuple[str, ...] = ("ssh-ed448", "ssh-dss")
+
 #: Suffix of OpenSSH certificate key types and algorithms.
 CERT_SUFFIX = "-cert-v01@openssh.com"
 
@@ -92,7 +103,8 @@ HOST_KEY_CERT_ALGORITHMS: Tuple[str, ...] = tuple(
 CA_SIGNATURE_ALGORITHMS: Tuple[str, ...] = tuple(
     a for a in HOST_KEY_ALGORITHMS if a != "ssh-rsa")
 
-CryptoPublicKey = Union[rsa.RSAPublicKey, ec.EllipticCurvePublicKey, ed25519.Ed25519PublicKey]
+CryptoPublicKey = Union[rsa.RSAPublicKey, ec.EllipticCurvePublicKey, ed25519.Ed25519PublicKey,
+                        ed448.Ed448PublicKey, dsa.DSAPublicKey]
 
 _HashType = Type[hashes.HashAlgorithm]
 
@@ -105,6 +117,8 @@ _SIGNATURE_ALGORITHMS: Dict[str, Tuple[str, Optional[_HashType]]] = {
     "rsa-sha2-512": ("ssh-rsa", hashes.SHA512),
     "rsa-sha2-256": ("ssh-rsa", hashes.SHA256),
     "ssh-rsa": ("ssh-rsa", hashes.SHA1),
+    "ssh-ed448": ("ssh-ed448", None),
+    "ssh-dss": ("ssh-dss", hashes.SHA1),
 }
 
 # ECDSA key type -> (curve identifier inside the blob, curve class)
@@ -119,6 +133,7 @@ _EC_KEY_TYPES_BY_CURVE_NAME = {curve().name: kt for kt, (_, curve) in _EC_CURVES
 #: signatures are refused; larger moduli do not parse.
 RSA_MIN_BITS = 1024
 RSA_MAX_BITS = 16384
+DSA_MAX_BITS = 3072
 
 _CODE = 1031  # "Cannot verify server's host key."
 
@@ -137,7 +152,7 @@ def _split_algorithm(algorithm: str) -> Tuple[str, str]:
     """(key type, signature algorithm) of a host key algorithm name."""
     base = algorithm[:-len(CERT_SUFFIX)] if algorithm.endswith(CERT_SUFFIX) else algorithm
     entry = _SIGNATURE_ALGORITHMS.get(base)
-    if entry is None:
+    if entry is None or (base != algorithm and base not in HOST_KEY_ALGORITHMS):
         raise _fail(f"unsupported host key algorithm {_shown(algorithm)}")
     key_type = entry[0] + CERT_SUFFIX if base != algorithm else entry[0]
     return key_type, base
@@ -192,6 +207,7 @@ class PublicKey:
     def algorithms(self) -> Tuple[str, ...]:
         """Host key algorithms usable with this key, most preferred first."""
         return tuple(a for a in HOST_KEY_ALGORITHMS + HOST_KEY_CERT_ALGORITHMS
+                     + EXTRA_HOST_KEY_ALGORITHMS
                      if key_type_for_algorithm(a) == self.key_type)
 
     # -- signatures -------------------------------------------------------
@@ -235,6 +251,19 @@ class PublicKey:
             if len(sig) != 64:
                 raise ValueError(f"Ed25519 signature is {len(sig)} bytes, not 64")
             key.verify(sig, data)
+        elif isinstance(key, ed448.Ed448PublicKey):
+            if len(sig) != 114:
+                raise ValueError(f"Ed448 signature is {len(sig)} bytes, not 114")
+            key.verify(sig, data)
+        elif isinstance(key, dsa.DSAPublicKey):
+            # RFC 4253 §6.6: r and s as two 160-bit big-endian integers.
+            if len(sig) != 40:
+                raise ValueError(f"DSA signature is {len(sig)} bytes, not 40")
+            r = int.from_bytes(sig[:20], "big")
+            s = int.from_bytes(sig[20:], "big")
+            if r == 0 or s == 0:
+                raise InvalidSignature()
+            key.verify(encode_dss_signature(r, s), data, hashes.SHA1())
         elif isinstance(key, ec.EllipticCurvePublicKey):
             assert hash_type is not None
             inner = Reader(sig)
@@ -312,6 +341,25 @@ def _parse_ed25519(reader: Reader, key_type: str) -> Tuple[CryptoPublicKey, int]
     return ed25519.Ed25519PublicKey.from_public_bytes(raw), 256
 
 
+def _parse_ed448(reader: Reader, key_type: str) -> Tuple[CryptoPublicKey, int]:
+    raw = reader.string()
+    if len(raw) != 57:
+        raise ValueError(f"Ed448 public key is {len(raw)} bytes, not 57")
+    return ed448.Ed448PublicKey.from_public_bytes(raw), 448
+
+
+def _parse_dss(reader: Reader, key_type: str) -> Tuple[CryptoPublicKey, int]:
+    p, q, g, y = (reader.mpint() for _ in range(4))
+    if q.bit_length() != 160:
+        # The SSH signature format only has room for 160-bit r and s.
+        raise ValueError(f"DSA subgroup order of {q.bit_length()} bits, not 160")
+    if p.bit_length() > DSA_MAX_BITS:
+        raise ValueError(f"DSA modulus of {p.bit_length()} bits is larger than "
+                         f"{DSA_MAX_BITS} bits")
+    key = dsa.DSAPublicNumbers(y, dsa.DSAParameterNumbers(p, q, g)).public_key()
+    return key, key.key_size
+
+
 def _parse_ecdsa(reader: Reader, key_type: str) -> Tuple[CryptoPublicKey, int]:
     curve_id, curve = _EC_CURVES[key_type]
     name = reader.string()
@@ -346,6 +394,8 @@ _PUBLIC_KEY_PARSERS: Dict[str, _Parser] = {
     "ecdsa-sha2-nistp384": _parse_ecdsa,
     "ecdsa-sha2-nistp521": _parse_ecdsa,
     "ssh-rsa": _parse_rsa,
+    "ssh-ed448": _parse_ed448,
+    "ssh-dss": _parse_dss,
 }
 
 
@@ -362,7 +412,10 @@ def parse_public_key(blob: bytes, comment: str = "") -> PublicKey:
     except ValueError as exc:
         raise _fail(f"malformed public key blob: {exc}") from None
     key_type = raw_type.decode("ascii", "replace")
-    if key_type.endswith(CERT_SUFFIX) and key_type[:-len(CERT_SUFFIX)] in _PUBLIC_KEY_PARSERS:
+    # No certificates of the extra types: OpenSSH has dropped DSA ones, and
+    # defines none for Ed448.
+    if key_type.endswith(CERT_SUFFIX) and key_type[:-len(CERT_SUFFIX)] in _PUBLIC_KEY_PARSERS \
+            and key_type[:-len(CERT_SUFFIX)] not in EXTRA_HOST_KEY_ALGORITHMS:
         return _parse_certificate(blob, reader, key_type, comment)
     parser = _PUBLIC_KEY_PARSERS.get(key_type)
     if parser is None:
@@ -515,7 +568,8 @@ def _parse_certificate(blob: bytes, reader: Reader, key_type: str,
 
 
 def public_key_from_cryptography(key: object, comment: str = "") -> PublicKey:
-    """Wrap a ``cryptography`` public key (Ed25519, P-256/384/521 ECDSA, RSA)."""
+    """Wrap a ``cryptography`` public key (Ed25519, P-256/384/521 ECDSA, RSA,
+    Ed448, DSA)."""
     writer = Writer()
     if isinstance(key, ed25519.Ed25519PublicKey):
         key_type = "ssh-ed25519"
@@ -533,6 +587,13 @@ def public_key_from_cryptography(key: object, comment: str = "") -> PublicKey:
         key_type = "ssh-rsa"
         numbers = key.public_numbers()
         writer.string(key_type).mpint(numbers.e).mpint(numbers.n)
+    elif isinstance(key, ed448.Ed448PublicKey):
+        raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        writer.string("ssh-ed448").string(raw)
+    elif isinstance(key, dsa.DSAPublicKey):
+        dn = key.public_numbers()
+        pn = dn.parameter_numbers
+        writer.string("ssh-dss").mpint(pn.p).mpint(pn.q).mpint(pn.g).mpint(dn.y)
     else:
         raise _fail(f"unsupported public key type {type(key).__name__}")
     return parse_public_key(writer.getvalue(), comment)

@@ -12,7 +12,10 @@
 - PuTTY PPK versions 2 and 3, plain or aes256-cbc encrypted (v2: SHA-1
   derived key, HMAC-SHA-1; v3: Argon2id/Argon2i/Argon2d, HMAC-SHA-256).
 
-Key types: Ed25519, ECDSA on P-256/P-384/P-521, RSA.  ASN.1 and PEM
+Key types: Ed25519, ECDSA on P-256/P-384/P-521, RSA, and DSA (ssh-dss: 160-bit
+q, SHA-1; existing keys only, :func:`generate_private_key` makes none; servers
+accept it only when configured to, e.g. OpenSSH's ``PubkeyAcceptedAlgorithms
++ssh-dss``).  ASN.1 and PEM
 decoding, ciphers, KDFs and signatures come from ``cryptography`` (bcrypt-pbkdf
 from ``bcrypt``; Argon2 from ``cryptography``, else PyNaCl, else argon2-cffi).
 
@@ -38,7 +41,7 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple, Type,
 
 from cryptography.exceptions import InvalidSignature, InvalidTag, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -59,7 +62,7 @@ __all__ = [
 ]
 
 CryptoPrivateKey = Union[rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey,
-                         ed25519.Ed25519PrivateKey]
+                         ed25519.Ed25519PrivateKey, dsa.DSAPrivateKey]
 
 #: Largest file :func:`load_private_key_file` reads (key files are a few KiB).
 MAX_KEY_FILE_SIZE = 1 << 20
@@ -111,7 +114,7 @@ class PrivateKey:
     """A client key pair usable for publickey authentication.
 
     ``key_type`` is the SSH public key type (``ssh-ed25519``,
-    ``ecdsa-sha2-nistp256/384/521``, ``ssh-rsa``), ``public_blob`` its RFC 4253
+    ``ecdsa-sha2-nistp256/384/521``, ``ssh-rsa``, ``ssh-dss``), ``public_blob`` its RFC 4253
     §6.6 encoding, ``bits`` the key size, ``comment`` the comment stored in
     OpenSSH / PPK files ("" otherwise).
     """
@@ -120,9 +123,14 @@ class PrivateKey:
 
     def __init__(self, key: CryptoPrivateKey, comment: str = "") -> None:
         if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey,
-                                ed25519.Ed25519PrivateKey)):
+                                ed25519.Ed25519PrivateKey, dsa.DSAPrivateKey)):
             raise KeyLoadError(f"unsupported private key type {type(key).__name__}: only "
-                               "Ed25519, ECDSA (P-256/384/521) and RSA keys can be used")
+                               "Ed25519, ECDSA (P-256/384/521), RSA and DSA keys can be used")
+        if isinstance(key, dsa.DSAPrivateKey) and \
+                key.parameters().parameter_numbers().q.bit_length() != 160:
+            # ssh-dss signatures have room for 160-bit r and s only.
+            raise KeyLoadError("unsupported DSA key: ssh-dss needs a 160-bit q "
+                               "(1024-bit keys)")
         try:
             public = public_key_from_cryptography(key.public_key(), comment)
         except HostKeyError as exc:
@@ -163,6 +171,10 @@ class PrivateKey:
                 der = key.sign(bytes(data), ec.ECDSA(_EC_CURVES[algorithm][2]()))
                 r, s = decode_dss_signature(der)
                 sig = encode_mpint(r) + encode_mpint(s)
+            elif isinstance(key, dsa.DSAPrivateKey):
+                # RFC 4253 §6.6: r || s, each a 160-bit big-endian integer.
+                r, s = decode_dss_signature(key.sign(bytes(data), hashes.SHA1()))
+                sig = r.to_bytes(20, "big") + s.to_bytes(20, "big")
             else:
                 sig = key.sign(bytes(data), padding.PKCS1v15(),
                                _RSA_SIGNATURE_HASHES[algorithm]())
@@ -482,15 +494,24 @@ def _read_openssh_private(reader: Reader, key_type: str) -> CryptoPrivateKey:
         p = reader.mpint()
         q = reader.mpint()
         return _rsa_private_key(e, n, d, p, q)
+    if key_type == "ssh-dss":
+        p, q, g, y, x = (reader.mpint() for _ in range(5))
+        return _dsa_private_key(p, q, g, y, x)
     raise _unsupported_type(key_type)
+
+
+def _dsa_private_key(p: int, q: int, g: int, y: int, x: int) -> dsa.DSAPrivateKey:
+    try:
+        return dsa.DSAPrivateNumbers(x, dsa.DSAPublicNumbers(
+            y, dsa.DSAParameterNumbers(p, q, g))).private_key()
+    except ValueError as exc:
+        raise KeyLoadError(f"corrupt DSA private key: {exc}") from None
 
 
 def _unsupported_type(key_type: str) -> KeyLoadError:
     shown = key_type if len(key_type) <= 64 else key_type[:64] + "..."
     if key_type.startswith("sk-"):
         return KeyLoadError(f"security-key (FIDO) keys ({shown}) are not supported")
-    if key_type == "ssh-dss":
-        return KeyLoadError("DSA (ssh-dss) keys are not supported")
     return KeyLoadError(f"unsupported private key type {shown!r}")
 
 
@@ -706,5 +727,12 @@ def _read_ppk_private(key_type: str, public_blob: bytes, private_blob: bytes
         p = private.mpint()
         q = private.mpint()
         return _rsa_private_key(e, n, d, p, q)
+    if key_type == "ssh-dss":
+        try:
+            p, q, g, y = (public.mpint() for _ in range(4))
+            x = private.mpint()
+        except ValueError:
+            raise KeyLoadError("corrupt DSA private key") from None
+        return _dsa_private_key(p, q, g, y, x)
     raise _unsupported_type(key_type)
 

@@ -27,8 +27,9 @@ from .errors import (
 )
 from .events import Event, KexCompleted, KexStarted, LogMessage, ServerVersionReceived
 from .hostkeys import (
-    CERT_SUFFIX,
+    EXTRA_HOST_KEY_ALGORITHMS,
     HOST_KEY_ALGORITHMS,
+    HOST_KEY_CERT_ALGORITHMS,
     fingerprint,
     key_type_for_algorithm,
     parse_public_key,
@@ -70,24 +71,23 @@ def version_matches(version: str, patterns: str) -> bool:
 
 def check_algorithm_choices(options: ClientOptions) -> None:
     """Algorithm lists a caller chose must be lists of names we implement
-    (1005 names the others): what we offer in KEXINIT we must be able to run."""
+    (1005 says why the others cannot run): what we offer in KEXINIT we must
+    be able to run. Empty lists mean our defaults, which hold no weak ones."""
     implemented = {
-        "kex_algorithms": (*SUPPORTED_KEX, *LEGACY_KEX),
-        "host_key_algorithms": (*HOST_KEY_ALGORITHMS,
-                                *(name + CERT_SUFFIX for name in HOST_KEY_ALGORITHMS)),
-        "ciphers": crypto.CIPHERS,
-        "macs": crypto.MACS,
-        "compression": algs.IMPLEMENTED_COMPRESSION,
+        "kex_algorithms": ("key exchange", SUPPORTED_KEX + LEGACY_KEX
+                           + (algs.EXT_INFO_CLIENT, algs.STRICT_KEX_CLIENT)),
+        "host_key_algorithms": ("host key", HOST_KEY_ALGORITHMS + EXTRA_HOST_KEY_ALGORITHMS
+                                + HOST_KEY_CERT_ALGORITHMS),
+        "ciphers": ("encryption", crypto.CIPHERS + crypto.LEGACY_CIPHERS),
+        "macs": ("MAC", crypto.MACS + crypto.LEGACY_MACS),
+        "compression": ("compression", algs.IMPLEMENTED_COMPRESSION),
     }
-    for field_name, known in implemented.items():
+    for field_name, (kind, known) in implemented.items():
         chosen = getattr(options, field_name)
         if isinstance(chosen, (str, bytes)) or not all(isinstance(n, str) for n in chosen):
             raise UsageError(f"{field_name} must be a list of algorithm names, "
                              f"not {chosen!r}", code=211)
-        unknown = [name for name in chosen if name not in known]
-        if unknown:
-            raise UsageError(f"{field_name}: not implemented: {', '.join(unknown)} "
-                             f"(implemented: {', '.join(known)})", code=1005)
+        algs.check_requested(kind, list(chosen), known, dict(crypto.UNAVAILABLE))
 
 
 class Transport:

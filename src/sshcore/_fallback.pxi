@@ -23,19 +23,46 @@ cdef class _PyCtr(_Ctr):
                 # update_into wants block_size - 1 spare bytes in its output.
                 if <size_t> len(self.scratch) < n + 15:
                     self.scratch = bytearray(n + 15)
-                self.enc.update_into(_rview(buf, n), self.scratch)
+                if self.enc.update_into(_rview(buf, n), self.scratch) != n:
+                    return CR_FAIL    # a CBC tail that is not a whole block
                 memcpy(buf, <char*> self.scratch, n)
                 return CR_OK
             except Exception:
                 return CR_FAIL
 
 
+cdef class _PyCbc(_PyCtr):
+    """CBC in one direction on `cryptography` (which never pads on its own)."""
+
+    cdef int setup_cbc(self, str algo, bytes key, bytes iv, bint encrypt) except -1:
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+        if algo == "3des":
+            try:  # cryptography >= 43 keeps TripleDES among the "decrepit" ciphers
+                from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+            except ImportError:
+                TripleDES = algorithms.TripleDES
+            cipher = Cipher(TripleDES(key), modes.CBC(iv))
+        else:
+            cipher = Cipher(algorithms.AES(key), modes.CBC(iv))
+        self.enc = cipher.encryptor() if encrypt else cipher.decryptor()
+        self.scratch = bytearray(0)
+        return 0
+
+
 cdef class _PyHmac(_Mac):
     cdef object template
+    cdef bint stdlib     # hashlib's hmac (RIPEMD-160: `cryptography` has none)
 
     cdef int setup(self, str digest, bytes key) except -1:
+        if digest == "ripemd160":
+            import hmac as stdlib_hmac
+            self.template = stdlib_hmac.new(key, digestmod="ripemd160")
+            self.out_len = self.template.digest_size
+            self.stdlib = True
+            return 0
         from cryptography.hazmat.primitives import hashes, hmac
-        algo = {"sha256": hashes.SHA256, "sha512": hashes.SHA512, "sha1": hashes.SHA1}[digest]()
+        algo = {"sha256": hashes.SHA256, "sha512": hashes.SHA512, "sha1": hashes.SHA1,
+                "md5": hashes.MD5}[digest]()
         self.out_len = algo.digest_size
         self.template = hmac.HMAC(key, algo)
         return 0
@@ -48,7 +75,7 @@ cdef class _PyHmac(_Mac):
                 if plen:
                     h.update(_rview(prefix, plen))
                 h.update(_rview(data, n))
-                d = h.finalize()
+                d = h.digest() if self.stdlib else h.finalize()
                 memcpy(out, <char*> d, self.out_len)
                 return CR_OK
             except Exception:

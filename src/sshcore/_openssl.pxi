@@ -131,3 +131,39 @@ cdef bint _load_openssl_chacha(void* h) noexcept:
     o_MAC_update = <fp_MAC_update> d
     o_MAC_final = <fp_MAC_final> e
     return True
+
+
+# Optional: the legacy suites (CBC ciphers, MD5 and RIPEMD-160 HMACs).  Loaded
+# apart so that a libcrypto without one of them keeps the fast path for the
+# rest; each missing one is simply NULL (see _legacy_available in crypto.pyx).
+ctypedef int (*fp_CIPHER_CTX_set_padding)(void* ctx, int pad) noexcept nogil
+
+cdef fp_CIPHER_CTX_set_padding o_CIPHER_CTX_set_padding = NULL
+cdef const void* o_aes128_cbc = NULL
+cdef const void* o_aes192_cbc = NULL
+cdef const void* o_aes256_cbc = NULL
+cdef const void* o_des_ede3_cbc = NULL
+cdef const void* o_md5 = NULL
+cdef const void* o_ripemd160 = NULL
+
+
+cdef const void* _evp_get(void* h, const char* name) noexcept:
+    cdef void* f = sshcore_dlsym(h, name)
+    return (<fp_getter> f)() if f != NULL else NULL
+
+
+cdef void _load_openssl_legacy(void* h) noexcept:
+    global o_CIPHER_CTX_set_padding, o_aes128_cbc, o_aes192_cbc, o_aes256_cbc
+    global o_des_ede3_cbc, o_md5, o_ripemd160
+    o_CIPHER_CTX_set_padding = <fp_CIPHER_CTX_set_padding> sshcore_dlsym(
+        h, b"EVP_CIPHER_CTX_set_padding")
+    if o_CIPHER_CTX_set_padding != NULL:
+        o_aes128_cbc = _evp_get(h, b"EVP_aes_128_cbc")
+        o_aes192_cbc = _evp_get(h, b"EVP_aes_192_cbc")
+        o_aes256_cbc = _evp_get(h, b"EVP_aes_256_cbc")
+        o_des_ede3_cbc = _evp_get(h, b"EVP_des_ede3_cbc")
+    o_md5 = _evp_get(h, b"EVP_md5")
+    # OpenSSL 3 may return a RIPEMD-160 EVP_MD that no provider implements
+    # (before 3.0.7 it lived in the legacy provider only); the known-answer
+    # test in crypto.pyx decides whether it is usable.
+    o_ripemd160 = _evp_get(h, b"EVP_ripemd160")

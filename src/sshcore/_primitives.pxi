@@ -69,12 +69,33 @@ cdef class _EvpCtr(_Ctr):
         cdef int chunk
         while n > 0:
             chunk = <int> (n if n < 0x40000000 else 0x40000000)
-            if o_CipherUpdate(self.ctx, out, &outl, inp, chunk) != 1:
+            # outl < chunk would mean EVP held bytes back (a CBC tail that is
+            # not a whole block): never valid for a packet.
+            if o_CipherUpdate(self.ctx, out, &outl, inp, chunk) != 1 or outl != chunk:
                 return CR_FAIL
             out += chunk
             inp += chunk
             n -= <size_t> chunk
         return CR_OK
+
+
+cdef class _EvpCbc(_EvpCtr):
+    """A CBC chain in one direction (aesNNN-cbc, 3des-cbc): the same running
+    context as CTR, so the chain continues across calls and packets.  Data
+    must come in whole blocks; EVP padding is off so that a decrypt update
+    returns every block at once instead of holding the last one back."""
+
+    cdef int setup_cbc(self, const void* evp, bytes key, bytes iv, bint encrypt) except -1:
+        if evp == NULL:
+            raise ValueError("this libcrypto has no such CBC cipher")
+        self.ctx = o_CIPHER_CTX_new()
+        if self.ctx == NULL:
+            raise MemoryError()
+        if o_CipherInit_ex(self.ctx, evp, NULL, _ptr(key), _ptr(iv), encrypt) != 1 \
+                or o_CIPHER_CTX_set_padding(self.ctx, 0) != 1:
+            raise ValueError("EVP_CipherInit_ex(cbc) failed")
+        self.nogil_ok = True
+        return 0
 
 
 # ------------------------------------------------------------------ HMAC
@@ -122,6 +143,10 @@ cdef class _EvpHmac(_Mac):
             md, self.out_len = o_sha512, 64
         elif digest == "sha1":
             md, self.out_len = o_sha1, 20
+        elif digest == "md5" and o_md5 != NULL:
+            md, self.out_len = o_md5, 16
+        elif digest == "ripemd160" and o_ripemd160 != NULL:
+            md, self.out_len = o_ripemd160, 20
         else:
             raise ValueError(digest)
         self.ctx = o_HMAC_CTX_new()

@@ -7,12 +7,16 @@ _Backend = Optional[Literal["fast", "nogil", "cryptography"]]
 MODES: Tuple[str, ...]
 CIPHERS: Tuple[str, ...]
 MACS: Tuple[str, ...]
+LEGACY_CIPHERS: Tuple[str, ...]
+LEGACY_MACS: Tuple[str, ...]
+UNAVAILABLE: Dict[str, str]
 
 def cipher_info(name: str) -> Tuple[int, int, int, bool]:
     """(key_len, iv_len, block_size, is_aead); "none" is known too. KeyError otherwise."""
 
 def mac_info(name: str) -> Tuple[int, int, bool]:
-    """(key_len, mac_len, encrypt_then_mac). KeyError for unknown names."""
+    """(key_len, mac_len, encrypt_then_mac); mac_len < the digest size for the
+    truncated (-96) MACs. KeyError for unknown names."""
 
 def backend() -> str:
     """Libraries in use, e.g. "openssl+libsodium+cryptography" (mode fast),
@@ -63,6 +67,7 @@ class _Chacha:
     def poly1305_verify(self, key: bytes, data: _Bytes, tag: bytes) -> bool: ...
 
 def _ctr(key: _Bytes, iv: _Bytes, backend: _Backend = None) -> _Ctr: ...
+def _cbc(cipher: str, key: _Bytes, iv: _Bytes, encrypt: bool, backend: _Backend = None) -> _Ctr: ...
 def _hmac(digest: str, key: _Bytes, backend: _Backend = None) -> _Mac: ...
 def _gcm(key: _Bytes, encrypt: bool, backend: _Backend = None, hybrid_min: int = -1) -> _Gcm: ...
 def _chacha(backend: _Backend = None, big: bool = False) -> _Chacha: ...

@@ -9,9 +9,9 @@ Two layers:
   package.  Both expose the same nogil C methods, so nothing above them
   knows which one runs; the fallback simply re-acquires the GIL inside.
 * PacketCipher (crypto.pxd): one object per direction and key, combining
-  primitives into an SSH cipher suite (ctr+hmac[-etm], aes-gcm@openssh.com,
-  chacha20-poly1305@openssh.com, none).  Contexts are created once per key
-  and reused for every packet.
+  primitives into an SSH cipher suite (ctr or cbc + hmac[-etm],
+  aes-gcm@openssh.com, chacha20-poly1305@openssh.com, none).  Contexts are
+  created once per key and reused for every packet.
 
 Modes (environment variable SSHCORE_CRYPTO_BACKEND, default "fast"):
 * fast: per suite the fastest implementation measured here (bench/): C
@@ -110,6 +110,22 @@ MACS = (
     "hmac-sha1",
 )
 
+#: Implemented, but offered only when asked for by name: CBC (RFC 4253; the
+#: length is encrypted and a MAC-then-encrypt CBC invites padding-oracle
+#: attacks), 3DES (64-bit blocks: Sweet32), HMAC-MD5 and truncated HMACs.
+#: Names whose primitive this libcrypto lacks are dropped at import (see
+#: UNAVAILABLE).
+LEGACY_CIPHERS = ("aes128-cbc", "aes192-cbc", "aes256-cbc", "3des-cbc")
+LEGACY_MACS = (
+    "hmac-sha1-96", "hmac-sha2-256-96", "hmac-sha2-512-96", "hmac-md5", "hmac-md5-96",
+    "hmac-ripemd160", "hmac-ripemd160-96",
+    "hmac-sha1-96-etm@openssh.com", "hmac-sha2-256-96-etm@openssh.com",
+    "hmac-sha2-512-96-etm@openssh.com", "hmac-md5-etm@openssh.com",
+    "hmac-md5-96-etm@openssh.com",
+)
+#: Known names that cannot run here: name -> why (filled at import).
+UNAVAILABLE = {}
+
 # name -> (key_len, iv_len, block_size, is_aead)
 _CIPHER_INFO = {
     "none": (0, 0, 8, False),
@@ -119,7 +135,13 @@ _CIPHER_INFO = {
     "aes128-ctr": (16, 16, 16, False),
     "aes192-ctr": (24, 16, 16, False),
     "aes256-ctr": (32, 16, 16, False),
+    "aes128-cbc": (16, 16, 16, False),
+    "aes192-cbc": (24, 16, 16, False),
+    "aes256-cbc": (32, 16, 16, False),
+    "3des-cbc": (24, 8, 8, False),
 }
+# CBC cipher -> its block cipher, for the `cryptography` fallback.
+_CBC_ALGO = {"aes128-cbc": "aes", "aes192-cbc": "aes", "aes256-cbc": "aes", "3des-cbc": "3des"}
 # name -> (key_len, mac_len, encrypt_then_mac, digest)
 _MAC_INFO = {
     "hmac-sha2-256-etm@openssh.com": (32, 32, True, "sha256"),
@@ -128,6 +150,19 @@ _MAC_INFO = {
     "hmac-sha2-256": (32, 32, False, "sha256"),
     "hmac-sha2-512": (64, 64, False, "sha512"),
     "hmac-sha1": (20, 20, False, "sha1"),
+    # mac_len < the digest size: the MAC is the digest's first mac_len bytes.
+    "hmac-sha1-96": (20, 12, False, "sha1"),
+    "hmac-sha2-256-96": (32, 12, False, "sha256"),
+    "hmac-sha2-512-96": (64, 12, False, "sha512"),
+    "hmac-md5": (16, 16, False, "md5"),
+    "hmac-md5-96": (16, 12, False, "md5"),
+    "hmac-ripemd160": (20, 20, False, "ripemd160"),
+    "hmac-ripemd160-96": (20, 12, False, "ripemd160"),
+    "hmac-sha1-96-etm@openssh.com": (20, 12, True, "sha1"),
+    "hmac-sha2-256-96-etm@openssh.com": (32, 12, True, "sha256"),
+    "hmac-sha2-512-96-etm@openssh.com": (64, 12, True, "sha512"),
+    "hmac-md5-etm@openssh.com": (16, 16, True, "md5"),
+    "hmac-md5-96-etm@openssh.com": (16, 12, True, "md5"),
 }
 
 
@@ -237,10 +272,24 @@ cdef class PacketCipher:
 
 
 cdef class _StreamMacPacket(PacketCipher):
-    """none or aes-ctr, with an optional HMAC (encrypt-and-MAC or etm)."""
+    """none, aes-ctr or a CBC cipher, with an optional HMAC (encrypt-and-MAC
+    or etm).  `ctr` is the running cipher context of either mode: both are
+    used the same way, CBC only needs whole blocks, which packets are."""
     cdef _Ctr ctr
     cdef _Mac mac
     cdef bint has_ctr, has_mac, etm
+    cdef bint truncated     # mac_len < the digest size (the -96 MACs)
+
+    cdef inline int _mac(self, const uint8_t* seqb, const uint8_t* pkt, size_t n,
+                         uint8_t* mac_out) noexcept nogil:
+        cdef uint8_t full[64]
+        cdef int rc
+        if not self.truncated:
+            return self.mac.compute(seqb, 4, pkt, n, mac_out)
+        # The caller reserved only mac_len bytes: compute the digest aside.
+        rc = self.mac.compute(seqb, 4, pkt, n, full)
+        memcpy(mac_out, full, <size_t> self.mac_len)
+        return rc
 
     cdef int seal(self, uint32_t seq, uint8_t* pkt, size_t n, uint8_t* mac_out) noexcept nogil:
         cdef uint8_t seqb[4]
@@ -251,11 +300,11 @@ cdef class _StreamMacPacket(PacketCipher):
             if self.has_ctr:
                 rc = self.ctr.xor(pkt + 4, n - 4)
             if rc == CR_OK and self.has_mac:
-                rc = self.mac.compute(seqb, 4, pkt, n, mac_out)
+                rc = self._mac(seqb, pkt, n, mac_out)
         else:
             # RFC 4253 §6.4: MAC the plaintext, then encrypt everything.
             if self.has_mac:
-                rc = self.mac.compute(seqb, 4, pkt, n, mac_out)
+                rc = self._mac(seqb, pkt, n, mac_out)
             if rc == CR_OK and self.has_ctr:
                 rc = self.ctr.xor(pkt, n)
         return rc
@@ -461,6 +510,91 @@ def _selftest_openssl():
     return True
 
 
+# Known answers for the legacy primitives: SP 800-38A F.2.1/F.2.3/F.2.5
+# (AES-CBC, first block), 3DES-CBC with key 0x01..0x18 and IV 0x00..0x07
+# (captured from `openssl enc`, cross-checked with `cryptography`), RFC 2202
+# and RFC 2286 case 2 (HMAC-MD5, HMAC-RIPEMD-160).
+_AES_KAT_IV = bytes(range(16))
+_AES_KAT_PLAIN = bytes.fromhex("6bc1bee22e409f96e93d7e117393172a")
+_CBC_KAT = {  # cipher -> (key, iv, plaintext, ciphertext)
+    "aes128-cbc": (bytes.fromhex("2b7e151628aed2a6abf7158809cf4f3c"), _AES_KAT_IV,
+                   _AES_KAT_PLAIN, bytes.fromhex("7649abac8119b246cee98e9b12e9197d")),
+    "aes192-cbc": (bytes.fromhex("8e73b0f7da0e6452c810f32b809079e562f8ead2522c6b7b"),
+                   _AES_KAT_IV, _AES_KAT_PLAIN,
+                   bytes.fromhex("4f021db243bc633d7178183a9fa071e8")),
+    "aes256-cbc": (bytes.fromhex("603deb1015ca71be2b73aef0857d7781"
+                                 "1f352c073b6108d72d9810a30914dff4"), _AES_KAT_IV,
+                   _AES_KAT_PLAIN, bytes.fromhex("f58c4c04d6e5f1ba779eabfb5f7bfbd6")),
+    "3des-cbc": (bytes(range(1, 25)), bytes(range(8)), b"SSH-3DES",
+                 bytes.fromhex("96d195cf124f409b")),
+}
+_HMAC_KAT = {
+    "md5": bytes.fromhex("750c783e6ab0b503eaa86e310a5db738"),
+    "ripemd160": bytes.fromhex("dda6c0213a485a9e24f4742064a7f033b43c4069"),
+}
+
+
+def _selftest_cbc(str cipher, backend) -> bool:
+    key, iv, plain, ct = _CBC_KAT[cipher]
+    if _cbc(cipher, key, iv, True, backend).update(plain) != ct:
+        return False
+    # Decrypting must hand back every block at once (EVP padding off).
+    return _cbc(cipher, key, iv, False, backend).update(ct) == plain
+
+
+def _selftest_hmac(str digest, backend) -> bool:
+    return _hmac(digest, b"Jefe", backend).digest(b"what do ya want for nothing?") \
+        == _HMAC_KAT[digest]
+
+
+def _probe_legacy():
+    """Drop EVP pointers whose known answer fails (so that algorithm uses the
+    fallback), and list as UNAVAILABLE what neither implementation can run."""
+    global o_md5, o_ripemd160, LEGACY_CIPHERS, LEGACY_MACS
+    for cipher in LEGACY_CIPHERS:
+        evp_ok = False
+        if _cbc_evp(cipher) != NULL:
+            try:
+                evp_ok = _selftest_cbc(cipher, "nogil")
+            except Exception:
+                pass
+            if not evp_ok:
+                _drop_cbc_evp(cipher)
+        if not evp_ok:
+            try:
+                ok = _selftest_cbc(cipher, "cryptography")
+            except Exception:
+                ok = False
+            if not ok:
+                UNAVAILABLE[cipher] = "neither libcrypto nor cryptography provides it here"
+    for digest in ("md5", "ripemd160"):
+        evp_ok = False
+        if _have_openssl and _evp_md_ok(digest):
+            try:
+                evp_ok = _selftest_hmac(digest, "nogil")
+            except Exception:
+                pass
+            if not evp_ok:
+                if digest == "md5":
+                    o_md5 = NULL
+                else:
+                    o_ripemd160 = NULL
+        if not evp_ok:
+            try:
+                ok = _selftest_hmac(digest, "cryptography")
+            except Exception:
+                ok = False
+            if not ok:
+                why = "this system's libcrypto does not provide %s" % digest.upper()
+                if digest == "ripemd160":
+                    why += " (OpenSSL 3 has it by default only from 3.0.7)"
+                for mac, info in _MAC_INFO.items():
+                    if info[3] == digest:
+                        UNAVAILABLE[mac] = why
+    LEGACY_CIPHERS = tuple(c for c in LEGACY_CIPHERS if c not in UNAVAILABLE)
+    LEGACY_MACS = tuple(m for m in LEGACY_MACS if m not in UNAVAILABLE)
+
+
 def _selftest_chacha(_Chacha ch):
     """RFC 8439 A.1 #1 keystream and section 2.5.2 Poly1305."""
     if ch.stream_xor(bytes(32), bytes(8), 0, bytes(16)) != bytes.fromhex(
@@ -491,6 +625,7 @@ def _init_backends():
             h = _dlopen_path(path)
             if h != NULL and _load_openssl(h) and _selftest_openssl():
                 _have_openssl, _openssl_path = True, path
+                _load_openssl_legacy(h)
                 if _load_openssl_chacha(h):
                     ec = _EvpChacha.__new__(_EvpChacha)
                     ec.setup()
@@ -575,10 +710,63 @@ def _ctr(key, iv, backend=None) -> _Ctr:
     return c
 
 
+cdef const void* _cbc_evp(str cipher) noexcept:
+    """The EVP_CIPHER of a CBC suite; NULL without a (working) libcrypto one."""
+    if not _have_openssl:
+        return NULL
+    if cipher == "aes128-cbc":
+        return o_aes128_cbc
+    if cipher == "aes192-cbc":
+        return o_aes192_cbc
+    if cipher == "aes256-cbc":
+        return o_aes256_cbc
+    if cipher == "3des-cbc":
+        return o_des_ede3_cbc
+    return NULL
+
+
+cdef void _drop_cbc_evp(str cipher) noexcept:
+    """Stop using libcrypto for this CBC suite (its known answer failed)."""
+    global o_aes128_cbc, o_aes192_cbc, o_aes256_cbc, o_des_ede3_cbc
+    if cipher == "aes128-cbc":
+        o_aes128_cbc = NULL
+    elif cipher == "aes192-cbc":
+        o_aes192_cbc = NULL
+    elif cipher == "aes256-cbc":
+        o_aes256_cbc = NULL
+    elif cipher == "3des-cbc":
+        o_des_ede3_cbc = NULL
+
+
+cdef bint _evp_md_ok(str digest) noexcept:
+    if digest == "md5":
+        return o_md5 != NULL
+    if digest == "ripemd160":
+        return o_ripemd160 != NULL
+    return True
+
+
+def _cbc(str cipher, key, iv, bint encrypt, backend=None) -> _Ctr:
+    """A CBC chain for aesNNN-cbc / 3des-cbc, one direction (primitive)."""
+    cdef bytes k = bytes(key), v = bytes(iv)
+    cdef const void* evp = _cbc_evp(cipher)
+    key_len, iv_len, _, _ = _CIPHER_INFO[cipher]
+    if len(k) != key_len or len(v) != iv_len:
+        raise ValueError("bad %s key or IV length" % cipher)
+    if _resolve(backend) != "cryptography" and evp != NULL:
+        c = _EvpCbc.__new__(_EvpCbc)
+        (<_EvpCbc> c).setup_cbc(evp, k, v, encrypt)
+    else:
+        c = _PyCbc.__new__(_PyCbc)
+        (<_PyCbc> c).setup_cbc(_CBC_ALGO[cipher], k, v, encrypt)
+    return c
+
+
 def _hmac(str digest, key, backend=None) -> _Mac:
-    """A keyed HMAC, digest in "sha1", "sha256", "sha512" (primitive)."""
+    """A keyed HMAC, digest in "sha1", "sha256", "sha512", "md5", "ripemd160"
+    (primitive).  A digest this libcrypto lacks falls back to Python's."""
     cdef bytes k = bytes(key)
-    if _resolve(backend) != "cryptography" and _have_openssl:
+    if _resolve(backend) != "cryptography" and _have_openssl and _evp_md_ok(digest):
         m = _EvpHmac.__new__(_EvpHmac)
         (<_EvpHmac> m).setup(digest, k)
     else:
@@ -687,28 +875,39 @@ cpdef PacketCipher make_cipher(str cipher, object key, object iv, object mac, ob
     sm.nogil_ok = True
     sm.name = cipher
     if cipher != "none":
+        if cipher in UNAVAILABLE:
+            raise ValueError("%s: %s" % (cipher, UNAVAILABLE[cipher]))
         k = _exact(key, key_len, cipher + " key")
-        v = _exact(iv, 16, cipher + " IV")
-        sm.ctr = _ctr(k, v, backend)
+        v = _exact(iv, iv_len, cipher + " IV")
+        sm.ctr = _cbc(cipher, k, v, encrypt, backend) if cipher in _CBC_ALGO \
+            else _ctr(k, v, backend)
         sm.has_ctr = True
         sm.nogil_ok = sm.ctr.nogil_ok
     if mac is not None and mac != "none":
         try:
-            mk_len, _, etm, digest = _MAC_INFO[mac]
+            mk_len, m_len, etm, digest = _MAC_INFO[mac]
         except KeyError:
             raise ValueError("unsupported MAC %r" % (mac,)) from None
+        if mac in UNAVAILABLE:
+            raise ValueError("%s: %s" % (mac, UNAVAILABLE[mac]))
         sm.mac = _hmac(digest, _exact(mac_key, mk_len, mac + " key"), backend)
         sm.has_mac = True
         sm.etm = etm
-        sm.mac_len = sm.mac.out_len
+        sm.mac_len = m_len
+        sm.truncated = m_len < sm.mac.out_len
         sm.nogil_ok = sm.nogil_ok and sm.mac.nogil_ok
         sm.name = cipher + "+" + mac
     elif cipher != "none":
         raise ValueError("%s needs a MAC" % cipher)
     sm.len_in_clear = sm.etm
-    # Without etm a ctr packet's length is inside the first encrypted block.
-    sm.hdr_len = 16 if (sm.has_ctr and not sm.etm) else 4
+    # Without etm the length is inside the first encrypted block: decrypt one
+    # whole block (ctr: 16 bytes of keystream; cbc: the first block of the
+    # chain, which open() then continues from).
+    sm.hdr_len = block if (sm.has_ctr and not sm.etm) else 4
     return sm
+
+
+_probe_legacy()   # needs the factories above
 
 
 # ------------------------------------------------------------- randomness

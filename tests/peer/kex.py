@@ -1,4 +1,5 @@
-"""The server's half of a key exchange: KEXINIT, curve25519-sha256, ssh-ed25519.
+"""The server's half of a key exchange: KEXINIT, curve25519-sha256, ssh-ed25519
+(or ssh-ed448, when the config offers it and the client asks for it).
 
 Written from RFC 4253 §7-8, RFC 8731 and RFC 8709; only `derive_key` is taken
 from the library (it is tested on its own in tests/test_kex.py).
@@ -9,7 +10,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 
-from cryptography.hazmat.primitives.asymmetric import ed25519, x25519
+from cryptography.hazmat.primitives.asymmetric import ed448, ed25519, x25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from sshclient.kex import derive_key
@@ -26,6 +27,15 @@ HOST_KEY = ed25519.Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"peer ho
 HOST_KEY_BLOB = (Writer().string(b"ssh-ed25519")
                  .string(HOST_KEY.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
                  .getvalue())
+HOST_KEY_448 = ed448.Ed448PrivateKey.from_private_bytes(
+    hashlib.shake_256(b"peer host 448").digest(57))
+HOST_KEY_448_BLOB = (Writer().string(b"ssh-ed448")
+                     .string(HOST_KEY_448.public_key().public_bytes(Encoding.Raw,
+                                                                    PublicFormat.Raw))
+                     .getvalue())
+# host key algorithm -> (private key, public key blob)
+HOST_KEYS = {"ssh-ed25519": (HOST_KEY, HOST_KEY_BLOB),
+             "ssh-ed448": (HOST_KEY_448, HOST_KEY_448_BLOB)}
 
 
 class NegotiationFailed(Exception):
@@ -60,6 +70,7 @@ def _choose(client: list[str], server: list[str], what: str) -> str:
 class Suite:
     """What one exchange agreed on (c2s = client to server)."""
     kex: str
+    host_key: str
     cipher_c2s: str
     cipher_s2c: str
     mac_c2s: str | None
@@ -72,11 +83,11 @@ def negotiate(client_kexinit: bytes, server_kexinit: bytes) -> Suite:
     c = parse_kexinit(client_kexinit)
     s = parse_kexinit(server_kexinit)
     kex = _choose(c[0], s[0], "kex")
-    _choose(c[1], s[1], "host key algorithm")
+    host_key = _choose(c[1], s[1], "host key algorithm")
     ciphers = [_choose(c[i], s[i], "cipher") for i in (2, 3)]
     macs = [None if crypto.cipher_info(ciphers[i - 4])[3] else _choose(c[i], s[i], "MAC")
             for i in (4, 5)]
-    return Suite(kex, ciphers[0], ciphers[1], macs[0], macs[1], STRICT_C in c[0],
+    return Suite(kex, host_key, ciphers[0], ciphers[1], macs[0], macs[1], STRICT_C in c[0],
                  "ext-info-c" in c[0])
 
 
@@ -88,8 +99,10 @@ class KexOutput:
 
 
 def ecdh_reply(init: bytes, v_c: bytes, v_s: bytes, i_c: bytes, i_s: bytes,
-               bad_signature: bool = False) -> KexOutput:
-    """Answer a client's KEX_ECDH_INIT for curve25519-sha256 (RFC 8731)."""
+               bad_signature: bool = False, host_key: str = "ssh-ed25519") -> KexOutput:
+    """Answer a client's KEX_ECDH_INIT for curve25519-sha256 (RFC 8731),
+    signing with the `host_key` algorithm's key."""
+    key, blob = HOST_KEYS[host_key]
     r = Reader(init)
     if r.byte() != MSG_KEX_ECDH_INIT:
         raise ValueError(f"expected KEX_ECDH_INIT, got message {init[0]}")
@@ -100,10 +113,10 @@ def ecdh_reply(init: bytes, v_c: bytes, v_s: bytes, i_c: bytes, i_s: bytes,
     k = Writer().mpint(int.from_bytes(
         ours.exchange(x25519.X25519PublicKey.from_public_bytes(q_c)), "big")).getvalue()
     h = hashlib.sha256(Writer().string(v_c).string(v_s).string(i_c).string(i_s)
-                       .string(HOST_KEY_BLOB).string(q_c).string(q_s).getvalue() + k).digest()
-    signed = HOST_KEY.sign(h + b"!" if bad_signature else h)
-    sig = Writer().string(b"ssh-ed25519").string(signed).getvalue()
-    reply = (Writer().byte(MSG_KEX_ECDH_REPLY).string(HOST_KEY_BLOB).string(q_s).string(sig)
+                       .string(blob).string(q_c).string(q_s).getvalue() + k).digest()
+    signed = key.sign(h + b"!" if bad_signature else h)
+    sig = Writer().string(host_key.encode()).string(signed).getvalue()
+    reply = (Writer().byte(MSG_KEX_ECDH_REPLY).string(blob).string(q_s).string(sig)
              .getvalue())
     return KexOutput(reply, h, k)
 

@@ -363,7 +363,7 @@ class Session:
             self.strict = suite.client_strict and c.strict_kex
             _run(c.script.get("kex"), self)
         out = ecdh_reply(self._kex_message(30), self.client_version, c.version, theirs, ours,
-                         c.bad_signature)
+                         c.bad_signature, suite.host_key)
         self.session_id = self.session_id or out.exchange_hash
         self.send(out.reply)
         self.send(bytes([NEWKEYS]))

@@ -20,9 +20,15 @@ from ..errors import (
     UsageError,
     WouldBlockError,
 )
-from ..hostkeys import CERT_SUFFIX, HOST_KEY_ALGORITHMS, fingerprint
+from ..hostkeys import (
+    CERT_SUFFIX,
+    EXTRA_HOST_KEY_ALGORITHMS,
+    HOST_KEY_ALGORITHMS,
+    HOST_KEY_CERT_ALGORITHMS,
+    fingerprint,
+)
 from ..hostkeys import Certificate as HostCertificate
-from ..kex import SUPPORTED_KEX
+from ..kex import LEGACY_KEX, SUPPORTED_KEX
 from ..options import (
     AUTH_KEYBOARD_INTERACTIVE,
     AUTH_MULTIFACTOR,
@@ -57,11 +63,23 @@ _KEX_ALIASES = {"kex-strict-c-v00@openssh.com", "ext-info-c"}
 
 
 def _implemented_ciphers() -> tuple[str, ...]:
-    return tuple(_crypto.CIPHERS) if _crypto else ()
+    return tuple(_crypto.CIPHERS) + tuple(_crypto.LEGACY_CIPHERS) if _crypto else ()
 
 
 def _implemented_macs() -> tuple[str, ...]:
-    return tuple(_crypto.MACS) if _crypto else ()
+    return tuple(_crypto.MACS) + tuple(_crypto.LEGACY_MACS) if _crypto else ()
+
+
+def _unavailable() -> dict[str, str]:
+    return dict(_crypto.UNAVAILABLE) if _crypto else {}
+
+
+_IMPLEMENTED_KEX = SUPPORTED_KEX + LEGACY_KEX
+_IMPLEMENTED_HOST_KEYS = HOST_KEY_ALGORITHMS + EXTRA_HOST_KEY_ALGORITHMS
+# Implemented but weak: in a list left at the spec's default they are offered
+# after every strong one (the spec's MAC list has hmac-md5 before the etm MACs).
+_WEAK = frozenset(LEGACY_KEX + ("ssh-dss",) + (
+    tuple(_crypto.LEGACY_CIPHERS) + tuple(_crypto.LEGACY_MACS) if _crypto else ()))
 
 
 class SSHClient:
@@ -109,13 +127,13 @@ class SSHClient:
         kinds = {
             "ssh_encryption_algorithms": ("encryption", _implemented_ciphers()),
             "ssh_mac_algorithms": ("MAC", _implemented_macs()),
-            "ssh_key_exchange_algorithms": ("key exchange", SUPPORTED_KEX),
-            "ssh_public_key_algorithms": ("public key", HOST_KEY_ALGORITHMS),
+            "ssh_key_exchange_algorithms": ("key exchange", _IMPLEMENTED_KEX),
+            "ssh_public_key_algorithms": ("public key", _IMPLEMENTED_HOST_KEYS),
             "ssh_compression_algorithms": ("compression", algs.IMPLEMENTED_COMPRESSION),
         }
         if name in kinds:
             kind, implemented = kinds[name]
-            algs.check_algorithm_list(kind, value, implemented)
+            algs.check_algorithm_list(kind, value, implemented, _unavailable())
 
     # ======================================================== properties
     def _is_connected(self) -> bool:
@@ -310,6 +328,13 @@ class SSHClient:
     def _cfg(self, name: str) -> Any:
         return self._config[name.lower()]
 
+    def _offer(self, prop: str, implemented: tuple[str, ...]) -> list[str]:
+        """What to offer for an algorithm property: the user's order, or for
+        the spec's default the implemented ones with the weak ones last."""
+        value = self._props[prop]
+        names = algs.check_algorithm_list(prop, value, implemented, _unavailable())
+        return algs.prefer_strong(names, _WEAK) if value == PROPERTY_DEFAULTS[prop] else names
+
     def _local_host_now(self) -> str:
         if self._driver is not None and not self._driver.closed:
             return str(self._driver.sock.getsockname()[0])
@@ -491,10 +516,10 @@ class SSHClient:
         named = str(signed).split()[:1]
         if named and named[0] in ("rsa-sha2-256" + CERT_SUFFIX, "rsa-sha2-512" + CERT_SUFFIX):
             sig_algs = [named[0][:-len(CERT_SUFFIX)]]  # the SignedSSHCert line names it
-        host_key_algorithms = algs.check_algorithm_list(
-            "public key", p["ssh_public_key_algorithms"], HOST_KEY_ALGORITHMS)
+        host_key_algorithms = self._offer("ssh_public_key_algorithms", _IMPLEMENTED_HOST_KEYS)
         if str(self._cfg("SSHAcceptServerCAKey")).strip():  # host certificates first
             host_key_algorithms = [a + CERT_SUFFIX for a in host_key_algorithms
+                                   if a + CERT_SUFFIX in HOST_KEY_CERT_ALGORITHMS
                                    ] + host_key_algorithms
         return ClientOptions(
             username=p["ssh_user"], password=p["ssh_password"], private_key=key,
@@ -504,14 +529,11 @@ class SSHClient:
             do_not_repeat_auth_methods=bool(self._cfg("DoNotRepeatAuthMethods")),
             pubkey_signature_algorithms=sig_algs,
             password_prompt_pattern=self._cfg("PasswordPrompt"),
-            kex_algorithms=algs.check_algorithm_list(
-                "key exchange", p["ssh_key_exchange_algorithms"], SUPPORTED_KEX + _legacy_kex()),
+            kex_algorithms=self._offer("ssh_key_exchange_algorithms", _IMPLEMENTED_KEX),
             host_key_algorithms=host_key_algorithms,
-            ciphers=algs.check_algorithm_list(
-                "encryption", p["ssh_encryption_algorithms"], _implemented_ciphers()),
-            macs=algs.check_algorithm_list("MAC", p["ssh_mac_algorithms"], _implemented_macs()),
-            compression=algs.check_algorithm_list(
-                "compression", p["ssh_compression_algorithms"], algs.IMPLEMENTED_COMPRESSION),
+            ciphers=self._offer("ssh_encryption_algorithms", _implemented_ciphers()),
+            macs=self._offer("ssh_mac_algorithms", _implemented_macs()),
+            compression=self._offer("ssh_compression_algorithms", algs.IMPLEMENTED_COMPRESSION),
             strict_kex_mode=int(self._cfg("UseStrictKeyExchange")),
             gex_bits=(2048, max(2048, min(8192, int(self._cfg("PreferredDHGroupBits")))), 8192),
             client_version=self._cfg("ClientSSHVersionString"),
@@ -1064,12 +1086,6 @@ def _terminal_modes(modes: str) -> bytes:
             raise UsageError(f"modes: opcode {opcode} needs a 4-byte argument", code=211)
         pos += 5
     return raw + b"\x00"
-
-
-def _legacy_kex() -> tuple[str, ...]:
-    from .. import kex
-
-    return tuple(getattr(kex, "LEGACY_KEX", ()))
 
 
 def _parse_signed_cert(text: str) -> bytes:
