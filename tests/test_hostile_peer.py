@@ -391,6 +391,46 @@ def test_bad_mac_in_the_middle_of_channel_data_1015(make_peer, suite):
     assert_client_left(peer, reason=5)  # SSH_DISCONNECT_MAC_ERROR
 
 
+def _bad_compressed_after(part: bytes, kind: str):
+    def script(s: Session, ch: PeerChannel, command: str) -> None:
+        go(s, ch)
+        with s.held():  # the good data and the bad packet in one burst
+            s.send_data(ch, part)
+            if kind == "bomb":  # 8 MiB of zeros: ~8 KiB on the wire, inflates past 256 KiB
+                s.send(bytes([DATA]) + u32(ch.remote_id) + sshstr(bytes(8 * MiB)))
+            else:  # not a continuation of the zlib stream
+                s.send_uncompressed(bytes([DATA]) + u32(ch.remote_id) + sshstr(b"raw"))
+    return script
+
+
+@pytest.mark.parametrize("kind", ["bomb", "corrupt"])
+@pytest.mark.parametrize("name", ["zlib", "zlib@openssh.com"])
+def test_bad_compressed_data_1016(make_peer, name, kind):
+    """A zlib bomb or bytes that do not inflate: error 1016, DISCONNECT with
+    COMPRESSION_ERROR (6), the data before it delivered, memory bounded."""
+    part = pattern(100_000)
+    peer = make_peer(compression=[name], script={"exec": _bad_compressed_after(part, kind)})
+    with RssProbe() as rss:
+        with connect(peer, compression=[name]) as conn:
+            assert conn._proto.engine.incoming_compression
+            got, exc = read_until_error(start(conn))
+    assert exc.code == 1016
+    assert_delivered(got, part)
+    assert_client_left(peer, reason=6)
+    assert rss.growth < 32 * MiB
+
+
+def test_zlib_bomb_spec_api_1016(make_peer):
+    part = pattern(100_000)
+    peer = make_peer(compression=["zlib"], script={"exec": _bad_compressed_after(part, "bomb")})
+    client, rec = spec_client(ssh_compression_algorithms="zlib,none")
+    spec_run(client, peer)
+    assert rec.disconnected and rec.disconnected[-1][0] == 1016
+    assert_delivered(bytes(rec.data), part)
+    assert not client.connected
+    assert_client_left(peer, reason=6)
+
+
 def test_bad_mac_spec_api_1015(make_peer):
     part = pattern(100_000)
     peer = make_peer(script={"exec": _corrupt_after(part)})

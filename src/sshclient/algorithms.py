@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from sshcore.packet import compression_available
+
 from .errors import SSHClientError
 
 # The spec's default values (shared/spec, ssh_*_algorithms properties).
@@ -44,7 +46,11 @@ EXT_INFO_CLIENT = "ext-info-c"
 STRICT_KEX_CLIENT = "kex-strict-c-v00@openssh.com"
 STRICT_KEX_SERVER = "kex-strict-s-v00@openssh.com"
 
-IMPLEMENTED_COMPRESSION = ("none",)
+# RFC 4253 §6.2 "zlib" (from NEWKEYS) and OpenSSH's delayed
+# "zlib@openssh.com" (from USERAUTH_SUCCESS), when sshcore found libz.
+ZLIB_COMPRESSION = ("zlib", "zlib@openssh.com")
+IMPLEMENTED_COMPRESSION: tuple[str, ...] = (
+    (*ZLIB_COMPRESSION, "none") if compression_available() else ("none",))
 
 # Name prefixes of what the spec or OpenSSH list and we do not implement, and why
 # (arcfour covers arcfour128/256, zlib covers zlib@openssh.com).

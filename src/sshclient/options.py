@@ -84,6 +84,9 @@ class ClientOptions:
     host_key_algorithms: list[str] = field(default_factory=list)
     ciphers: list[str] = field(default_factory=list)
     macs: list[str] = field(default_factory=list)
+    # In preference order: "none", "zlib" (RFC 4253 §6.2), "zlib@openssh.com"
+    # (OpenSSH's, compressing only after authentication), e.g.
+    # ["zlib@openssh.com", "zlib", "none"] to compress with any server that can.
     compression: list[str] = field(default_factory=lambda: ["none"])
     strict_kex_mode: int = 1  # UseStrictKeyExchange 0..3
     gex_bits: tuple[int, int, int] = (2048, 3072, 8192)

@@ -114,6 +114,11 @@ class Transport:
         self.server_sig_algs: list[str] | None = None
         self.strict_kex = False
         self.kex_count = 0
+        # Compression in effect per direction (changes with the keys), and
+        # whether USERAUTH_SUCCESS arrived (starts zlib@openssh.com).
+        self.compression_out = "none"
+        self.compression_in = "none"
+        self.authenticated = False
 
         # key exchange state
         self._in_kex = False
@@ -320,6 +325,8 @@ class Transport:
                     f"message {msg_type} before the first key exchange finished", code=1036)
             if self.upper is None:
                 raise RemoteProtocolError(f"unexpected message {msg_type}", code=1027)
+            if msg_type == c.MSG_USERAUTH_SUCCESS:
+                self._on_auth_success()
             self.upper.handle_packet(msg_type, payload)
         else:
             # Unknown transport message: answer UNIMPLEMENTED (RFC 4253 §11.4).
@@ -449,7 +456,8 @@ class Transport:
         if initial:
             self._check_strict_policy(self.negotiated)
         self._log(1, f"Negotiated kex={kex_name} hostkey={host_key_alg} cipher={enc_cs}/{enc_sc} "
-                     f"mac={mac_cs}/{mac_sc} strict={self.strict_kex}")
+                     f"mac={mac_cs}/{mac_sc} compression={comp_cs}/{comp_sc} "
+                     f"strict={self.strict_kex}")
         if follows and (s_kex[:1] != [kex_name] or s_hostkey[:1] != [host_key_alg]):
             self._ignore_next_kex_packet = True
         assert self._our_kexinit is not None
@@ -516,6 +524,8 @@ class Transport:
 
         self._send_transport(bytes([c.MSG_NEWKEYS]))
         self.engine.set_outgoing(n.cipher_c2s, key_cs, iv_cs, n.mac_c2s, mac_key_cs)
+        self.compression_out = n.compression_c2s
+        self.engine.set_outgoing_compression(self._compressing(n.compression_c2s))
         if self.strict_kex:
             self.engine.reset_outgoing_sequence()
         self._newkeys_sent = True
@@ -535,11 +545,35 @@ class Transport:
         if len(payload) != 1:
             raise RemoteProtocolError("malformed NEWKEYS", code=1036)
         self.engine.set_incoming(*self._pending_keys_in)
+        assert self.negotiated is not None
+        self.compression_in = self.negotiated.compression_s2c
+        self.engine.set_incoming_compression(self._compressing(self.compression_in))
         if self.strict_kex:
             self.engine.reset_incoming_sequence()
         self._pending_keys_in = None
         self._newkeys_received = True
         self._complete_kex()
+
+    # ---------------------------------------------------------- compression
+    # Each NEWKEYS starts a fresh zlib stream per compressed direction
+    # (RFC 4253 §6.2: "initialized after each key exchange"; OpenSSH's
+    # ssh_set_newkeys() re-runs deflateInit/inflateInit the same way).
+    # zlib@openssh.com (OpenSSH PROTOCOL §2.2) waits for USERAUTH_SUCCESS:
+    # packets after it are compressed, in both directions; a re-exchange after
+    # authentication turns it on at NEWKEYS like zlib.
+    def _compressing(self, name: str) -> bool:
+        return name == "zlib" or (name == "zlib@openssh.com" and self.authenticated)
+
+    def _on_auth_success(self) -> None:
+        if self.authenticated:
+            return
+        self.authenticated = True
+        if self.compression_out == "zlib@openssh.com":
+            self.engine.set_outgoing_compression(True)
+        if self.compression_in == "zlib@openssh.com":
+            self.engine.set_incoming_compression(True)
+        if "zlib@openssh.com" in (self.compression_out, self.compression_in):
+            self._log(1, "Delayed compression (zlib@openssh.com) started")
 
     def _complete_kex(self) -> None:
         n = self.negotiated

@@ -21,7 +21,8 @@ cdef class PacketEngine(WindowSink):
     cdef size_t _rcap, _rstart, _rend
     cdef uint32_t _in_len            # packet_length of the packet being assembled
     cdef bint _in_have_len
-    cdef size_t _res_off, _res_len   # payload handed back by _pump()
+    cdef const uint8_t* _res         # payload handed back by _pump()
+    cdef size_t _res_len
     cdef int _err_code               # sticky receive error (0 = none)
     cdef const char* _err_msg
 
@@ -41,12 +42,26 @@ cdef class PacketEngine(WindowSink):
     cdef uint8_t* _sbuf
     cdef size_t _scap
 
+    # Compression (RFC 4253 §6.2), one zlib stream per direction, NULL when
+    # off: the uncompressed path only ever tests these pointers (see
+    # _zlib.pxi; the streams are sshcore_zstream*).
+    cdef void* _zin
+    cdef void* _zout
+    cdef uint8_t* _zibuf             # one inflated payload (_max_packet + 1)
+    cdef uint8_t* _zobuf             # one deflated payload
+    cdef size_t _zocap
+    cdef uint64_t _z_in_wire, _z_in_plain, _z_out_plain, _z_out_wire
+
     cdef uint8_t _rpool[1024]        # random padding bytes, refilled in bulk
     cdef size_t _rpos
 
     cdef int _enter(self) except -1
     cdef int _fail(self, int code, const char* msg) noexcept nogil
     cdef int _pump(self) noexcept nogil
+    cdef int _inflate(self, const uint8_t* src, size_t n) noexcept nogil
+    cdef int _emit_z(self, const uint8_t* head, size_t hlen, const uint8_t* body,
+                     size_t blen) noexcept nogil
+    cdef size_t _z_extra(self, size_t n, size_t npk) noexcept nogil
     cdef int _route(self, const uint8_t* p, size_t n) noexcept nogil
     cdef int _open_fused(self, uint8_t* p, uint32_t length) noexcept nogil
     cdef int _route_result(self, int rc) noexcept nogil

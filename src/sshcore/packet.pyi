@@ -7,9 +7,14 @@ _Bytes = Union[bytes, bytearray, memoryview]
 
 DISCONNECT_PROTOCOL_ERROR: int
 DISCONNECT_MAC_ERROR: int
+DISCONNECT_COMPRESSION_ERROR: int
+
+def compression_available() -> bool:
+    """True when zlib was resolved: "zlib" and "zlib@openssh.com" can run."""
 
 class ProtocolError(ValueError):
-    """code: 1015 bad MAC/tag or undecryptable, 1036 malformed framing or
+    """code: 1015 bad MAC/tag or undecryptable, 1016 bad compressed data or a
+    payload inflating beyond max_packet_length, 1036 malformed framing or
     buffer limit, 1022 bad channel data (beyond window, after EOF/CLOSE,
     malformed), 1014 local encryption failure.  reason: SSH_DISCONNECT code."""
     code: int
@@ -54,6 +59,20 @@ class PacketEngine(WindowSink):
                      mac: Optional[str], mac_key: Optional[_Bytes]) -> None: ...
     def set_incoming(self, cipher: str, key: Optional[_Bytes], iv: Optional[_Bytes],
                      mac: Optional[str], mac_key: Optional[_Bytes]) -> None: ...
+    def set_outgoing_compression(self, enabled: bool) -> None:
+        """Compress every payload sent from now on with a fresh zlib stream,
+        or stop compressing."""
+    def set_incoming_compression(self, enabled: bool) -> None:
+        """Inflate every payload received from now on with a fresh zlib
+        stream, or stop."""
+    @property
+    def outgoing_compression(self) -> bool: ...
+    @property
+    def incoming_compression(self) -> bool: ...
+    @property
+    def compression_counters(self) -> Tuple[int, int, int, int]:
+        """(bytes inflated from, bytes inflated to, bytes deflated from,
+        bytes deflated to), payloads only, since the engine was made."""
     def reset_outgoing_sequence(self) -> None: ...
     def reset_incoming_sequence(self) -> None: ...
     def reset_counters(self) -> None: ...

@@ -18,11 +18,15 @@ Why the loop looks the way it does:
 * Errors are sticky on the receive side (the stream position is meaningless
   after a bad packet) but the send side keeps working so the transport can
   still send SSH_MSG_DISCONNECT.
+* Compression (zlib, _zlib.pxi) is a side path: a direction with it on has a
+  zlib stream pointer, and the only cost to the uncompressed path is testing
+  that pointer once per packet.  Compressed payloads are inflated into their
+  own buffer (never fused into a channel), capped at max_packet_length.
 """
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_FromStringAndSize
 from libc.stdint cimport uint8_t, uint32_t, uint64_t
-from libc.stdlib cimport free, malloc
+from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memcpy, memmove
 
 from sshcore.buffer cimport Block, new_block
@@ -51,13 +55,17 @@ cdef enum:
     FUSE_OPENED = 1     # opened, plaintext back at p + 4: carry on as usual
     FUSE_ROUTED = 2     # opened and buffered as channel data
 
+include "_zlib.pxi"
+
 # SSH_MSG_DISCONNECT reason codes (RFC 4253 §11.1)
 DISCONNECT_PROTOCOL_ERROR = 2
 DISCONNECT_MAC_ERROR = 5
+DISCONNECT_COMPRESSION_ERROR = 6
 
 _MESSAGES = {
     1014: "Cannot encrypt packet.",
     1015: "Cannot decrypt packet.",
+    1016: "Cannot decompress packet.",
     1022: "Invalid channel data.",
     1036: "SSH connection failed.",
 }
@@ -65,12 +73,14 @@ _MESSAGES = {
 
 class ProtocolError(ValueError):
     """The peer sent something invalid.  .code is the spec's error code
-    (1015 bad MAC/undecryptable, 1036 bad framing, 1022 bad channel data),
-    .reason the SSH_MSG_DISCONNECT reason to send before closing."""
+    (1015 bad MAC/undecryptable, 1016 bad compressed data, 1036 bad framing,
+    1022 bad channel data), .reason the SSH_MSG_DISCONNECT reason to send
+    before closing."""
 
     def __init__(self, code, message="", reason=None):
         if reason is None:
-            reason = DISCONNECT_MAC_ERROR if code == 1015 else DISCONNECT_PROTOCOL_ERROR
+            reason = (DISCONNECT_MAC_ERROR if code == 1015 else DISCONNECT_COMPRESSION_ERROR
+                      if code == 1016 else DISCONNECT_PROTOCOL_ERROR)
         self.code = code
         self.reason = reason
         self.message = message
@@ -104,9 +114,15 @@ cdef class PacketEngine(WindowSink):
         self._rpos = sizeof(self._rpool)    # empty: refill on first use
         self._sbuf = NULL
         self._scap = 0
+        self._zin = self._zout = NULL
+        self._zibuf = self._zobuf = NULL
 
     def __dealloc__(self):
         free(self._sbuf)
+        _zstream_free(<sshcore_zstream*> self._zin, False)
+        _zstream_free(<sshcore_zstream*> self._zout, True)
+        free(self._zibuf)
+        free(self._zobuf)
 
     def __init__(self, ChannelTable channels=None, Py_ssize_t max_packet_length=256 * 1024 + 1024,
                  Py_ssize_t recv_buffer_limit=8 << 20):
@@ -221,6 +237,68 @@ cdef class PacketEngine(WindowSink):
             raise RuntimeError("set_incoming() in the middle of a packet")
         self._dec = make_cipher(cipher, key, iv, mac, mac_key, False)
         self._in_have_len = False
+
+    # ------------------------------------------------------ compression
+
+    def set_outgoing_compression(self, bint enabled) -> None:
+        """Compress every payload sent from now on with a fresh zlib stream,
+        or stop compressing.  A fresh stream each time, as RFC 4253 §6.2 and
+        OpenSSH do: the context is initialized after each key exchange."""
+        self._enter()
+        cdef sshcore_zstream* z = NULL
+        # One payload: send_packet()'s (<= max_packet_length) or one channel
+        # data packet's (<= MAX_SEND_DATA + header), deflated (grows a little).
+        cdef size_t most = self._max_packet if self._max_packet > MAX_SEND_DATA + 13 \
+            else MAX_SEND_DATA + 13
+        cdef size_t cap = most + (most >> 8) + 256
+        if enabled:
+            if not _have_zlib:
+                raise RuntimeError("zlib is not available (compression_available() is False)")
+            if self._zobuf == NULL:
+                self._zobuf = <uint8_t*> malloc(cap)
+                if self._zobuf == NULL:
+                    raise MemoryError()
+                self._zocap = cap
+            z = _zstream_new(True)
+            if z == NULL:
+                raise MemoryError("deflateInit failed")
+        _zstream_free(<sshcore_zstream*> self._zout, True)
+        self._zout = z
+
+    def set_incoming_compression(self, bint enabled) -> None:
+        """Inflate every payload received from now on with a fresh zlib
+        stream (see set_outgoing_compression), or stop."""
+        self._enter()
+        cdef sshcore_zstream* z = NULL
+        if enabled:
+            if not _have_zlib:
+                raise RuntimeError("zlib is not available (compression_available() is False)")
+            if self._in_have_len and self._dec.hdr_len > 4:
+                raise RuntimeError("set_incoming_compression() in the middle of a packet")
+            if self._zibuf == NULL:
+                self._zibuf = <uint8_t*> malloc(self._max_packet + 1)
+                if self._zibuf == NULL:
+                    raise MemoryError()
+            z = _zstream_new(False)
+            if z == NULL:
+                raise MemoryError("inflateInit failed")
+        _zstream_free(<sshcore_zstream*> self._zin, False)
+        self._zin = z
+        self._fuse = False      # compressed data is never decrypted into a channel
+
+    @property
+    def outgoing_compression(self) -> bool:
+        return self._zout != NULL
+
+    @property
+    def incoming_compression(self) -> bool:
+        return self._zin != NULL
+
+    @property
+    def compression_counters(self):
+        """(bytes inflated from, bytes inflated to, bytes deflated from,
+        bytes deflated to), payloads only, since the engine was made."""
+        return (self._z_in_wire, self._z_in_plain, self._z_out_plain, self._z_out_wire)
 
     cdef int _enter(self) except -1:
         if self._busy or (self._channels is not None and self._channels._busy):
@@ -357,6 +435,11 @@ cdef class PacketEngine(WindowSink):
             # RFC 4253 §6: at least 4 bytes of padding and a message type byte.
             if pad < 4 or <uint32_t> pad + 2 > length:
                 return self._fail(1036, "(bad padding length)")
+            if self._zin != NULL:
+                rc = self._inflate(p + 5, length - 1 - <uint32_t> pad)
+                if rc == 0:
+                    continue
+                return rc
             if self._routing and MSG_CHANNEL_WINDOW_ADJUST <= p[5] <= MSG_CHANNEL_EXTENDED_DATA:
                 rc = self._route(p + 5, length - 1 - <uint32_t> pad)
                 if rc == RT_ROUTED:
@@ -366,9 +449,48 @@ cdef class PacketEngine(WindowSink):
                     continue
                 if rc != RT_NOT_ROUTED:
                     return -1
-            self._res_off = <size_t> (p + 5 - self._rbuf)
+            self._res = p + 5
             self._res_len = length - 1 - <uint32_t> pad
             return 1
+
+    cdef int _inflate(self, const uint8_t* src, size_t n) noexcept nogil:
+        """The compressed payload src[0:n] of one packet, inflated into
+        _zibuf, then routed like _pump() does (never fused): 0 = routed,
+        1 = a payload for Python at _res_*, -1 = error.
+
+        The peer flushes its stream at the end of every packet (Z_PARTIAL_FLUSH
+        or Z_SYNC_FLUSH), so one call with all the input yields the whole
+        payload.  The output is capped at max_packet_length: a packet that
+        inflates past it (a zlib bomb) or does not inflate is error 1016."""
+        cdef sshcore_zstream* z = <sshcore_zstream*> self._zin
+        cdef size_t cap = <size_t> self._max_packet + 1
+        cdef size_t out
+        cdef int rc
+        z.next_in = src
+        z.avail_in = <unsigned int> n
+        z.next_out = self._zibuf
+        z.avail_out = <unsigned int> cap
+        rc = z_inflate(z, Z_SYNC_FLUSH)
+        if rc != Z_OK and rc != Z_BUF_ERROR:
+            return self._fail(1016, "(corrupt compressed data)" if rc != Z_STREAM_END
+                              else "(compressed stream ended)")
+        out = cap - z.avail_out
+        if out >= cap:
+            return self._fail(1016, "(payload inflates beyond the maximum packet size)")
+        if z.avail_in != 0 or out == 0:
+            return self._fail(1016, "(corrupt compressed data)")
+        self._z_in_wire += n
+        self._z_in_plain += out
+        src = self._zibuf
+        if self._routing and MSG_CHANNEL_WINDOW_ADJUST <= src[0] <= MSG_CHANNEL_EXTENDED_DATA:
+            rc = self._route(src, out)
+            if rc == RT_ROUTED:
+                return 0
+            if rc != RT_NOT_ROUTED:
+                return -1
+        self._res = src
+        self._res_len = out
+        return 1
 
     cdef int _open_fused(self, uint8_t* p, uint32_t length) noexcept nogil:
         """Decrypt the packet at p straight into the buffer of channel
@@ -457,8 +579,7 @@ cdef class PacketEngine(WindowSink):
         self._busy = False
         self._channels._busy = False
         if rc == 1:
-            return (self._rbuf[self._res_off],
-                    PyBytes_FromStringAndSize(<char*> self._rbuf + self._res_off, self._res_len))
+            return (self._res[0], PyBytes_FromStringAndSize(<char*> self._res, self._res_len))
         if rc == 0:
             return None
         self._raise_error()
@@ -542,6 +663,38 @@ cdef class PacketEngine(WindowSink):
         self._bytes_out += total
         return 0
 
+    cdef size_t _z_extra(self, size_t n, size_t npk) noexcept nogil:
+        """Output space beyond n + npk * OVERHEAD that npk compressed
+        packets carrying n bytes may need (deflate of incompressible data
+        grows it by a few bytes per 16 KiB, plus the flush markers)."""
+        return (n >> 8) + npk * 64 if self._zout != NULL else 0
+
+    cdef int _emit_z(self, const uint8_t* head, size_t hlen, const uint8_t* body,
+                     size_t blen) noexcept nogil:
+        """_emit() for a compressed direction: deflate head||body into
+        _zobuf with a partial flush (as OpenSSH does, so the peer can inflate
+        the packet on its own), then frame and seal that."""
+        cdef sshcore_zstream* z = <sshcore_zstream*> self._zout
+        cdef size_t n
+        self._z_out_plain += hlen + blen
+        z.next_out = self._zobuf
+        z.avail_out = <unsigned int> self._zocap
+        if blen:
+            z.next_in = head
+            z.avail_in = <unsigned int> hlen
+            if z_deflate(z, Z_NO_FLUSH) != Z_OK or z.avail_in != 0:
+                return -1
+            head = body
+            hlen = blen
+        z.next_in = head
+        z.avail_in = <unsigned int> hlen
+        # avail_out == 0 could mean output left behind: never with _zocap.
+        if z_deflate(z, Z_PARTIAL_FLUSH) != Z_OK or z.avail_in != 0 or z.avail_out == 0:
+            return -1
+        n = self._zocap - z.avail_out
+        self._z_out_wire += n
+        return self._emit(self._zobuf, n, NULL, 0)
+
     def _set_padding_pool(self, data) -> None:
         """Test hook: the next padding bytes are taken from data, in order
         (for byte-exact comparison with frozen vectors)."""
@@ -564,13 +717,16 @@ cdef class PacketEngine(WindowSink):
                 raise ValueError("empty payload")
             if <size_t> view.len > self._max_packet:
                 raise ValueError("payload larger than max_packet_length")
-            self._out_reserve(<size_t> view.len + OVERHEAD)
+            self._out_reserve(<size_t> view.len + OVERHEAD + self._z_extra(view.len, 1))
             self._busy = True
             if self._enc.nogil_ok and view.len >= NOGIL_MIN:
                 with nogil:
-                    rc = self._emit(<uint8_t*> view.buf, view.len, NULL, 0)
+                    rc = (self._emit_z(<uint8_t*> view.buf, view.len, NULL, 0)
+                          if self._zout != NULL
+                          else self._emit(<uint8_t*> view.buf, view.len, NULL, 0))
             else:
-                rc = self._emit(<uint8_t*> view.buf, view.len, NULL, 0)
+                rc = (self._emit_z(<uint8_t*> view.buf, view.len, NULL, 0) if self._zout != NULL
+                      else self._emit(<uint8_t*> view.buf, view.len, NULL, 0))
             self._busy = False
             if rc != 0:
                 raise ProtocolError(1014, "(encryption failed)")
@@ -589,7 +745,10 @@ cdef class PacketEngine(WindowSink):
         while n:
             k = chunk if n > chunk else n
             _be32(head + hlen - 4, <uint32_t> k)
-            if self._emit(head, hlen, data, k) != 0:
+            if self._zout != NULL:
+                if self._emit_z(head, hlen, data, k) != 0:
+                    return -1
+            elif self._emit(head, hlen, data, k) != 0:
                 return -1
             data += k
             n -= k
@@ -613,7 +772,7 @@ cdef class PacketEngine(WindowSink):
             if n == 0 or chunk == 0:
                 return 0
             npk = (n + chunk - 1) // chunk
-            self._out_reserve(n + npk * OVERHEAD)
+            self._out_reserve(n + npk * OVERHEAD + self._z_extra(n, npk))
             self._scratch_reserve((chunk if chunk < n else n) + OVERHEAD)
             self._busy = True
             self._channels._busy = True
@@ -638,8 +797,9 @@ cdef class PacketEngine(WindowSink):
         head[0] = MSG_CHANNEL_WINDOW_ADJUST
         _be32(head + 1, remote_id)
         _be32(head + 5, amount)
-        self._out_reserve(9 + OVERHEAD)
-        if self._emit(head, 9, NULL, 0) != 0:
+        self._out_reserve(9 + OVERHEAD + self._z_extra(9, 1))
+        if (self._emit_z(head, 9, NULL, 0) if self._zout != NULL
+                else self._emit(head, 9, NULL, 0)) != 0:
             raise ProtocolError(1014, "(encryption failed)")
         return 1
 

@@ -43,11 +43,12 @@ class NegotiationFailed(Exception):
 
 
 def kexinit_payload(kex: list[str], host_keys: list[str], ciphers: list[str],
-                    macs: list[str]) -> bytes:
+                    macs: list[str], compression: list[str] | None = None) -> bytes:
     """A server KEXINIT (RFC 4253 §7.1) with a random cookie."""
+    comp = compression or ["none"]
     return (Writer().byte(MSG_KEXINIT).raw(os.urandom(16)).name_list(kex)
             .name_list(host_keys).name_list(ciphers).name_list(ciphers)
-            .name_list(macs).name_list(macs).name_list(["none"]).name_list(["none"])
+            .name_list(macs).name_list(macs).name_list(comp).name_list(comp)
             .name_list([]).name_list([]).boolean(False).uint32(0).getvalue())
 
 
@@ -77,6 +78,8 @@ class Suite:
     mac_s2c: str | None
     client_strict: bool
     client_ext_info: bool
+    compression_c2s: str = "none"
+    compression_s2c: str = "none"
 
 
 def negotiate(client_kexinit: bytes, server_kexinit: bytes) -> Suite:
@@ -87,8 +90,9 @@ def negotiate(client_kexinit: bytes, server_kexinit: bytes) -> Suite:
     ciphers = [_choose(c[i], s[i], "cipher") for i in (2, 3)]
     macs = [None if crypto.cipher_info(ciphers[i - 4])[3] else _choose(c[i], s[i], "MAC")
             for i in (4, 5)]
+    comp = [_choose(c[i], s[i], "compression") for i in (6, 7)]
     return Suite(kex, host_key, ciphers[0], ciphers[1], macs[0], macs[1], STRICT_C in c[0],
-                 "ext-info-c" in c[0])
+                 "ext-info-c" in c[0], comp[0], comp[1])
 
 
 @dataclass

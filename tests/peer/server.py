@@ -27,6 +27,9 @@ class PeerConfig:
     host_key_algorithms: Sequence[str] = ("ssh-ed25519",)
     ciphers: Sequence[str] = ("aes128-ctr",)
     macs: Sequence[str] = ("hmac-sha2-256",)
+    # "zlib" / "zlib@openssh.com" are done with Python's zlib module, on its
+    # own (not sshcore's): an independent implementation to test against.
+    compression: Sequence[str] = ("none",)
     strict_kex: bool = True  # offer kex-strict-s-v00@openssh.com
     reset_sequence: bool = True  # False: a broken strict-kex server
     ext_info: bool = True  # send EXT_INFO (server-sig-algs) when the client asks

@@ -11,6 +11,7 @@ import os
 import socket
 import struct
 import threading
+import zlib
 from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -123,6 +124,14 @@ class Session:
         self._deferred: deque[tuple[int, bytes]] = deque()
         self._out_keys: tuple = ("none", None, None, None, None)
         self._out_base = (0, 0)
+        # Compression (RFC 4253 §6.2) with Python's zlib, one stream per
+        # direction, fresh at every NEWKEYS; zlib@openssh.com after USERAUTH_SUCCESS.
+        self.compression = ("none", "none")  # (client to server, server to client)
+        self.authenticated = False
+        self._deflate: zlib._Compress | None = None
+        self._inflate: zlib._Decompress | None = None
+        if any(name != "none" for name in config.compression):
+            self.engine.routing = False  # payloads are compressed: nothing to route
 
     # ------------------------------------------------------------ main line
     def run(self) -> None:
@@ -174,9 +183,27 @@ class Session:
     def send(self, payload: bytes) -> int:
         """Send one packet with the current keys; returns its sequence number."""
         seq = self.engine.seq_out
+        if self._deflate is not None:
+            payload = self._deflate.compress(payload) + self._deflate.flush(zlib.Z_SYNC_FLUSH)
         self.engine.send_packet(payload)
         self.send_raw(self.engine.take_output())
         return seq
+
+    def send_uncompressed(self, payload: bytes) -> None:
+        """A packet whose payload goes out as given, even when compressing."""
+        self.engine.send_packet(payload)
+        self.send_raw(self.engine.take_output())
+
+    def _compressing(self, name: str) -> bool:
+        return name == "zlib" or (name == "zlib@openssh.com" and self.authenticated)
+
+    def _start_compression(self, outgoing: bool, incoming: bool) -> None:
+        if outgoing:
+            self._deflate = zlib.compressobj(6) if self._compressing(self.compression[1]) \
+                else None
+        if incoming:
+            self._inflate = zlib.decompressobj() if self._compressing(self.compression[0]) \
+                else None
 
     def send_raw(self, data: bytes) -> None:
         """Bytes straight onto the socket (after what is already queued)."""
@@ -297,6 +324,9 @@ class Session:
         """The client's next packet as it is: (msg_type, payload)."""
         while True:
             packet = self.engine.next_packet()
+            if packet is not None and self._inflate is not None:
+                payload = self._inflate.decompress(packet[1])
+                packet = (payload[0], payload)
             if packet is not None:
                 self.received_types.append(packet[0])
                 return packet
@@ -344,7 +374,8 @@ class Session:
             names += (["ext-info-s"] if c.ext_info else []) + ([STRICT_S] if c.strict_kex else [])
         if initial:
             _run(c.script.get("before_kexinit"), self)
-        ours = kexinit_payload(names, list(c.host_key_algorithms), list(c.ciphers), list(c.macs))
+        ours = kexinit_payload(names, list(c.host_key_algorithms), list(c.ciphers), list(c.macs),
+                               list(c.compression))
         self.send(ours)
         if between is not None:
             between(self)
@@ -370,12 +401,15 @@ class Session:
         self._out_keys = session_keys(out, self.session_id, suite.cipher_s2c, suite.mac_s2c,
                                       False)
         self.engine.set_outgoing(*self._out_keys)
+        self.compression = (suite.compression_c2s, suite.compression_s2c)
+        self._start_compression(True, False)
         self._out_base = (self.engine.bytes_out, self.engine.packets_out)
         if self.strict and c.reset_sequence:
             self.engine.reset_outgoing_sequence()
         self._kex_message(NEWKEYS)
         self.engine.set_incoming(*session_keys(out, self.session_id, suite.cipher_c2s,
                                                suite.mac_c2s, True))
+        self._start_compression(False, True)
         if self.strict and c.reset_sequence:
             self.engine.reset_incoming_sequence()
         self.kex_count += 1
@@ -416,6 +450,11 @@ class Session:
                 ok = False  # right answer, wrong turn: no partial success
             if ok and not remaining:
                 self.send(bytes([USERAUTH_SUCCESS]))
+                if not self.authenticated:
+                    self.authenticated = True
+                    delayed = "zlib@openssh.com"
+                    self._start_compression(self.compression[1] == delayed,
+                                            self.compression[0] == delayed)
                 return
             self.send(Writer().byte(USERAUTH_FAILURE).name_list(remaining[:1]).boolean(ok)
                       .getvalue())
