@@ -19,6 +19,7 @@ from peer import HostilePeer, PeerChannel, Session
 from sshclient import SSHClient, algorithms
 from sshclient.errors import SSHClientError
 from sshcore.packet import PacketEngine, ProtocolError, compression_available
+from test_hostile_peer import pattern
 
 pytestmark = pytest.mark.skipif(not compression_available(), reason="libz not resolved")
 
@@ -28,12 +29,7 @@ BOTH = ["zlib", "zlib@openssh.com"]
 
 
 def incompressible(size: int, seed: bytes = b"z") -> bytes:
-    out = bytearray()
-    counter = 0
-    while len(out) < size:
-        out += hashlib.sha512(seed + counter.to_bytes(8, "big")).digest()
-        counter += 1
-    return bytes(out[:size])
+    return pattern(size, seed)
 
 
 def compressible(size: int) -> bytes:
