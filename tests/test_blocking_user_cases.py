@@ -143,3 +143,10 @@ def test_wrong_password_names_every_refused_method(sshd, test_user):
                           accept_any_host_key=True, timeout=30)
     assert info.value.code == 1032
     assert "password" in info.value.message
+
+
+def test_public_names_are_exported():
+    for name in sshclient.__all__:
+        assert getattr(sshclient, name) is not None, name
+    assert issubclass(sshclient.TimeoutError_, sshclient.SSHClientError)
+    assert sshclient.HostKeyInfo.fingerprint.__doc__

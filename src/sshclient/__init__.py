@@ -3,11 +3,27 @@
 `from sshclient import SSHClient` gives the spec's event-driven class;
 `sshclient.connect(...)` gives the Pythonic blocking API.
 """
+from .algorithms import Negotiated
 from .blocking import Channel, ExecResult, SSHConnection, connect
-from .errors import SSHClientError
+from .errors import (
+    AuthenticationError,
+    ChannelError,
+    ConnectionError_,
+    DisconnectedError,
+    HostKeyError,
+    RemoteProtocolError,
+    SSHClientError,
+    TimeoutError_,
+    UsageError,
+)
+from .keys import PrivateKey, load_private_key_file
+from .options import HostKeyInfo
 from .proxy import ProxyError, ProxySettings
 from .spec import SSHClient
 
 __version__ = "0.1.0"
 __all__ = ["SSHClient", "SSHClientError", "connect", "SSHConnection", "Channel", "ExecResult",
-           "ProxySettings", "ProxyError"]
+           "ProxySettings", "ProxyError", "HostKeyInfo", "Negotiated", "PrivateKey",
+           "load_private_key_file", "AuthenticationError", "ChannelError", "ConnectionError_",
+           "DisconnectedError", "HostKeyError", "RemoteProtocolError", "TimeoutError_",
+           "UsageError"]

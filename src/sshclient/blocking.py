@@ -15,6 +15,7 @@ from functools import partial
 from typing import BinaryIO, Callable
 
 from . import events as ev
+from .algorithms import Negotiated
 from .driver import BlockingDriver
 from .errors import ChannelError, SSHClientError, UsageError
 from .keys import PrivateKey, load_private_key_file
@@ -252,6 +253,14 @@ class Channel:
 
 
 class SSHConnection:
+    """A logged-in connection (from `connect()`).
+
+    `timeout`: seconds without any progress before an operation fails with
+    TimeoutError_ (301); None or 0 waits forever. It may be changed at any
+    time, e.g. shorter after a slow login. One connection is used from one
+    thread at a time (the compiled core refuses concurrent use with a
+    RuntimeError); open several connections to work in parallel."""
+
     def __init__(self, options: ClientOptions, sock, timeout: float | None) -> None:
         self.options = options
         self.timeout = timeout
@@ -371,7 +380,8 @@ class SSHConnection:
         self._wait(lambda: self._proto.transport.kex_count > count, "key re-exchange")
 
     @property
-    def negotiated(self):
+    def negotiated(self) -> Negotiated | None:
+        """The algorithms of the last key exchange (None before the first)."""
         return self._proto.transport.negotiated
 
     def close(self) -> None:
