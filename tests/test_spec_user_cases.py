@@ -282,3 +282,39 @@ def test_unterminated_modes_work_with_dropbear(dropbear, test_user):
     assert b"tty-ok" in bytes(rec.data.get(channel, b""))
     assert client.connected
     client.ssh_logoff()
+
+
+# ------------------------------------------------------ ssh_host resolution
+
+def test_ssh_host_name_becomes_the_address(sshd, test_user):
+    """The spec: a domain name in ssh_host is set to the address it resolved to."""
+    client = make_client(sshd, test_user)
+    client.ssh_logon("localhost", sshd.port)
+    try:
+        assert client.ssh_host == "127.0.0.1"
+        with pytest.raises(SSHClientError) as info:
+            client.ssh_logon("localhost", sshd.port)  # the same host, already logged on
+        assert info.value.code == 104
+    finally:
+        client.ssh_logoff()
+    client.ssh_logon(client.ssh_host, sshd.port)  # the address works for the next logon
+    assert client.connected
+    client.ssh_logoff()
+
+
+def test_raw_channel_eof_is_tracked(dropbear, test_user):
+    """send_ssh_packet(ch, 96, b"") is the spec API's only EOF: data after it
+    is refused here instead of reaching a server that drops the connection."""
+    client = make_client(dropbear, test_user)
+    rec = Recorder(client)
+    client.ssh_logon(dropbear.host, dropbear.port)
+    channel = client.open_channel("session")
+    client.start_service(channel, "exec", "cat")
+    client.send_channel_data(channel, b"abc")
+    client.send_ssh_packet(channel, 96, b"")
+    with pytest.raises(SSHClientError):
+        client.send_channel_data(channel, b"late")
+    wait_closed(client, rec, channel)
+    assert bytes(rec.data[channel]) == b"abc"
+    assert client.connected
+    client.ssh_logoff()

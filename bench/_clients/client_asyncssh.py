@@ -82,6 +82,7 @@ async def _tunnel(cfg: dict, nbytes: int) -> int:
     host, port = cfg["target"]
     async with await _connect(cfg) as conn:
         chan, session = await conn.create_connection(_TcpCounter, host, port)
+        chan.write_eof()  # nothing to send: as `ssh -W` with stdin from /dev/null
         await chan.wait_closed()
     return check_count("tunnel", session.n, nbytes)
 

@@ -91,6 +91,7 @@ def tunnel(cfg: dict, nbytes: int) -> int:
     t = _connect(cfg)
     try:
         chan = t.open_channel("direct-tcpip", (host, port), ("127.0.0.1", 0))
+        chan.shutdown_write()  # nothing to send: as `ssh -W` with stdin from /dev/null
         got = _recv_all(chan)
         chan.close()
     finally:

@@ -130,6 +130,7 @@ def tunnel(cfg: dict, nbytes: int) -> int:
     sock, session = _connect(cfg)
     try:
         chan = session.direct_tcpip_ex(host, port, "127.0.0.1", 0)
+        chan.send_eof()  # nothing to send: as `ssh -W` with stdin from /dev/null
         got = _recv_all(chan)
         chan.close()
         chan.wait_closed()

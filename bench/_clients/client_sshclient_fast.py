@@ -61,6 +61,7 @@ def tunnel(cfg: dict, nbytes: int) -> int:
     host, port = cfg["target"]
     with _connect(cfg) as conn:
         ch = conn.open_tcpip(host, port)
+        ch.send_eof()  # nothing to send: as `ssh -W` with stdin from /dev/null
         got = ch.drain()
         ch.close()
     return check_count("tunnel", got, nbytes)

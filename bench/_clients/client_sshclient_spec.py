@@ -106,6 +106,9 @@ def tunnel(cfg: dict, nbytes: int) -> int:
     try:
         c = s.client
         ch = c.open_tcp_ip_channel(host, port, "127.0.0.1", 0)
+        # Nothing to send: EOF, as `ssh -W` with stdin from /dev/null (the
+        # spec API has no EOF method; a raw CHANNEL_EOF is how it says it).
+        c.send_ssh_packet(ch, 96, b"")
         s.loop_until(lambda: ch in s.eof or ch in s.closed)
         if ch not in s.closed:
             c.close_channel(ch)

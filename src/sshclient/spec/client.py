@@ -106,6 +106,9 @@ class SSHClient:
         self._accept_subject = ""
         self._proto: ClientProtocol | None = None
         self._driver: BlockingDriver | None = None
+        # The name ssh_host held before it was resolved (host certificates
+        # name hosts, not addresses).
+        self._host_name = ""
         self._channels: list[SpecChannel] = []
         self._answers: dict[int, list[bool]] = {}
         self._fingerprints = {"md5": "", "sha1": "", "sha256": ""}
@@ -582,7 +585,7 @@ class SSHClient:
                              f"({key.signature_key.fingerprint_openssh()})")
             else:
                 try:
-                    key.check_host(self._props["ssh_host"])
+                    key.check_host(self._host_name or self._props["ssh_host"])
                     accept = True
                     self._log(1, f"Host certificate {key.key_id!r} signed by the trusted CA "
                                  f"{key.signature_key.fingerprint_openssh()}")
@@ -658,6 +661,11 @@ class SSHClient:
             raise
         self._fire("on_connected", P.SSHClientConnectedEventParams(status_code=0,
                                                                    description="OK"))
+        self._host_name = host
+        if proxy is None or not proxy.applies_to(host):
+            # The spec: a domain name in ssh_host is replaced by the address
+            # it resolved to (a proxy resolves names itself: kept as given).
+            self._props["ssh_host"] = str(sock.getpeername()[0])
         if proxy is not None and proxy.applies_to(host):
             self._fire("on_connection_status", P.SSHClientConnectionStatusEventParams(
                 connection_event="Firewall connection complete.", status_code=0,
@@ -746,7 +754,8 @@ class SSHClient:
         """Connect, exchange keys and authenticate as ssh_user (after
         connect() to the same host and port: only authenticate)."""
         if self._is_connected():
-            same = (ssh_host, int(ssh_port)) == (self._props["ssh_host"], self._props["ssh_port"])
+            same = (ssh_host in (self._props["ssh_host"], self._host_name)
+                    and int(ssh_port) == self._props["ssh_port"])
             if self._proto is None or self._proto.auth is not None or not same:
                 raise UsageError(code=104)
             if self._asynchronous():
@@ -1058,6 +1067,14 @@ class SSHClient:
         head = bytes([packet_type])
         if 91 <= packet_type <= 100:
             ch = self._channel_by_id(channel_id)
+            if packet_type in (96, 97) and not payload:
+                # CHANNEL_EOF / CLOSE (the spec has no EOF method): through the
+                # connection layer, so that the channel knows it sent them.
+                (proto.connection.send_eof if packet_type == 96
+                 else proto.connection.close)(ch.local_id)
+                assert self._driver is not None
+                self._driver.flush_nowait()
+                return
             state = proto.connection.get(ch.local_id)
             head += state.remote_id.to_bytes(4, "big")
         if 20 <= packet_type <= 49:
