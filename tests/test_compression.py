@@ -106,13 +106,19 @@ def test_engine_restarts_the_stream_when_turned_on_again():
     assert plain.next_packet() == (5, b"\x05plain")
 
 
-def test_engine_routes_inflated_channel_data():
+def _engine_with_channel(remote_id: int):
+    """A PacketEngine with channel 1 open (4 MiB windows, 32 KiB packets)."""
     from sshcore.channels import ChannelTable
     table = ChannelTable()
-    b = PacketEngine(table)
-    b.set_incoming_compression(True)
+    engine = PacketEngine(table)
     table.add(1, 4 * MiB, 32768)
-    table.confirm(1, 7, 4 * MiB, 32768)
+    table.confirm(1, remote_id, 4 * MiB, 32768)
+    return table, engine
+
+
+def test_engine_routes_inflated_channel_data():
+    table, b = _engine_with_channel(remote_id=7)
+    b.set_incoming_compression(True)
     deflate = zlib.compressobj()
     sender = PacketEngine()
     data = compressible(30_000)
@@ -175,12 +181,8 @@ def test_engine_refuses_a_finished_stream():
 
 
 def test_channel_data_compressed_on_send():
-    from sshcore.channels import ChannelTable
-    table = ChannelTable()
-    a = PacketEngine(table)
+    table, a = _engine_with_channel(remote_id=9)
     a.set_outgoing_compression(True)
-    table.add(1, 4 * MiB, 32768)
-    table.confirm(1, 9, 4 * MiB, 32768)
     data = incompressible(100_000) + compressible(100_000)
     assert a.send_channel_data(1, data) == len(data)
     plain = PacketEngine()

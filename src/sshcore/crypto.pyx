@@ -547,44 +547,32 @@ def _selftest_hmac(str digest, backend) -> bool:
         == _HMAC_KAT[digest]
 
 
+def _passes(check, *args) -> bool:
+    """A known-answer check that raises counts as failed."""
+    try:
+        return bool(check(*args))
+    except Exception:
+        return False
+
+
 def _probe_legacy():
     """Drop EVP pointers whose known answer fails (so that algorithm uses the
     fallback), and list as UNAVAILABLE what neither implementation can run."""
     global o_md5, o_ripemd160, LEGACY_CIPHERS, LEGACY_MACS
     for cipher in LEGACY_CIPHERS:
-        evp_ok = False
-        if _cbc_evp(cipher) != NULL:
-            try:
-                evp_ok = _selftest_cbc(cipher, "nogil")
-            except Exception:
-                pass
-            if not evp_ok:
-                _drop_cbc_evp(cipher)
+        evp_ok = _cbc_evp(cipher) != NULL and _passes(_selftest_cbc, cipher, "nogil")
         if not evp_ok:
-            try:
-                ok = _selftest_cbc(cipher, "cryptography")
-            except Exception:
-                ok = False
-            if not ok:
+            _drop_cbc_evp(cipher)
+            if not _passes(_selftest_cbc, cipher, "cryptography"):
                 UNAVAILABLE[cipher] = "neither libcrypto nor cryptography provides it here"
     for digest in ("md5", "ripemd160"):
-        evp_ok = False
-        if _have_openssl and _evp_md_ok(digest):
-            try:
-                evp_ok = _selftest_hmac(digest, "nogil")
-            except Exception:
-                pass
-            if not evp_ok:
-                if digest == "md5":
-                    o_md5 = NULL
-                else:
-                    o_ripemd160 = NULL
+        evp_ok = _have_openssl and _evp_md_ok(digest) and _passes(_selftest_hmac, digest, "nogil")
         if not evp_ok:
-            try:
-                ok = _selftest_hmac(digest, "cryptography")
-            except Exception:
-                ok = False
-            if not ok:
+            if digest == "md5":
+                o_md5 = NULL
+            else:
+                o_ripemd160 = NULL
+            if not _passes(_selftest_hmac, digest, "cryptography"):
                 why = "this system's libcrypto does not provide %s" % digest.upper()
                 if digest == "ripemd160":
                     why += " (OpenSSL 3 has it by default only from 3.0.7)"
