@@ -284,10 +284,13 @@ cdef class _HybridGcm(_Gcm):
     32 KiB here, VAES/AVX-512 code), which outweighs the Python call and the
     copy back above ~16 KiB.  The price is that big packets are sealed with
     the GIL held (nogil_ok is False).  make_cipher() uses it for sealing
-    only; backend "nogil" never uses it."""
+    only; backend "nogil" never uses it.  Each call passes the same four
+    _RawBuf objects (nonce, AAD, input, output), re-pointed per packet, so
+    no Python object is built per packet on our side."""
     cdef _EvpGcm evp
     cdef object into            # bound encrypt_into or decrypt_into
     cdef object invalid_tag
+    cdef _RawBuf b_nonce, b_aad, b_in, b_out
     cdef bytearray scratch
     cdef char* sbuf
     cdef size_t threshold
@@ -302,6 +305,10 @@ cdef class _HybridGcm(_Gcm):
         self.invalid_tag = InvalidTag
         self.encrypt = encrypt
         self.threshold = GCM_HYBRID_MIN
+        self.b_nonce = _raw_buf(False)
+        self.b_aad = _raw_buf(False)
+        self.b_in = _raw_buf(False)
+        self.b_out = _raw_buf(True)
         self.scratch = bytearray(0)
         self.sbuf = NULL
         return 0
@@ -321,49 +328,47 @@ cdef class _HybridGcm(_Gcm):
         if n < self.threshold or tag != (dst + n if self.encrypt else src + n):
             return self.evp.crypt_to(nonce, aad, aadlen, src, dst, n, tag)
         with gil:
-            return self._big_to(nonce, aad, aadlen, src, dst, n)
+            return self._call(nonce, aad, aadlen, src, dst, n)
 
-    cdef int _big_to(self, const uint8_t* nonce, const uint8_t* aad, size_t aadlen,
-                     const uint8_t* src, uint8_t* dst, size_t n) noexcept:
+    cdef int _call(self, const uint8_t* nonce, const uint8_t* aad, size_t aadlen,
+                   const uint8_t* src, uint8_t* dst, size_t n) noexcept:
+        """One encrypt_into/decrypt_into: src[0:n] (+ its tag when
+        decrypting) -> dst[0:n] (+ the tag when encrypting)."""
         cdef size_t extra = 16 if self.encrypt else 0
+        self.b_nonce.bind(nonce, 12)
+        self.b_aad.bind(aad, aadlen)
+        self.b_in.bind(src, n + 16 - extra)
+        self.b_out.bind(dst, n + extra)
         try:
-            nb = PyBytes_FromStringAndSize(<char*> nonce, 12)
-            ab = PyBytes_FromStringAndSize(<char*> aad, aadlen)
-            try:
-                self.into(nb, _rview(src, n + 16 - extra), ab,
-                          PyMemoryView_FromMemory(<char*> dst, n + extra, PyBUF_WRITE))
-            except self.invalid_tag:
-                return CR_BAD_MAC
+            self.into(self.b_nonce, self.b_in, self.b_aad, self.b_out)
             return CR_OK
-        except Exception:
-            return CR_FAIL
+        except BaseException as e:
+            return CR_BAD_MAC if isinstance(e, self.invalid_tag) else CR_FAIL
+        finally:
+            self.b_nonce.unbind()
+            self.b_aad.unbind()
+            self.b_in.unbind()
+            self.b_out.unbind()
 
     cdef int _big(self, const uint8_t* nonce, const uint8_t* aad, size_t aadlen,
                   uint8_t* data, size_t n, uint8_t* tag) noexcept:
-        try:
-            if <size_t> len(self.scratch) < n + 16:
+        cdef int rc
+        if tag != data + n and not self.encrypt:
+            return CR_FAIL          # the engine always passes them contiguous
+        if <size_t> len(self.scratch) < n + 16:
+            try:
                 self.scratch = bytearray(n + 4096)
-                self.sbuf = <char*> self.scratch
-            # Out of place into scratch (cryptography's input and output
-            # buffers must not alias), then copied back in place.
-            out = PyMemoryView_FromMemory(self.sbuf, n + 16 if self.encrypt else n, PyBUF_WRITE)
-            nb = PyBytes_FromStringAndSize(<char*> nonce, 12)
-            ab = PyBytes_FromStringAndSize(<char*> aad, aadlen)
+            except MemoryError:
+                return CR_FAIL
+            self.sbuf = <char*> self.scratch
+        # Out of place into scratch (cryptography's input and output buffers
+        # must not alias), then copied back in place.
+        rc = self._call(nonce, aad, aadlen, data, <uint8_t*> self.sbuf, n)
+        if rc == CR_OK:
+            memcpy(data, self.sbuf, n)
             if self.encrypt:
-                self.into(nb, _rview(data, n), ab, out)
-                memcpy(data, self.sbuf, n)
                 memcpy(tag, self.sbuf + n, 16)
-            else:
-                if tag != data + n:     # the engine always passes them contiguous
-                    return CR_FAIL
-                try:
-                    self.into(nb, _rview(data, n + 16), ab, out)
-                except self.invalid_tag:
-                    return CR_BAD_MAC
-                memcpy(data, self.sbuf, n)
-            return CR_OK
-        except Exception:
-            return CR_FAIL
+        return rc
 
 
 # ------------------------------------------------------- ChaCha20/Poly1305

@@ -27,6 +27,7 @@ Modes (environment variable SSHCORE_CRYPTO_BACKEND, default "fast"):
 import os
 import sys
 
+from cpython.buffer cimport PyBuffer_FillInfo
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from libc.stdint cimport uint8_t, uint32_t, uint64_t
 from libc.string cimport memcpy, memset
@@ -179,6 +180,39 @@ def mac_info(name: str) -> tuple:
 
 cdef inline object _rview(const uint8_t* p, size_t n):
     return PyMemoryView_FromMemory(<char*> p, <Py_ssize_t> n, PyBUF_READ)
+
+
+cdef class _RawBuf:
+    """A buffer exporter pointed at C memory for the length of one call into
+    `cryptography`: the hybrid AES-GCM hands each big packet over through
+    long-lived ones of these instead of building bytes and memoryview objects
+    per packet.  Unbound between calls (a view asked for then is refused, as
+    the memory is the engine's to reuse)."""
+    cdef char* ptr
+    cdef Py_ssize_t size
+    cdef bint writable
+
+    cdef inline void bind(self, const uint8_t* p, size_t n) noexcept:
+        self.ptr = <char*> p
+        self.size = <Py_ssize_t> n
+
+    cdef inline void unbind(self) noexcept:
+        self.ptr = NULL
+        self.size = 0
+
+    def __getbuffer__(self, Py_buffer* view, int flags):
+        if self.ptr == NULL:
+            raise BufferError("raw buffer used outside its call")
+        PyBuffer_FillInfo(view, self, self.ptr, self.size, not self.writable, flags)
+
+    def __releasebuffer__(self, Py_buffer* view):
+        pass
+
+
+cdef _RawBuf _raw_buf(bint writable):
+    cdef _RawBuf b = _RawBuf.__new__(_RawBuf)
+    b.writable = writable
+    return b
 
 
 cdef inline const uint8_t* _ptr(bytes b):
