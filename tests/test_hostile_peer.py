@@ -228,7 +228,11 @@ def _send_then_wait(data: bytes):
     {"version": _send_then_close(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")},
     {"version": _send_then_wait(b"\x00\xff garbage " * 2000)},  # one endless line
     {"version": _send_then_wait(b"not a version line\r\n" * 2000)},
-], ids=["http-then-close", "line-too-long", "too-many-lines"])
+    # the same limits when a whole line arrives in one read
+    {"version": _send_then_wait(b"SSH-2.0-" + b"x" * 20000 + b"\r\n")},
+    {"version": _send_then_wait(b"y" * 60000 + b"\r\nSSH-2.0-Peer\r\n")},
+], ids=["http-then-close", "line-too-long", "too-many-lines", "version-line-too-long-whole",
+        "pre-version-line-too-long-whole"])
 def test_garbage_instead_of_version_1002(make_peer, script):
     peer = make_peer(script=script)
     with pytest.raises(SSHClientError) as info:
@@ -496,6 +500,43 @@ def test_channel_data_after_eof_1022(make_peer):
     assert_client_left(peer, reason=2)
 
 
+def _unknown_extended_data(ext_bytes: int, respect_window: bool = True):
+    def script(s: Session, ch: PeerChannel, command: str) -> None:
+        go(s, ch)
+        s.send_data(ch, b"before ")
+        s.send_data(ch, b"z" * ext_bytes, ext=2, respect_window=respect_window)
+        s.send_data(ch, b"after")
+        s.send_exit_status(ch, 0)
+        s.send_eof(ch)
+        s.send_close(ch)
+    return script
+
+
+def test_extended_data_of_unknown_type_gives_its_window_back(make_peer):
+    """Data type 2 is dropped, but it used window (RFC 4254 §5.2): the client
+    must advertise it again or the server stalls for good."""
+    script = _unknown_extended_data(3 * MiB)
+    peer = make_peer(script={"exec": script})
+    with connect(peer, timeout=5) as conn:
+        ch = start(conn)
+        assert ch.read_all() == b"before after"
+        assert ch.wait_closed() == 0
+    peer = make_peer(script={"exec": script})
+    client, rec = spec_client(timeout=5)
+    assert spec_run(client, peer, until=lambda: rec.data.endswith(b"after")) is None
+    assert bytes(rec.data) == b"before after"
+    client.ssh_logoff()
+
+
+def test_extended_data_of_unknown_type_beyond_the_window_1022(make_peer):
+    peer = make_peer(script={"exec": _unknown_extended_data(8193, respect_window=False)})
+    with connect(peer, window_size=8192) as conn:  # one packet (the peer's max 32 KiB)
+        got, err = read_until_error(start(conn))
+    assert err.code == 1022, err
+    assert got == b"before "
+    assert_client_left(peer, reason=2)
+
+
 @pytest.mark.parametrize("message", [
     bytes([DATA]) + u32(4711) + sshstr(b"data"),
     bytes([EXTENDED_DATA]) + u32(4711) + u32(1) + sshstr(b"stderr"),
@@ -551,6 +592,36 @@ def test_server_disconnect_mid_transfer_spec_api_1001(make_peer):
     assert "maintenance shutdown" in rec.disconnected[-1][1]
     assert_delivered(bytes(rec.data), part)
     assert not client.connected
+
+
+DISCONNECT = 1
+
+
+@pytest.mark.parametrize("message, shown", [
+    (u32(11) + sshstr("Wartung läuft".encode("latin-1")) + sshstr(b""), "Wartung l\ufffduft"),
+    (u32(11) + u32(50) + b"cut off", "malformed"),
+    (b"", "malformed"),
+], ids=["latin-1-description", "truncated-description", "no-reason"])
+def test_malformed_disconnect_is_still_a_disconnect_1001(make_peer, message, shown):
+    """The server has left whatever its DISCONNECT looks like: 1001, not a protocol
+    error of ours (and no DISCONNECT sent back)."""
+    def ending(s: Session) -> None:
+        s.send(bytes([DISCONNECT]) + message)
+        s.close()
+
+    part = pattern(100_000)
+    peer = make_peer(script={"exec": _data_then(part, ending)})
+    with connect(peer) as conn:
+        got, err = read_until_error(start(conn))
+    assert err.code == 1001, err
+    assert shown in str(err)
+    assert_delivered(got, part)
+    assert peer.finished().client_disconnect is None
+    peer = make_peer(script={"exec": _data_then(part, ending)})
+    client, rec = spec_client()
+    spec_run(client, peer)
+    assert rec.disconnected and rec.disconnected[-1][0] == 1001
+    assert_delivered(bytes(rec.data), part)
 
 
 def test_tcp_close_mid_stream_1001(make_peer):
@@ -676,6 +747,36 @@ def test_partial_success_password_then_keyboard_interactive(make_peer):
 
 
 # --------------------------------------------------------------- rare but legal
+LATIN1 = "Willkommen auf dem Rechner für Übungen\n".encode("latin-1")
+
+
+def test_banner_and_debug_text_not_in_utf8_are_shown_not_fatal(make_peer):
+    """sshd sends its Banner file as it is, often Latin-1; DEBUG text is only shown.
+    Neither may cost the connection."""
+    banner = bytes([53]) + sshstr(LATIN1) + sshstr(b"")
+    debug = bytes([4, 1]) + sshstr(LATIN1) + sshstr(b"")
+
+    def script(s: Session, ch: PeerChannel, command: str) -> None:
+        s.send(debug)
+        s.send_data(ch, b"still here")
+        s.send_eof(ch)
+        s.send_close(ch)
+
+    peer = make_peer(script={"auth": lambda s: s.send(banner), "exec": script})
+    with connect(peer) as conn:
+        with conn.open_session() as ch:
+            ch.exec("run")
+            assert ch.read_all() == b"still here"
+    peer = make_peer(script={"auth": lambda s: s.send(banner)})
+    client, rec = spec_client()
+    statuses: list[str] = []
+    client.on_ssh_status = lambda e: statuses.append(e.message)
+    client.ssh_logon(peer.host, peer.port)
+    assert client.connected
+    assert any("Willkommen auf dem Rechner f\ufffdr" in text for text in statuses), statuses
+    client.ssh_logoff()
+
+
 @pytest.mark.parametrize("msg_type", [15, 101, 200, 255])
 def test_unimplemented_message_is_answered(make_peer, msg_type):
     sent_seq: list[int] = []

@@ -167,7 +167,8 @@ class Authenticator:
         r = Reader(payload)
         r.byte()
         if msg_type == c.MSG_USERAUTH_BANNER:
-            message = r.text()
+            # sshd sends its Banner file as it is, often not UTF-8: show, do not fail.
+            message = r.text(errors="replace")
             self._emit(AuthBanner(message))
             self._log(1, f"Banner: {message}")
         elif msg_type == c.MSG_USERAUTH_SUCCESS:

@@ -284,7 +284,14 @@ class ConnectionLayer:
             # Only reaches Python when the engine does not route (unknown ext type,
             # or routing paused during kex where the transport already rejected it).
             if msg_type == c.MSG_CHANNEL_EXTENDED_DATA:
-                return  # data type other than stderr: ignored (RFC 4254 §5.2)
+                # A data type other than stderr: dropped, but it used window that
+                # must be checked and given back, or the server stalls (RFC 4254 §5.2).
+                r.uint32()
+                try:
+                    self.table.discard(local_id, len(r.string()))
+                except ValueError as exc:
+                    raise RemoteProtocolError(str(exc), code=1022) from None
+                return
             raise RemoteProtocolError(f"unexpected channel data message {msg_type}", code=1022)
         elif msg_type == c.MSG_CHANNEL_EOF:
             if ch.eof_received:

@@ -184,12 +184,13 @@ class Transport:
         self._version_buffer += data
         while not self._version_done:
             end = self._version_buffer.find(b"\n")
-            if end < 0:
-                if len(self._version_buffer) > MAX_VERSION_LINE:
-                    raise RemoteProtocolError(
-                        "server identification line too long", code=1002,
-                        disconnect_reason=c.DISCONNECT_PROTOCOL_VERSION_NOT_SUPPORTED)
+            if end < 0 and len(self._version_buffer) <= MAX_VERSION_LINE:
                 return
+            # The limit holds for a line that arrived whole in one read too.
+            if end < 0 or end > MAX_VERSION_LINE:
+                raise RemoteProtocolError(
+                    "server identification line too long", code=1002,
+                    disconnect_reason=c.DISCONNECT_PROTOCOL_VERSION_NOT_SUPPORTED)
             line = bytes(self._version_buffer[:end]).rstrip(b"\r")
             del self._version_buffer[: end + 1]
             if line.startswith(b"SSH-"):
@@ -338,8 +339,15 @@ class Transport:
         r = Reader(payload)
         r.byte()
         if msg_type == c.MSG_DISCONNECT:
-            reason = r.uint32()
-            description = r.text(encoding="utf-8") if not r.at_end() else ""
+            # The server is gone whatever its DISCONNECT looks like: report 1001 with
+            # what can be read of it (a Latin-1 or cut-off description is no reason
+            # to turn it into a protocol error of ours and answer with DISCONNECT).
+            reason, description = 0, "(malformed DISCONNECT message)"
+            try:
+                reason = r.uint32()
+                description = r.text(errors="replace") if not r.at_end() else ""
+            except WireError:
+                pass
             self.closed = True
             err = DisconnectedError(
                 f"server sent disconnect (reason {reason}): {description}", code=1001,
@@ -348,7 +356,7 @@ class Transport:
             raise err
         if msg_type == c.MSG_DEBUG:
             r.boolean()
-            message = r.text(encoding="utf-8")
+            message = r.text(errors="replace")  # only logged: never fatal for its bytes
             self._log(2, f"Server debug message: {message}")
         elif msg_type == c.MSG_UNIMPLEMENTED:
             seq = r.uint32()

@@ -679,6 +679,20 @@ cdef class ChannelTable:
         c.eof_sent = True
         c.close_sent = True
 
+    def discard(self, local_id: int, n: int) -> None:
+        """n bytes of extended data of a type we do not keep (RFC 4254 §5.2: not
+        stderr) arrived: they still use the window, so check them like routed data
+        and re-advertise the space at once, else the peer stalls for want of window.
+        Raises ValueError (the reason) on a violation."""
+        self._check()
+        cdef int rc
+        cdef Chan* c = self._admit(local_id, n, &rc)
+        if rc == RT_VIOLATION:
+            raise ValueError(self.err.decode())
+        if c != NULL:
+            c.local_window -= <uint32_t> n
+            self._maybe_adjust(c)
+
     def mark_eof_received(self, local_id: int) -> None:
         """After the peer's CHANNEL_EOF: more data from it is a violation (1022)."""
         self._check()

@@ -73,10 +73,12 @@ cdef class Reader:
         cdef uint32_t n = self.uint32()
         return self.raw(n)
 
-    def text(self, str encoding="utf-8") -> str:
+    def text(self, str encoding="utf-8", str errors="strict") -> str:
+        """errors="replace" for text only shown to people (banners, DEBUG,
+        DISCONNECT descriptions): servers send those in legacy encodings."""
         raw = self.string()
         try:
-            return raw.decode(encoding)
+            return raw.decode(encoding, errors)
         except UnicodeDecodeError as exc:
             raise WireError("invalid %s text in SSH payload: %s" % (encoding, exc)) from None
 

@@ -18,6 +18,8 @@ class PeerConfig:
     "version"(session)          replaces the version exchange (send garbage, close, ...)
     "before_kexinit"(session)   after the version lines, before the first KEXINIT
     "kex"(session)              first exchange, after both KEXINITs, before the reply
+    "service"(session)          after SERVICE_REQUEST, before SERVICE_ACCEPT
+    "auth"(session)             after SERVICE_ACCEPT, before the banner and any answer
     "login"(session)            right after USERAUTH_SUCCESS
     "exec"(session, ch, cmd)    replaces the default answer to an exec request
     """

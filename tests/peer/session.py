@@ -177,6 +177,7 @@ class Session:
         msg, payload = self.next_message()
         if msg != SERVICE_REQUEST or Reader(payload[1:]).string() != b"ssh-userauth":
             raise PeerError(f"expected SERVICE_REQUEST ssh-userauth, got message {msg}")
+        _run(self.config.script.get("service"), self)
         self.send(Writer().byte(SERVICE_ACCEPT).string(b"ssh-userauth").getvalue())
 
     # ----------------------------------------------------------------- sending
@@ -429,6 +430,7 @@ class Session:
     def _auth(self) -> None:
         c = self.config
         remaining = list(c.auth)
+        _run(c.script.get("auth"), self)
         if c.auth_banner:
             self.send(Writer().byte(USERAUTH_BANNER).string(c.auth_banner).string(b"")
                       .getvalue())
