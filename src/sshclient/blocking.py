@@ -64,6 +64,9 @@ class Channel:
     def __init__(self, conn: SSHConnection, local_id: int) -> None:
         self._conn = conn
         self.id = local_id
+        # exit_status / exit_signal stay readable after close() (the
+        # connection forgets the channel then)
+        self._record = conn._proto.connection.get(local_id)
 
     @property
     def _state(self):
@@ -76,11 +79,10 @@ class Channel:
     # ----------------------------------------------------------- requests
     def _request(self, send: Callable[[], None], what: str) -> None:
         state = self._state
-        before = len(self._conn._answers.get(self.id, []))
+        answers = state.answers
+        before = len(answers)
         send()
-        self._conn._wait(lambda: len(self._conn._answers.get(self.id, [])) > before
-                         or state.close_received, what)
-        answers = self._conn._answers.get(self.id, [])
+        self._conn._wait(lambda: len(answers) > before or state.close_received, what)
         if len(answers) <= before or not answers[before]:
             raise ChannelError(f"{what} was refused by the server", code=1033)
 
@@ -130,17 +132,20 @@ class Channel:
         self._conn._proto.connection.send_eof(self.id)
         self._conn._driver.flush_nowait()
 
-    def _wait_readable(self, stream: int) -> bool:
+    def _wait_readable(self, stream: int, *also: int) -> bool:
+        """Wait for data on `stream` (or on any of `also`) or EOF; True if
+        `stream` has data."""
         table = self._table
         state = self._state
+        streams = (stream, *also)
         try:
-            self._conn._wait(lambda: table.available(self.id, stream) > 0 or state.eof_received
-                             or state.close_received, "read")
+            self._conn._wait(lambda: any(table.available(self.id, s) > 0 for s in streams)
+                             or state.eof_received or state.close_received, "read")
         except SSHClientError:
             # Data that arrived before the failure is handed over first; the
             # error comes again on the read after it.
-            if table.available(self.id, stream) > 0:
-                return True
+            if any(table.available(self.id, s) > 0 for s in streams):
+                return table.available(self.id, stream) > 0
             raise
         return table.available(self.id, stream) > 0
 
@@ -182,13 +187,21 @@ class Channel:
         """
         take = self._drain_step(sink)
         table = self._table
+        state = self._state
+        # With a stderr sink, stderr wakes the wait too: both streams share
+        # the window, so stderr left unread while waiting for stdout would
+        # fill it and stall stdout for good.
+        also = (1,) if stderr_sink is not None else ()
         total = 0
         while True:
             if stderr_sink is not None and table.available(self.id, 1):
                 stderr_sink(table.read(self.id, -1, 1))
-            if not self._wait_readable(0):
+            if self._wait_readable(0, *also):
+                total += take()
+            elif state.eof_received or state.close_received:
+                if stderr_sink is not None and table.available(self.id, 1):
+                    stderr_sink(table.read(self.id, -1, 1))
                 return total
-            total += take()
 
     def _drain_step(self, sink: object) -> Callable[[], int]:
         """What drain() does with the stdout bytes buffered now; returns the count."""
@@ -220,11 +233,11 @@ class Channel:
 
     @property
     def exit_status(self) -> int | None:
-        return self._state.exit_status
+        return self._record.exit_status
 
     @property
     def exit_signal(self) -> str | None:
-        return self._state.exit_signal
+        return self._record.exit_signal
 
     def wait_closed(self) -> int | None:
         state = self._state
@@ -265,7 +278,6 @@ class SSHConnection:
         self.options = options
         self.timeout = timeout
         self._proto = ClientProtocol(options)
-        self._answers: dict[int, list[bool]] = {}
         self._driver = BlockingDriver(self._proto, sock, self._on_event)
         self.banner = ""
         self.error: SSHClientError | None = None  # what ended the connection
@@ -278,9 +290,7 @@ class SSHConnection:
 
     # ------------------------------------------------------------ events
     def _on_event(self, event: ev.Event) -> None:
-        if isinstance(event, ev.ChannelRequestAnswered):
-            self._answers.setdefault(event.channel, []).append(event.success)
-        elif isinstance(event, ev.ChannelRequestReceived) and event.want_reply:
+        if isinstance(event, ev.ChannelRequestReceived) and event.want_reply:
             self._proto.connection.reply_channel_request(event.channel, False)
         elif isinstance(event, ev.ChannelOpenRequested):
             self._proto.connection.answer_channel_open(event.channel, False)
@@ -330,9 +340,9 @@ class SSHConnection:
         local_id = connection.open_session()
         connection.exec_command(local_id, command)
         with self._open(local_id) as ch:
-            self._wait(lambda: bool(self._answers.get(local_id))
-                       or ch._state.close_received, "exec request")
-            if not self._answers.get(local_id, [False])[0]:
+            state = ch._state
+            self._wait(lambda: bool(state.answers) or state.close_received, "exec request")
+            if state.answers[:1] != [True]:  # the exec reply
                 raise ChannelError("exec request was refused by the server", code=1033)
             return self._run(ch, memoryview(stdin or b"").cast("B"))
 

@@ -47,6 +47,9 @@ class ChannelState:
     exit_signal: str | None = None
     exit_message: str = ""
     pending_requests: deque = field(default_factory=deque)  # request types awaiting a reply
+    # the replies to them, in order (True: success). Kept here, not in a map
+    # by channel id, so they go when the channel is forgotten.
+    answers: list = field(default_factory=list)
     server_initiated: bool = False
     # The user let go of it (closed without waiting): forgotten as soon as the
     # server is done with it, so nothing piles up for channels nobody reads.
@@ -307,6 +310,7 @@ class ConnectionLayer:
             if not ch.pending_requests:
                 raise RemoteProtocolError("channel request reply without a request", code=1023)
             request_type = ch.pending_requests.popleft()
+            ch.answers.append(msg_type == c.MSG_CHANNEL_SUCCESS)
             self._emit(ChannelRequestAnswered(local_id, request_type,
                                               msg_type == c.MSG_CHANNEL_SUCCESS))
 

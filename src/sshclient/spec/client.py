@@ -110,7 +110,6 @@ class SSHClient:
         # name hosts, not addresses).
         self._host_name = ""
         self._channels: list[SpecChannel] = []
-        self._answers: dict[int, list[bool]] = {}
         self._fingerprints = {"md5": "", "sha1": "", "sha256": ""}
         self._server_version = ""
 
@@ -475,7 +474,6 @@ class SSHClient:
                                          f"{event.description} (reason {event.reason})"))
 
     def _ev_answered(self, event: ev.ChannelRequestAnswered) -> None:
-        self._answers.setdefault(event.channel, []).append(event.success)
         if not event.success and self._asynchronous():
             self._fire("on_error", P.SSHClientErrorEventParams(
                 error_code=1033, description=f"{event.request_type} request failed on "
@@ -674,7 +672,6 @@ class SSHClient:
             connection_event="Remote host connection complete.", status_code=0,
             description="OK"))
         self._channels = []
-        self._answers = {}
         self._proto = ClientProtocol(options)
         self._driver = BlockingDriver(self._proto, sock, self._on_protocol_event)
         self._driver.keepalive_interval = max(0, int(self._cfg("SSHKeepAliveInterval")))
@@ -908,16 +905,15 @@ class SSHClient:
     def _channel_request(self, channel_id: str, send: Callable[[int], None], what: str) -> None:
         proto = self._require_logon()
         ch = self._channel_by_id(channel_id)
-        before = len(self._answers.get(ch.local_id, []))
+        state = proto.connection.get(ch.local_id)
+        answers = state.answers
+        before = len(answers)
         send(ch.local_id)
         assert self._driver is not None
         self._driver.flush_nowait()
         if self._asynchronous():
             return  # the answer arrives through do_events (a refusal fires on_error)
-        state = proto.connection.get(ch.local_id)
-        self._wait(lambda: len(self._answers.get(ch.local_id, [])) > before
-                   or state.close_received, what)
-        answers = self._answers.get(ch.local_id, [])
+        self._wait(lambda: len(answers) > before or state.close_received, what)
         if len(answers) <= before or not answers[before]:
             raise ChannelError(f"{what} failed on channel {channel_id}", code=1033)
 
