@@ -6,6 +6,7 @@ state may pile up), re-keying under load, tunnels next to sessions."""
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -98,6 +99,28 @@ def test_drain_hands_stderr_to_its_sink_while_stdout_waits(server, test_user):
             assert ch.drain(stderr_sink=errors.append) == 8 * MiB
             assert ch.wait_closed() == 0
             assert b"".join(errors) + ch.read_all(1) == b"e" * (8 * MiB)
+
+
+@pytest.mark.parametrize("wanted", [0, 1], ids=["stdout", "stderr"])
+def test_a_read_that_cannot_complete_says_so_at_once(server, test_user, wanted):
+    # The other stream fills the shared window and nobody reads it: the read
+    # used to wait for the 301 timeout; now it says what to do, and nothing
+    # is lost: reading the other stream first lets the command finish.
+    other = 1 - wanted
+    flood = "head -c 8388608 /dev/zero" + (" >&2" if other == 1 else "")
+    tail = "echo done" + (" >&2" if wanted == 1 else "")
+    with connect(server, test_user, timeout=30) as conn:
+        with conn.open_session() as ch:
+            ch.exec(f"{flood}; {tail}")
+            started = time.monotonic()
+            with pytest.raises(sshclient.UsageError) as info:
+                ch.read_all(wanted)
+            assert time.monotonic() - started < 10
+            assert info.value.code == 211
+            assert "hold the whole channel window" in str(info.value)
+            assert len(ch.read_all(other)) == 8 * MiB
+            assert ch.read_all(wanted) == b"done\n"
+            assert ch.wait_closed() == 0
 
 
 # ------------------------------------------------------- stdin and stdout

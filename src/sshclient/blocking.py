@@ -139,15 +139,31 @@ class Channel:
         state = self._state
         streams = (stream, *also)
         try:
+            # A full window held by a stream nobody reads also ends the wait:
+            # the server can send nothing more, so waiting would only time out.
             self._conn._wait(lambda: any(table.available(self.id, s) > 0 for s in streams)
-                             or state.eof_received or state.close_received, "read")
+                             or state.eof_received or state.close_received
+                             or table.window_stalled(self.id), "read")
         except SSHClientError:
             # Data that arrived before the failure is handed over first; the
             # error comes again on the read after it.
             if any(table.available(self.id, s) > 0 for s in streams):
                 return table.available(self.id, stream) > 0
             raise
+        if (not any(table.available(self.id, s) > 0 for s in streams)
+                and not (state.eof_received or state.close_received)):
+            self._raise_stalled(stream)
         return table.available(self.id, stream) > 0
+
+    def _raise_stalled(self, stream: int) -> None:
+        names = {0: "stdout", 1: "stderr"}
+        other = 1 - stream if stream in names else 0
+        held = self._table.available(self.id, other)
+        raise UsageError(
+            f"reading {names.get(stream, f'stream {stream}')} would wait forever: "
+            f"{held} unread bytes of {names[other]} hold the whole channel window "
+            f"(the streams share it); read {names[other]} first, or use "
+            f"drain(stderr_sink=...) or exec(), which read both", code=211)
 
     def read(self, max_bytes: int = -1, stream: int = 0) -> bytes:
         """Up to `max_bytes` (all buffered if -1); b"" at EOF."""
@@ -182,8 +198,8 @@ class Channel:
         other callable gets a memoryview of a reused buffer, valid only
         during the call. stderr is handed to
         `stderr_sink` as it comes, or left buffered for read_stderr() (it
-        shares the channel window: a huge unread stderr stream would stall
-        stdout).
+        shares the channel window: once unread stderr holds all of it, stdout
+        cannot move and drain() raises UsageError 211 instead of waiting).
         """
         take = self._drain_step(sink)
         table = self._table
