@@ -201,6 +201,24 @@ def test_pty_shell_runs_a_command_sent_on_stdin(server, test_user, api):
     assert b"30 100" in output and b"mark42" in output
 
 
+def test_resize_pty_reaches_the_program(server, test_user):
+    with connect(server, test_user) as conn, conn.open_session() as ch:
+        ch.request_pty("xterm", 100, 30)
+        ch.shell()
+        ch.write(b"stty size\n")
+        seen = b""
+        while b"30 100" not in seen:
+            seen += ch.read()
+        ch.resize_pty(132, 43, 1056, 688)
+        ch.write(b"stty size; exit 0\n")
+        output = ch.read_all()
+        assert ch.wait_closed() == 0
+    assert b"43 132" in output
+    with pytest.raises(sshclient.UsageError) as info:
+        ch.resize_pty(-1, 24)
+    assert info.value.code == 211
+
+
 # --------------------------------------------------- many short channels
 
 def _sizes(*objects: object) -> dict[str, int]:

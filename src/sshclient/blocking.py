@@ -102,6 +102,21 @@ class Channel:
         self._request(lambda: self._conn._proto.connection.request_pty(
             self.id, term, cols, rows, 0, 0, modes), "pty request")
 
+    def resize_pty(self, cols: int, rows: int, width_px: int = 0, height_px: int = 0) -> None:
+        """Tell the server the terminal is now cols x rows characters (and
+        width_px x height_px pixels, 0 if unknown); the program in the pty
+        gets SIGWINCH. No reply comes: the request cannot fail visibly."""
+        for name, value in (("cols", cols), ("rows", rows), ("width_px", width_px),
+                            ("height_px", height_px)):
+            if not isinstance(value, int) or not 0 <= value <= 0xFFFFFFFF:
+                raise UsageError(f"resize_pty(): {name} must be an int in 0..2^32-1, "
+                                 f"not {value!r}", code=211)
+        if self._state.close_received:
+            raise ChannelError("channel closed by the server", code=1022)
+        self._conn._proto.connection.change_window_size(self.id, cols, rows, width_px,
+                                                        height_px)
+        self._conn._driver.flush_nowait()
+
     # --------------------------------------------------------------- data
     def write(self, data: bytes | bytearray | memoryview) -> None:
         """Send all of `data`, waiting for window space as needed (up to

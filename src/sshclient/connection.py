@@ -153,6 +153,12 @@ class ConnectionLayer:
                 .uint32(height_px).string(modes).getvalue())
         self.send_request(local_id, "pty-req", True, data)
 
+    def change_window_size(self, local_id: int, cols: int, rows: int, width_px: int,
+                           height_px: int) -> None:
+        """The terminal was resized (RFC 4254 §6.7); servers never reply."""
+        data = Writer().uint32(cols).uint32(rows).uint32(width_px).uint32(height_px).getvalue()
+        self.send_request(local_id, "window-change", False, data)
+
     def send_global_request(self, request_type: str, want_reply: bool, data: bytes = b"") -> None:
         if want_reply:
             self._global_requests.append(request_type)
