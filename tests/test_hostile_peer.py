@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import resource
+import socket
 import struct
 import threading
 import time
@@ -905,6 +906,49 @@ def test_slow_consumer_is_held_back_by_the_window(make_peer):
     assert got == total
     assert digest.digest() == hashlib.sha256(block * (total // MiB)).digest()
     assert probe.growth < 50 * MiB, f"memory grew by {probe.growth / MiB:.0f} MiB"
+
+
+def test_a_window_of_4_gib_does_not_seal_a_whole_write_into_memory(make_peer):
+    # The peer advertises the largest window there is and never reads: the
+    # write used to be sealed whole into the output buffer (64 MiB here, up
+    # to 4 GiB); it now waits once 8 MiB are queued, and times out cleanly.
+    def hang(s: Session, ch: PeerChannel, command: str) -> None:
+        go(s, ch)
+        s.hang()
+
+    peer = make_peer(allow_errors=True, window=0xFFFFFFFF, script={"exec": hang})
+    with connect(peer) as conn:
+        ch = start(conn)
+        conn.timeout = 1.0
+        with pytest.raises(SSHClientError) as info:
+            ch.write(bytes(64 * MiB))
+        assert info.value.code == 301
+        assert conn._proto.engine.output_size() <= 8 * MiB + 64 * 1024
+
+
+def test_a_server_that_never_reads_is_cut_off_1036(make_peer):
+    # A flood of requests wanting a reply from a server that reads nothing:
+    # the replies queued without bound (about 55 bytes each, 66 MiB per
+    # million requests). Past the output limit the client gives up.
+    request = bytes([GLOBAL_REQUEST]) + sshstr(b"flood@example.com") + b"\x01"
+
+    def flood(s: Session, ch: PeerChannel, command: str) -> None:
+        go(s, ch)
+        s.send_data(ch, b"before")
+        with s.held():
+            for _ in range(60000):
+                s.send(request)
+        s.hang()
+
+    peer = make_peer(allow_errors=True, script={"exec": flood})
+    with connect(peer) as conn:
+        conn._driver.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16384)
+        conn._proto.output_limit = 256 * 1024
+        ch = start(conn)
+        got, err = read_until_error(ch)
+        assert err.code == 1036 and "does not read" in err.message
+        assert conn._proto.engine.output_size() < 4 * MiB
+    assert got == b"before"
 
 
 # ------------------------------------------------------------------- keep-alives

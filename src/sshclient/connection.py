@@ -28,6 +28,11 @@ from .events import (
 from .transport import Transport
 
 MAX_CHANNELS = 4096
+# Sealed channel data waiting for the socket is kept under this: a server
+# may advertise a window of up to 4 GiB, and a write as big as that window
+# would otherwise be sealed into memory at once. Well above what a 2 MiB
+# window ever queues, so it costs nothing on the fast path.
+OUTPUT_HIGH_WATER = 8 * 1024 * 1024
 
 
 @dataclass
@@ -206,6 +211,11 @@ class ConnectionLayer:
         ch = self._open_channel(local_id)
         if ch.eof_sent:
             raise ChannelError(f"EOF already sent on channel {local_id}", code=1022)
+        room = OUTPUT_HIGH_WATER - self.transport.engine.output_size()
+        if room <= 0:
+            return 0
+        if len(data) > room:
+            data = memoryview(data).cast("B")[:room]
         return int(self.table_send(local_id, data, ext))
 
     def table_send(self, local_id: int, data: bytes | memoryview, ext: int) -> int:
@@ -213,11 +223,13 @@ class ConnectionLayer:
 
     def can_send(self, local_id: int) -> bool:
         """send_data() would take something now (window open, no key
-        re-exchange holding data back)."""
+        re-exchange holding data back, the socket keeping up)."""
         ch = self.channels.get(local_id)
         if ch is None or not ch.opened or ch.eof_sent or ch.close_sent or ch.close_received:
             return False
-        return self.table.remote_window(local_id) > 0 and not self.transport.engine.data_blocked
+        engine = self.transport.engine
+        return (self.table.remote_window(local_id) > 0 and not engine.data_blocked
+                and engine.output_size() < OUTPUT_HIGH_WATER)
 
     def send_eof(self, local_id: int) -> None:
         ch = self.get(local_id)

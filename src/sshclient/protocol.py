@@ -37,6 +37,10 @@ STATE_CONNECTED = "connected"
 STATE_CLOSED = "closed"
 
 _ORDERED_CHANNEL_EVENTS = (ChannelEOF, ChannelClosed, ChannelRequestReceived)
+# Output nobody reads is capped: a server that floods requests wanting a
+# reply (or UNIMPLEMENTED answers) while never reading would otherwise grow
+# our memory without end. Channel data alone stays under OUTPUT_HIGH_WATER.
+OUTPUT_LIMIT = 32 * 1024 * 1024
 
 
 class ClientProtocol:
@@ -46,6 +50,7 @@ class ClientProtocol:
         self.transport = Transport(options, self._emit)
         self.transport.upper = self
         self.engine = self.transport.engine
+        self.output_limit = OUTPUT_LIMIT  # see OUTPUT_LIMIT; tests lower it
         self.connection = ConnectionLayer(self.transport, self._emit, options.window_size,
                                           options.max_packet_size, options.window_limit)
         self.auth: Authenticator | None = None
@@ -96,6 +101,10 @@ class ClientProtocol:
         """Handle every buffered packet; return the events, in order."""
         try:
             self.transport.process()
+            if self.engine.output_size() > self.output_limit:
+                raise RemoteProtocolError(
+                    f"the server does not read what we send: {self.engine.output_size()} "
+                    f"bytes wait for it", code=1036)
         except RemoteProtocolError as exc:
             self._fail(exc, exc.disconnect_reason)
         except SSHClientError as exc:

@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 from .. import algorithms as algs
 from .. import events as ev
+from ..connection import OUTPUT_HIGH_WATER
 from ..driver import BlockingDriver
 from ..errors import (
     ChannelError,
@@ -957,7 +958,8 @@ class SSHClient:
         if state is None or not state.opened or state.close_sent or state.eof_sent:
             return False
         return bool(proto.engine.channels.remote_window(ch.local_id) > 0
-                    and not proto.transport.in_kex)
+                    and not proto.transport.in_kex
+                    and proto.engine.output_size() < OUTPUT_HIGH_WATER)
 
     def _maybe_ready_to_send(self, ch: SpecChannel) -> None:
         ready = self._can_send(ch)
