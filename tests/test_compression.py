@@ -180,20 +180,25 @@ def test_engine_refuses_a_finished_stream():
     assert info.value.code == 1016
 
 
+def _inflated_payloads(sender: PacketEngine) -> list[bytes]:
+    """The payloads `sender` wrote (no keys, compressed), inflated in order."""
+    plain = PacketEngine()
+    plain.feed(sender.take_output())
+    inflate = zlib.decompressobj()
+    payloads = []
+    while (packet := plain.next_packet()) is not None:
+        payloads.append(inflate.decompress(packet[1]))
+    return payloads
+
+
 def test_channel_data_compressed_on_send():
     table, a = _engine_with_channel(remote_id=9)
     a.set_outgoing_compression(True)
     data = incompressible(100_000) + compressible(100_000)
     assert a.send_channel_data(1, data) == len(data)
-    plain = PacketEngine()
-    plain.feed(a.take_output())
-    inflate = zlib.decompressobj()
-    got = bytearray()
-    while (packet := plain.next_packet()) is not None:
-        payload = inflate.decompress(packet[1])
-        assert payload[0] == 94 and int.from_bytes(payload[1:5], "big") == 9
-        got += payload[9:]
-    assert bytes(got) == data
+    payloads = _inflated_payloads(a)
+    assert all(p[0] == 94 and int.from_bytes(p[1:5], "big") == 9 for p in payloads)
+    assert b"".join(p[9:] for p in payloads) == data
 
 
 def test_channel_data_compressed_with_a_small_receive_limit():
@@ -207,13 +212,7 @@ def test_channel_data_compressed_with_a_small_receive_limit():
     table.confirm(1, 9, 4 * MiB, 256 * 1024)
     data = incompressible(600_000)
     assert a.send_channel_data(1, data) == len(data)
-    plain = PacketEngine()
-    plain.feed(a.take_output())
-    inflate = zlib.decompressobj()
-    got = bytearray()
-    while (packet := plain.next_packet()) is not None:
-        got += inflate.decompress(packet[1])[9:]
-    assert bytes(got) == data
+    assert b"".join(p[9:] for p in _inflated_payloads(a)) == data
 
 
 def test_implemented_names():
