@@ -14,6 +14,7 @@ dropbear_factory    function dropbear_factory(host_key_types=..., extra_args=(),
 tcp_source_factory  function tcp_source_factory(nbytes, **kw) -> servers.TcpSource
 tcp_echo            function servers.TcpEcho
 tcp_sink            function servers.TcpSink
+make_peer           function make_peer(**PeerConfig) -> a scripted peer.HostilePeer
 
 When servers cannot run here (not root, sshd/dropbear missing) the fixtures
 skip, unless SSHCLIENT_REQUIRE_SERVERS=1 (the default when CI is set), in
@@ -149,3 +150,24 @@ def pytest_runtest_makereport(item, call):
         if len(text) > _MAX_LOG_CHARS:
             text = "[... earlier lines cut ...]\n" + text[-_MAX_LOG_CHARS:]
         report.sections.append((f"{s.kind} log {s.host}:{s.port} ({call.when})", text))
+
+
+@pytest.fixture
+def make_peer():
+    """make_peer(**PeerConfig fields) -> a running HostilePeer, closed after the test.
+    The peer must not have hit an unexpected error unless allow_errors=True."""
+    from peer import HostilePeer  # imported here: it uses sshclient's key derivation
+
+    peers: list[tuple[HostilePeer, bool]] = []
+
+    def factory(allow_errors: bool = False, **config) -> HostilePeer:
+        peer = HostilePeer(**config)
+        peers.append((peer, allow_errors))
+        return peer
+
+    yield factory
+    for peer, _ in peers:
+        peer.close()
+    for peer, allowed in peers:
+        if not allowed:
+            assert not peer.errors(), f"the peer failed: {peer.errors()!r}"

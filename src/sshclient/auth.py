@@ -12,7 +12,7 @@ from typing import Callable
 from sshcore.wire import Reader, Writer
 
 from . import constants as c
-from .errors import AuthenticationError, RemoteProtocolError
+from .errors import AuthenticationError, RemoteProtocolError, call_user
 from .events import AuthBanner, AuthCompleted, Event, LogMessage
 from .hostkeys import CERT_SUFFIX
 from .options import (
@@ -131,7 +131,7 @@ class Authenticator:
             .getvalue()
         )
         sig_alg = algorithm.replace(CERT_SUFFIX, "")
-        signature = key.sign(to_sign, sig_alg)
+        signature = call_user(key.sign, to_sign, sig_alg)
         self._send(self._request_header("publickey").boolean(True).string(algorithm.encode())
                    .string(blob).string(signature).getvalue())
 
@@ -284,7 +284,7 @@ class Authenticator:
         if not prompts:
             return []
         if o.kbd_interactive_handler is not None:
-            answers = list(o.kbd_interactive_handler(name, instructions, prompts))
+            answers = list(call_user(o.kbd_interactive_handler, name, instructions, prompts))
             if len(answers) != len(prompts):
                 raise AuthenticationError("keyboard-interactive handler gave a wrong number "
                                           "of responses")
@@ -305,7 +305,7 @@ class Authenticator:
         if handler is None:
             raise AuthenticationError("amCustom selected but no on_ssh_custom_auth handler")
         self.method = "custom"
-        out = handler(payload)
+        out = call_user(handler, payload)
         if not out:
             raise AuthenticationError("custom authentication was abandoned by the handler")
         self._send(out)

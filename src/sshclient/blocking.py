@@ -336,7 +336,9 @@ class SSHConnection:
         try:
             self._driver.run_until(done, self.timeout, what=what)
         except SSHClientError as exc:
-            if exc.code != 301:  # a timeout leaves the connection usable
+            # A timeout or a misuse (a bad argument, two threads at once)
+            # leaves the connection usable; anything else ends it.
+            if exc.code != 301 and not isinstance(exc, UsageError):
                 self.error = exc
                 self._driver.close()
             raise

@@ -308,10 +308,7 @@ class ConnectionLayer:
                 # A data type other than stderr: dropped, but it used window that
                 # must be checked and given back, or the server stalls (RFC 4254 §5.2).
                 r.uint32()
-                try:
-                    self.table.discard(local_id, len(r.string()))
-                except ValueError as exc:
-                    raise RemoteProtocolError(str(exc), code=1022) from None
+                self.table.discard(local_id, len(r.string()))  # 1022 beyond the window
                 return
             raise RemoteProtocolError(f"unexpected channel data message {msg_type}", code=1022)
         elif msg_type == c.MSG_CHANNEL_EOF:

@@ -40,6 +40,7 @@ class BlockingDriver:
         self.on_event = on_event
         self._selector = selectors.DefaultSelector()
         self._selector.register(sock, selectors.EVENT_READ)
+        self._want_read = True
         self._want_write = False
         self.eof = False
         self.closed = False
@@ -86,11 +87,20 @@ class BlockingDriver:
             self.last_activity = time.monotonic()
         return True
 
-    def _set_write_interest(self, want: bool) -> None:
-        if want != self._want_write and not self.closed:
-            events = selectors.EVENT_READ | (selectors.EVENT_WRITE if want else 0)
+    def _set_interest(self, read: bool, write: bool) -> None:
+        """Wait for readable only while the protocol takes input (backpressure),
+        for writable only while output is pending."""
+        if (read, write) == (self._want_read, self._want_write) or self.closed:
+            return
+        events = (selectors.EVENT_READ if read else 0) | (selectors.EVENT_WRITE if write else 0)
+        registered = self._want_read or self._want_write
+        if events and registered:
             self._selector.modify(self.sock, events)
-            self._want_write = want
+        elif events:
+            self._selector.register(self.sock, events)
+        else:
+            self._selector.unregister(self.sock)
+        self._want_read, self._want_write = read, write
 
     # ----------------------------------------------------------------- input
     def _set_streaming(self, on: bool) -> None:
@@ -110,6 +120,11 @@ class BlockingDriver:
         for _ in range(MAX_READS_PER_PUMP):
             view = proto.recv_buffer(READ_CHUNK)
             room = len(view)
+            if not room:
+                # The receive buffer is full: process it before reading more
+                # (the rest waits in the kernel; TCP slows the peer).
+                view.release()
+                break
             try:
                 n = self.sock.recv_into(view)
             except (BlockingIOError, InterruptedError):
@@ -144,7 +159,8 @@ class BlockingDriver:
         self._throttled = False
         flushed = self.flush_nowait()
         # a throttled writer waits on the clock, not on a writable socket (no spinning)
-        self._set_write_interest(not flushed and not self._throttled)
+        reading = self.proto.wants_input()
+        self._set_interest(reading, not flushed and not self._throttled)
         if self._throttled and self.rate_limiter is not None:
             pause = self.rate_limiter.delay(self.proto.output_size())
             wait = pause if wait is None else min(wait, pause)
@@ -164,7 +180,7 @@ class BlockingDriver:
             if mask & selectors.EVENT_READ:
                 got = self._read_available()
                 progressed = got > 0 or self.eof
-        if not ready and self._streaming:
+        if not ready and self._streaming and reading:
             got = self._read_available()  # what arrived below the low-water mark
             progressed = got > 0 or self.eof
         self._set_streaming(got >= STREAM_BATCH // 2 and not self.eof)

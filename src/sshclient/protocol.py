@@ -17,7 +17,7 @@ from sshcore.wire import Reader, Writer
 from . import constants as c
 from .auth import Authenticator
 from .connection import ConnectionLayer
-from .errors import RemoteProtocolError, SSHClientError, UsageError
+from .errors import RemoteProtocolError, SSHClientError, UsageError, UserCallbackFailed
 from .events import (
     AuthCompleted,
     ChannelClosed,
@@ -37,9 +37,14 @@ STATE_CONNECTED = "connected"
 STATE_CLOSED = "closed"
 
 _ORDERED_CHANNEL_EVENTS = (ChannelEOF, ChannelClosed, ChannelRequestReceived)
-# Output nobody reads is capped: a server that floods requests wanting a
-# reply (or UNIMPLEMENTED answers) while never reading would otherwise grow
-# our memory without end. Channel data alone stays under OUTPUT_HIGH_WATER.
+# While this much of our output waits for the peer, we take no more of its
+# input (wants_input() says no): a peer that floods requests wanting a reply
+# while reading nothing is then slowed by TCP instead of growing our memory.
+# Channel data alone stays under OUTPUT_HIGH_WATER (8 MiB), so bulk uploads
+# never pause input.
+INPUT_PAUSE_OUTPUT = 16 * 1024 * 1024
+# A last guard, out of a protocol-following peer's reach: with input paused,
+# one receive buffer of requests (8 MiB) adds at most about as much output.
 OUTPUT_LIMIT = 32 * 1024 * 1024
 
 
@@ -51,6 +56,7 @@ class ClientProtocol:
         self.transport.upper = self
         self.engine = self.transport.engine
         self.output_limit = OUTPUT_LIMIT  # see OUTPUT_LIMIT; tests lower it
+        self.input_pause_output = INPUT_PAUSE_OUTPUT  # see INPUT_PAUSE_OUTPUT; tests lower it
         self.connection = ConnectionLayer(self.transport, self._emit, options.window_size,
                                           options.max_packet_size, options.window_limit)
         self.auth: Authenticator | None = None
@@ -71,6 +77,11 @@ class ClientProtocol:
 
     def output_size(self) -> int:
         return self.transport.output_size()
+
+    def wants_input(self) -> bool:
+        """False while our output to the peer is backed up (INPUT_PAUSE_OUTPUT):
+        a driver then stops reading the socket until it drains."""
+        return self.transport.output_size() < self.input_pause_output
 
     def take_output(self) -> bytes:
         return self.transport.take_output()
@@ -109,6 +120,13 @@ class ClientProtocol:
             self._fail(exc, exc.disconnect_reason)
         except SSHClientError as exc:
             self._fail(exc, c.DISCONNECT_BY_APPLICATION)
+        except UserCallbackFailed as failed:
+            # The user's callback raised: close cleanly, hand them their error.
+            if not self.transport.closed:
+                self.transport.send_disconnect(c.DISCONNECT_BY_APPLICATION,
+                                               "error in the client application")
+            self.state = STATE_CLOSED
+            raise failed.original from None
         self._flush_dirty()
         events = list(self._events)
         self._events.clear()

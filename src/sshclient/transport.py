@@ -24,6 +24,7 @@ from .errors import (
     RemoteProtocolError,
     SSHClientError,
     UsageError,
+    call_user,
 )
 from .events import Event, KexCompleted, KexStarted, LogMessage, ServerVersionReceived
 from .hostkeys import (
@@ -278,11 +279,7 @@ class Transport:
         """Handle every complete packet buffered so far."""
         engine = self.engine
         while not self.closed:
-            try:
-                packet = engine.next_packet()
-            except ProtocolError as exc:
-                raise RemoteProtocolError(exc.message or None, code=exc.code,
-                                          disconnect_reason=exc.reason) from None
+            packet = engine.next_packet()  # ProtocolError is a RemoteProtocolError
             if packet is None:
                 break
             msg_type, payload = packet
@@ -290,10 +287,21 @@ class Transport:
                 self._log_packet("Received", payload)
             try:
                 self._dispatch(msg_type, payload)
+            except SSHClientError:
+                raise
             except WireError as exc:
                 raise RemoteProtocolError(
                     f"malformed {c.MESSAGE_NAMES.get(msg_type, msg_type)} message: {exc}",
                     code=1036) from None
+            except Exception as exc:
+                # Whatever else handling the server's message raised (a bad
+                # point for cryptography, text that is not UTF-8, ...) is still
+                # an SSHClientError for the user; the cause stays chained.
+                # The user's own callbacks are not here: see call_user().
+                raise RemoteProtocolError(
+                    f"could not handle the server's "
+                    f"{c.MESSAGE_NAMES.get(msg_type, msg_type)} message: "
+                    f"{type(exc).__name__}: {exc}", code=1036) from exc
         if (not self._in_kex and self._version_done and self.session_id is not None
                 and not self.closed
                 and engine.bytes_in + engine.bytes_out >= self.options.rekey_bytes):
@@ -621,7 +629,7 @@ class Transport:
             public_key=key,
         )
         verifier = self.options.host_key_verifier
-        accepted = bool(verifier(info)) if verifier is not None else False
+        accepted = bool(call_user(verifier, info)) if verifier is not None else False
         if not accepted:
             err = HostKeyError(
                 f"{key.key_type} key with fingerprint {info.fingerprint_sha256}", code=1030)

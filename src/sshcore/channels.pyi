@@ -56,7 +56,7 @@ class ChannelTable:
     def mark_close_sent(self, local_id: int) -> None: ...
     def discard(self, local_id: int, n: int) -> None:
         """Extended data of a type not kept: checked and re-advertised like data
-        that was read; ValueError (the reason) if it breaks the window or EOF."""
+        that was read; ProtocolError (1022) if it breaks the window or EOF."""
     def mark_eof_received(self, local_id: int) -> None:
         """Further data from the peer is then ProtocolError(1022)."""
     def mark_close_received(self, local_id: int) -> None: ...

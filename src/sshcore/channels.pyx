@@ -33,6 +33,11 @@ from libc.string cimport memchr, memcmp, memcpy, memmove
 
 from libc.string cimport strerror
 
+# Misuse is refused with the library's own errors, each also the built-in
+# it used to be; a window violation is the peer's protocol error.
+from sshcore.errors import (ConcurrentUseError, InvalidArgumentError, ProtocolError,
+                            UnknownChannelError)
+
 cdef extern from *:
     """
     #include <errno.h>
@@ -202,12 +207,12 @@ cdef class ChannelTable:
         except OverflowError:
             c = NULL
         if c == NULL:
-            raise KeyError(local_id)
+            raise UnknownChannelError("no open channel %r" % (local_id,))
         return c
 
     cdef int _check(self) except -1:
         if self._busy:
-            raise RuntimeError("ChannelTable used while its PacketEngine runs in another thread")
+            raise ConcurrentUseError("one SSH connection was used from two threads at once")
         return 0
 
     cdef int _grow(self) except -1:
@@ -250,7 +255,7 @@ cdef class ChannelTable:
 
     cdef int attach(self, WindowSink sink) except -1:
         if self._sink is not None and self._sink is not sink:
-            raise ValueError("this ChannelTable already belongs to another PacketEngine")
+            raise InvalidArgumentError("this ChannelTable already belongs to another PacketEngine")
         self._sink = sink
         return 0
 
@@ -384,7 +389,7 @@ cdef class ChannelTable:
         cdef size_t i
         self._check()
         if self._find(lid) != NULL:
-            raise ValueError("channel %d already exists" % lid)
+            raise InvalidArgumentError("channel %d already exists" % lid)
         if (self._used + 1) * 4 > (self._mask + 1) * 3:
             self._grow()
         c = <Chan*> calloc(1, sizeof(Chan))
@@ -457,7 +462,7 @@ cdef class ChannelTable:
         """Buffered bytes on stream 0 (data) or 1 (extended data type 1)."""
         cdef Chan* c = self._get(local_id)
         if stream != 0 and stream != 1:
-            raise ValueError("stream must be 0 or 1")
+            raise InvalidArgumentError("stream must be 0 or 1")
         return c.streams[stream].end - c.streams[stream].start
 
     def read(self, local_id: int, Py_ssize_t max_bytes=-1, int stream=0) -> bytes:
@@ -465,7 +470,7 @@ cdef class ChannelTable:
         self._check()
         cdef Chan* c = self._get(local_id)
         if stream != 0 and stream != 1:
-            raise ValueError("stream must be 0 or 1")
+            raise InvalidArgumentError("stream must be 0 or 1")
         cdef Stream* s = &c.streams[stream]
         cdef size_t n = s.end - s.start
         if max_bytes >= 0 and <size_t> max_bytes < n:
@@ -481,7 +486,7 @@ cdef class ChannelTable:
         self._check()
         cdef Chan* c = self._get(local_id)
         if stream != 0 and stream != 1:
-            raise ValueError("stream must be 0 or 1")
+            raise InvalidArgumentError("stream must be 0 or 1")
         cdef uint8_t[::1] dst = buf
         cdef Stream* s = &c.streams[stream]
         cdef size_t n = s.end - s.start
@@ -551,7 +556,7 @@ cdef class ChannelTable:
 
     cdef Stream* _stream(self, Chan* c, int stream) except NULL:
         if stream != 0 and stream != 1:
-            raise ValueError("stream must be 0 or 1")
+            raise InvalidArgumentError("stream must be 0 or 1")
         return &c.streams[stream]
 
     # ------------------------------------------------------------- framing
@@ -563,7 +568,7 @@ cdef class ChannelTable:
         cdef Chan* c = self._get(local_id)
         cdef Stream* s = self._stream(c, stream)
         if size <= 0:
-            raise ValueError("record size must be positive")
+            raise InvalidArgumentError("record size must be positive")
         if s.end - s.start < <size_t> size:
             self._wait(c)
             return None
@@ -586,9 +591,9 @@ cdef class ChannelTable:
         cdef Py_ssize_t idx = -1
         cdef uint8_t* copy
         if m == 0:
-            raise ValueError("eol must not be empty")
+            raise InvalidArgumentError("eol must not be empty")
         if max_length <= 0:
-            raise ValueError("max_length must be positive")
+            raise InvalidArgumentError("max_length must be positive")
         avail = s.end - s.start
         if s.eol_len != m or memcmp(s.eol, e, m) != 0:
             copy = <uint8_t*> malloc(m)     # a new EOL: forget what was scanned
@@ -654,7 +659,7 @@ cdef class ChannelTable:
         cdef Chan* c = self._get(local_id)
         cdef uint32_t mw = max_window
         if mw < c.max_window:
-            raise ValueError("window policy may only grow (%d < %d)" % (mw, c.max_window))
+            raise InvalidArgumentError("window policy may only grow (%d < %d)" % (mw, c.max_window))
         c.max_window = mw
         self._maybe_adjust(c)
 
@@ -665,7 +670,7 @@ cdef class ChannelTable:
         self._check()
         cdef Chan* c = self._get(local_id)
         if limit < 0:
-            raise ValueError("window growth limit must be >= 0")
+            raise InvalidArgumentError("window growth limit must be >= 0")
         # A window is a uint32 (RFC 4254 §5.2): any bigger limit means "the most there is".
         c.grow_limit = <uint32_t> min(limit, 0xFFFFFFFF)
 
@@ -683,12 +688,12 @@ cdef class ChannelTable:
         """n bytes of extended data of a type we do not keep (RFC 4254 §5.2: not
         stderr) arrived: they still use the window, so check them like routed data
         and re-advertise the space at once, else the peer stalls for want of window.
-        Raises ValueError (the reason) on a violation."""
+        Raises ProtocolError (1022) on a violation."""
         self._check()
         cdef int rc
         cdef Chan* c = self._admit(local_id, n, &rc)
         if rc == RT_VIOLATION:
-            raise ValueError(self.err.decode())
+            raise ProtocolError(1022, self.err.decode())
         if c != NULL:
             c.local_window -= <uint32_t> n
             self._maybe_adjust(c)

@@ -2,6 +2,7 @@
 from typing import Optional, Tuple, Union
 
 from sshcore.channels import ChannelTable, WindowSink
+from sshcore.errors import ProtocolError as ProtocolError
 
 _Bytes = Union[bytes, bytearray, memoryview]
 
@@ -11,16 +12,6 @@ DISCONNECT_COMPRESSION_ERROR: int
 
 def compression_available() -> bool:
     """True when zlib was resolved: "zlib" and "zlib@openssh.com" can run."""
-
-class ProtocolError(ValueError):
-    """code: 1015 bad MAC/tag or undecryptable, 1016 bad compressed data or a
-    payload inflating beyond max_packet_length, 1036 malformed framing or
-    buffer limit, 1022 bad channel data (beyond window, after EOF/CLOSE,
-    malformed), 1014 local encryption failure.  reason: SSH_DISCONNECT code."""
-    code: int
-    reason: int
-    message: str
-    def __init__(self, code: int, message: str = ..., reason: Optional[int] = ...) -> None: ...
 
 class PacketEngine(WindowSink):
     def __init__(self, channels: Optional[ChannelTable] = None,
@@ -78,9 +69,13 @@ class PacketEngine(WindowSink):
     def reset_counters(self) -> None: ...
 
     def recv_buffer(self, size_hint: int = 65536) -> memoryview:
-        """Writable view for sock.recv_into(); ProtocolError(1036) at the limit."""
+        """Writable view for sock.recv_into().  Empty when recv_buffer_limit
+        bytes wait unprocessed: run next_packet() first (never pass an empty
+        view to recv_into: it returns 0, which reads as EOF)."""
     def recv_commit(self, n: int) -> None: ...
-    def feed(self, data: _Bytes) -> None: ...
+    def feed(self, data: _Bytes) -> None:
+        """Append received bytes (copied); the limit does not apply, the
+        caller already holds them."""
     def next_packet(self) -> Optional[Tuple[int, bytes]]:
         """(msg_type, payload incl. the type byte) of the next packet not routed
         in C, or None.  Stops right after a returned packet."""

@@ -57,38 +57,11 @@ cdef enum:
 
 include "_zlib.pxi"
 
-# SSH_MSG_DISCONNECT reason codes (RFC 4253 §11.1)
-DISCONNECT_PROTOCOL_ERROR = 2
-DISCONNECT_MAC_ERROR = 5
-DISCONNECT_COMPRESSION_ERROR = 6
-
-_MESSAGES = {
-    1014: "Cannot encrypt packet.",
-    1015: "Cannot decrypt packet.",
-    1016: "Cannot decompress packet.",
-    1022: "Invalid channel data.",
-    1036: "SSH connection failed.",
-}
-
-
-class ProtocolError(ValueError):
-    """The peer sent something invalid.  .code is the spec's error code
-    (1015 bad MAC/undecryptable, 1016 bad compressed data, 1036 bad framing,
-    1022 bad channel data), .reason the SSH_MSG_DISCONNECT reason to send
-    before closing."""
-
-    def __init__(self, code, message="", reason=None):
-        if reason is None:
-            reason = (DISCONNECT_MAC_ERROR if code == 1015 else DISCONNECT_COMPRESSION_ERROR
-                      if code == 1016 else DISCONNECT_PROTOCOL_ERROR)
-        self.code = code
-        self.reason = reason
-        self.message = message
-        super().__init__(code, message)
-
-    def __str__(self):
-        base = _MESSAGES.get(self.code, "")
-        return "[%d] %s%s" % (self.code, base, (" " + self.message) if self.message else "")
+# The core's errors are the library's: a user's `except SSHClientError`
+# catches what the packet layer raises too.
+from sshcore.errors import (DISCONNECT_COMPRESSION_ERROR, DISCONNECT_MAC_ERROR,
+                            DISCONNECT_PROTOCOL_ERROR, ConcurrentUseError,
+                            InvalidArgumentError, ProtocolError, UsageError)
 
 
 cdef inline void _be32(uint8_t* p, uint32_t v) noexcept nogil:
@@ -302,7 +275,7 @@ cdef class PacketEngine(WindowSink):
 
     cdef int _enter(self) except -1:
         if self._busy or (self._channels is not None and self._channels._busy):
-            raise RuntimeError("PacketEngine used from two threads at once")
+            raise ConcurrentUseError("one SSH connection was used from two threads at once")
         return 0
 
     # ---------------------------------------------------------- receive
@@ -344,7 +317,10 @@ cdef class PacketEngine(WindowSink):
             self._rstart = self._rend = 0
         room = self._recv_limit - pending if self._recv_limit > pending else 0
         if room == 0:
-            raise ProtocolError(1036, "receive buffer limit (%d bytes) reached" % self._recv_limit)
+            # Full of input not yet processed: the caller must run
+            # next_packet() before reading more. Backpressure, not an error:
+            # a peer within its windows can have more than this in flight.
+            return memoryview(b"")
         want = <size_t> size_hint if size_hint > 0 else 1
         if want > room:
             want = room
@@ -358,7 +334,8 @@ cdef class PacketEngine(WindowSink):
         self._enter()
         if n < 0 or <size_t> n > self._rcap - self._rend or \
                 self._rend - self._rstart + n > self._recv_limit:
-            raise ValueError("recv_commit(%d) beyond the buffer returned by recv_buffer()" % n)
+            raise InvalidArgumentError(
+                "recv_commit(%d) beyond the buffer returned by recv_buffer()" % n)
         self._rend += n
 
     def feed(self, data) -> None:
@@ -369,9 +346,6 @@ cdef class PacketEngine(WindowSink):
         try:
             if view.len == 0:
                 return
-            if self._rend - self._rstart + view.len > self._recv_limit:
-                raise ProtocolError(1036, "receive buffer limit (%d bytes) exceeded"
-                                    % self._recv_limit)
             self._recv_reserve(view.len)
             memcpy(self._rbuf + self._rend, view.buf, view.len)
             self._rend += view.len
@@ -714,9 +688,11 @@ cdef class PacketEngine(WindowSink):
         PyObject_GetBuffer(payload, &view, PyBUF_SIMPLE)
         try:
             if view.len < 1:
-                raise ValueError("empty payload")
+                raise InvalidArgumentError("an SSH packet needs at least a message type")
             if <size_t> view.len > self._max_packet:
-                raise ValueError("payload larger than max_packet_length")
+                raise InvalidArgumentError(
+                    "a payload of %d bytes exceeds the maximum packet length %d"
+                    % (view.len, self._max_packet))
             self._out_reserve(<size_t> view.len + OVERHEAD + self._z_extra(view.len, 1))
             self._busy = True
             if self._enc.nogil_ok and view.len >= NOGIL_MIN:
@@ -816,7 +792,7 @@ cdef class PacketEngine(WindowSink):
     def output_consume(self, Py_ssize_t n) -> None:
         self._enter()
         if n < 0 or <size_t> n > self._oend - self._ostart:
-            raise ValueError("output_consume(%d) with %d bytes pending"
+            raise InvalidArgumentError("output_consume(%d) with %d bytes pending"
                              % (n, self._oend - self._ostart))
         self._ostart += n
         if self._ostart == self._oend and self._oblk is not None and self._oblk.exports == 0:
