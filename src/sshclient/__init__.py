@@ -20,10 +20,11 @@ from .keys import PrivateKey, load_private_key_file
 from .options import HostKeyInfo
 from .proxy import ProxyError, ProxySettings
 from .spec import SSHClient
+from .validate import ArgumentTypeError
 
 __version__ = "0.1.0"
 __all__ = ["SSHClient", "SSHClientError", "connect", "SSHConnection", "Channel", "ExecResult",
            "ProxySettings", "ProxyError", "HostKeyInfo", "Negotiated", "PrivateKey",
            "load_private_key_file", "AuthenticationError", "ChannelError", "ConnectionError_",
            "DisconnectedError", "HostKeyError", "RemoteProtocolError", "TimeoutError_",
-           "UsageError"]
+           "UsageError", "ArgumentTypeError"]

@@ -31,6 +31,14 @@ from .protocol import ClientProtocol
 from .proxy import ProxySettings
 from .sockets import open_socket, tcp_round_trip
 from .transport import check_algorithm_choices
+from .validate import (
+    ArgumentTypeError,
+    check_host,
+    check_port,
+    check_timeout,
+    check_type,
+    type_name,
+)
 
 _READ_SIZE = 1 << 20
 
@@ -455,8 +463,19 @@ def connect(host: str, port: int = 22, *, username: str, password: str | None = 
     end the connection (error 1039).  Other keywords set `ClientOptions` fields
     (ciphers=[...], macs=[...], kex_algorithms=[...], window_size=..., ...).
     """
-    if not 0 < int(port) <= 65535:
-        raise UsageError(f"port {port} is out of range 1..65535", code=211)
+    # Every argument is checked before a key file is read or a name looked up.
+    check_host(host)
+    check_port(port)
+    check_type("username", username, str, "a str")
+    check_type("password", password, (str, type(None)), "a str or None")
+    check_type("passphrase", passphrase, (str, bytes, type(None)), "a str, bytes or None")
+    timeout = check_timeout(timeout)
+    check_timeout(keepalive_interval, "keepalive_interval")
+    check_type("keepalive_count_max", keepalive_count_max, int, "an int")
+    check_type("proxy", proxy, (ProxySettings, type(None)), "a ProxySettings or None")
+    if host_key_verifier is not None and not callable(host_key_verifier):
+        raise ArgumentTypeError("host_key_verifier must be a callable taking a HostKeyInfo, "
+                                f"not {type_name(host_key_verifier)}")
     private_key = None
     if isinstance(key, (str, os.PathLike)):
         private_key = load_private_key_file(os.path.expanduser(key), passphrase)
