@@ -5,6 +5,7 @@ errors that name the API in use and show the fingerprint as ssh does."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import select
 import socket
 
@@ -13,6 +14,7 @@ import pytest
 import sshclient
 from sshclient import (
     ConnectionError_,
+    ProxySettings,
     SSHClient,
     SSHClientError,
     UsageError,
@@ -99,3 +101,70 @@ def test_spec_properties_refuse_bad_values(name, value):
     with pytest.raises(SSHClientError) as info:
         setattr(client, name, value)
     assert name in str(info.value)
+
+
+# ---------------------------------------------------------------- defect 3
+
+def no_secret_in(texts: list[str], secret: str) -> None:
+    forms = (secret, secret.encode().hex(), repr(secret.encode()))
+    for text in texts:
+        for form in forms:
+            assert form not in text, text
+
+
+def test_connect_shows_no_password(sshd, test_user):
+    with sshclient.connect(sshd.host, sshd.port, username=test_user.name,
+                           password=test_user.password, accept_any_host_key=True,
+                           timeout=30) as conn:
+        with conn.open_session() as ch:
+            ch.exec("true")
+            ch.wait_closed()
+            texts = [repr(conn), repr(vars(conn)), repr(conn.options), str(conn.options),
+                     repr(vars(conn.options)), repr(ch), repr(vars(ch))]
+        assert "password=<hidden>" in repr(conn.options)
+        assert conn.exec("echo ok").stdout == b"ok\n"  # the password still logged us in
+    no_secret_in(texts, test_user.password)
+
+
+def test_spec_client_shows_no_password_even_at_log_level_3(sshd, test_user, caplog):
+    client = SSHClient()
+    client.ssh_user = test_user.name
+    client.ssh_password = test_user.password
+    client.ssh_auth_mode = 4  # keyboard-interactive: the password goes in an INFO_RESPONSE
+    client.timeout = 30
+    client.config("LogLevel=3")
+    client.on_ssh_server_authentication = lambda e: setattr(e, "accept", True)
+    logs: list[str] = []
+    client.on_log = lambda e: logs.append(e.message)
+    prompts: list[str] = []
+    client.on_ssh_keyboard_interactive = lambda e: prompts.append(repr(e))
+    with caplog.at_level(logging.DEBUG, logger="sshclient"):
+        client.ssh_logon(sshd.host, sshd.port)
+    try:
+        assert client.connected
+        assert any("USERAUTH_INFO_RESPONSE" in line for line in logs)  # level 3 logs packets
+        assert prompts and "response=<hidden>" in prompts[0]
+        assert client.ssh_password == test_user.password  # the spec API still reads it back
+        texts = [repr(client), repr(vars(client)), *logs, caplog.text, *prompts]
+    finally:
+        client.ssh_logoff()
+    no_secret_in(texts, test_user.password)
+
+
+def test_a_secret_of_the_wrong_type_is_refused_without_showing_it():
+    client = SSHClient()
+    for name in ("ssh_password", "firewall_password", "ssh_cert_store_password"):
+        with pytest.raises(TypeError) as info:
+            setattr(client, name, b"s3cret-bytes")  # str() of it was sent as the password
+        assert isinstance(info.value, UsageError) and info.value.code == 211
+        assert name in str(info.value) and "s3cret" not in str(info.value)
+    with pytest.raises(TypeError) as info:
+        sshclient.connect("127.0.0.1", 22, username="u", password=b"s3cret-bytes",
+                          accept_any_host_key=True)
+    assert "password" in str(info.value) and "s3cret" not in str(info.value)
+
+
+def test_proxy_settings_show_no_password():
+    proxy = ProxySettings.from_url("socks5://user:s3cret-proxy@127.0.0.1:1080")
+    assert "s3cret-proxy" not in repr(proxy)
+    assert proxy.password == "s3cret-proxy"

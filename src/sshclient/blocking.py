@@ -29,6 +29,7 @@ from .options import (
 )
 from .protocol import ClientProtocol
 from .proxy import ProxySettings
+from .secret import Secret
 from .sockets import open_socket, tcp_round_trip
 from .transport import check_algorithm_choices
 from .validate import (
@@ -492,7 +493,8 @@ def connect(host: str, port: int = 22, *, username: str, password: str | None = 
             return True
 
     options = ClientOptions(
-        username=username, password=password, private_key=private_key,
+        username=username, password=None if password is None else Secret(password),
+        private_key=private_key,
         auth_mode=AUTH_PUBLICKEY if private_key is not None else AUTH_PASSWORD,
         try_all_auth_methods=True, host_key_verifier=host_key_verifier,
     )

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 if TYPE_CHECKING:
     from .hostkeys import PublicKey
     from .keys import PrivateKey
+    from .secret import Secret
 
 DEFAULT_CLIENT_VERSION = "SSH-2.0-sshclient_0.1"
 DEFAULT_VERSION_PATTERN = "*SSH-1.99-*,*SSH-2.0-*"
@@ -71,7 +72,9 @@ CustomAuthHandler = Callable[[bytes], Optional[bytes]]
 @dataclass
 class ClientOptions:
     username: str = ""
-    password: str | None = None
+    # A Secret: this object lives as long as the connection and is printed in
+    # reprs, tracebacks and vars() of its holders; the text must not be.
+    password: Secret | None = None
     private_key: PrivateKey | None = None
     signed_certificate: bytes | None = None  # an OpenSSH user certificate blob (later issue)
     auth_mode: int = AUTH_PASSWORD
