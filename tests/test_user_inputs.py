@@ -4,21 +4,26 @@ host names and argument types refused before any connection, and host key
 errors that name the API in use and show the fingerprint as ssh does."""
 from __future__ import annotations
 
+import base64
 import contextlib
 import logging
 import select
 import socket
+import subprocess
 
 import pytest
 
 import sshclient
 from sshclient import (
     ConnectionError_,
+    HostKeyError,
     ProxySettings,
     SSHClient,
     SSHClientError,
     UsageError,
 )
+from sshclient.hostkeys import fingerprint, parse_public_key
+from sshclient.options import HostKeyInfo
 
 # ---------------------------------------------------------------- defect 4
 
@@ -168,3 +173,57 @@ def test_proxy_settings_show_no_password():
     proxy = ProxySettings.from_url("socks5://user:s3cret-proxy@127.0.0.1:1080")
     assert "s3cret-proxy" not in repr(proxy)
     assert proxy.password == "s3cret-proxy"
+
+
+# ---------------------------------------------------------------- defect 5
+
+def ed25519_fingerprint(server) -> str:
+    """The server's ed25519 host key fingerprint as `ssh-keygen -lf` prints it."""
+    key = next(k for k in server.host_keys.values() if k.algorithm == "ssh-ed25519")
+    return subprocess.run(["ssh-keygen", "-lf", key.path + ".pub"], capture_output=True,
+                          text=True, check=True).stdout.split()[1]
+
+
+def test_connect_host_key_error_names_connect_and_shows_ssh_fingerprint(sshd, test_user):
+    with pytest.raises(HostKeyError) as info:
+        sshclient.connect(sshd.host, sshd.port, username=test_user.name,
+                          password=test_user.password, host_key_verifier=lambda key: False,
+                          host_key_algorithms=["ssh-ed25519"], timeout=30)
+    text = str(info.value)
+    assert info.value.code == 1030
+    assert "host_key_verifier" in text and "HostKeyInfo.fingerprint" in text
+    for spec_only in ("on_ssh_server_authentication", "ssh_accept_server_host_key"):
+        assert spec_only not in text
+    assert ed25519_fingerprint(sshd) in text
+
+
+def test_spec_host_key_error_names_spec_members_and_shows_ssh_fingerprint(sshd, test_user):
+    client = SSHClient()
+    client.ssh_user = test_user.name
+    client.ssh_password = test_user.password
+    client.ssh_public_key_algorithms = "ssh-ed25519"
+    client.timeout = 30
+    with pytest.raises(HostKeyError) as info:
+        client.ssh_logon(sshd.host, sshd.port)
+    text = str(info.value)
+    assert info.value.code == 1030
+    assert "on_ssh_server_authentication" in text
+    assert ed25519_fingerprint(sshd) in text
+
+
+def test_a_host_certificate_shows_the_fingerprint_ssh_keygen_prints(tmp_path):
+    # ssh-keygen -lf (and ssh) fingerprint a certificate by the key it certifies.
+    for name in ("host", "ca"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
+                        str(tmp_path / name)], check=True)
+    subprocess.run(["ssh-keygen", "-q", "-s", str(tmp_path / "ca"), "-I", "host", "-h",
+                    "-n", "localhost", str(tmp_path / "host.pub")], check=True)
+    cert_file = tmp_path / "host-cert.pub"
+    blob = base64.b64decode(cert_file.read_text().split()[1])
+    cert = parse_public_key(blob)
+    info = HostKeyInfo(blob=blob, key_type=cert.key_type, algorithm=cert.key_type,
+                       fingerprint_sha256=fingerprint(blob), fingerprint_sha1="",
+                       fingerprint_md5="", public_key=cert)
+    printed = subprocess.run(["ssh-keygen", "-lf", str(cert_file)], capture_output=True,
+                             text=True, check=True).stdout.split()[1]
+    assert info.fingerprint == printed

@@ -17,7 +17,7 @@ from typing import BinaryIO, Callable
 from . import events as ev
 from .algorithms import Negotiated
 from .driver import BlockingDriver
-from .errors import ChannelError, SSHClientError, UsageError
+from .errors import ChannelError, HostKeyError, SSHClientError, UsageError
 from .keys import PrivateKey, load_private_key_file
 from .options import (
     AUTH_PASSWORD,
@@ -449,6 +449,31 @@ class SSHConnection:
         self.close()
 
 
+class _HostKeyRejected(HostKeyError):
+    """1030 worded for connect(): the spec's text for this code tells how to
+    accept a key in the spec API (SSHClient), which a connect() user lacks."""
+
+    def __init__(self, info: HostKeyInfo) -> None:
+        super().__init__(code=1030)
+        self.message = (
+            f"host_key_verifier rejected the server's {info.key_type} host key "
+            f"{info.fingerprint}. To trust this key, first make sure it is the server's "
+            "(ssh-keygen -lf on the server's host key file prints the same form), then have "
+            "host_key_verifier return True when HostKeyInfo.fingerprint equals it.")
+        self.args = (f"[{self.code}] {self.message}",)
+
+
+def _verifier(user_verifier: Callable[[HostKeyInfo], bool] | None
+              ) -> Callable[[HostKeyInfo], bool]:
+    """The user's host key check (None: accept any key), raising our own
+    error when it says no."""
+    def verify(info: HostKeyInfo) -> bool:
+        if user_verifier is None or user_verifier(info):
+            return True
+        raise _HostKeyRejected(info)
+    return verify
+
+
 def connect(host: str, port: int = 22, *, username: str, password: str | None = None,
             key: str | os.PathLike[str] | PrivateKey | None = None, passphrase: str | None = None,
             host_key_verifier: Callable[[HostKeyInfo], bool] | None = None,
@@ -485,18 +510,13 @@ def connect(host: str, port: int = 22, *, username: str, password: str | None = 
             raise UsageError(f"key must be a file path or a PrivateKey, not {type(key).__name__}",
                              code=211)
         private_key = key
-    if host_key_verifier is None:
-        if not accept_any_host_key:
-            raise UsageError("pass host_key_verifier=... or accept_any_host_key=True", code=211)
-
-        def host_key_verifier(info: HostKeyInfo) -> bool:
-            return True
-
+    if host_key_verifier is None and not accept_any_host_key:
+        raise UsageError("pass host_key_verifier=... or accept_any_host_key=True", code=211)
     options = ClientOptions(
         username=username, password=None if password is None else Secret(password),
         private_key=private_key,
         auth_mode=AUTH_PUBLICKEY if private_key is not None else AUTH_PASSWORD,
-        try_all_auth_methods=True, host_key_verifier=host_key_verifier,
+        try_all_auth_methods=True, host_key_verifier=_verifier(host_key_verifier),
     )
     for name, value in option_overrides.items():
         if not hasattr(options, name):

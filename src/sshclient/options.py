@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Optional
 
+from .hostkeys import Certificate
+
 if TYPE_CHECKING:
     from .hostkeys import PublicKey
     from .keys import PrivateKey
@@ -59,8 +61,11 @@ class HostKeyInfo:
     @property
     def fingerprint(self) -> str:
         """OpenSSH's form, as ``ssh-keygen -lf`` and ``ssh`` print it:
-        ``SHA256:<base64>`` (fingerprint_sha256 is the same hash in hex)."""
-        return self.public_key.fingerprint_openssh()
+        ``SHA256:<base64>`` (fingerprint_sha256 is the same hash in hex).
+        A host certificate shows the fingerprint of the key it certifies, as
+        they do (fingerprint_sha256 hashes the whole certificate)."""
+        key = self.public_key
+        return (key.public_key if isinstance(key, Certificate) else key).fingerprint_openssh()
 
 
 # prompts: list of (prompt, echo); returns one response per prompt
