@@ -6,14 +6,18 @@
 from .algorithms import Negotiated
 from .blocking import Channel, ExecResult, SSHConnection, connect
 from .errors import (
+    ArgumentTypeError,
     AuthenticationError,
     ChannelError,
+    ConcurrentUseError,
     ConnectionError_,
     DisconnectedError,
     HostKeyError,
+    InvalidArgumentError,
     RemoteProtocolError,
     SSHClientError,
     TimeoutError_,
+    UnknownChannelError,
     UsageError,
 )
 from .keys import PrivateKey, load_private_key_file
@@ -26,4 +30,5 @@ __all__ = ["SSHClient", "SSHClientError", "connect", "SSHConnection", "Channel",
            "ProxySettings", "ProxyError", "HostKeyInfo", "Negotiated", "PrivateKey",
            "load_private_key_file", "AuthenticationError", "ChannelError", "ConnectionError_",
            "DisconnectedError", "HostKeyError", "RemoteProtocolError", "TimeoutError_",
-           "UsageError"]
+           "UsageError", "ArgumentTypeError", "InvalidArgumentError", "ConcurrentUseError",
+           "UnknownChannelError"]

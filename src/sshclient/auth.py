@@ -26,6 +26,7 @@ from .options import (
     AUTH_PUBLICKEY,
     ClientOptions,
 )
+from .secret import reveal
 
 SERVICE_CONNECTION = b"ssh-connection"
 MAX_PROMPTS = 64
@@ -97,7 +98,7 @@ class Authenticator:
             self._send(self._request_header("none").getvalue())
         elif method == "password":
             self._send(self._request_header("password").boolean(False)
-                       .string((self.options.password or "").encode()).getvalue())
+                       .string(reveal(self.options.password).encode()).getvalue())
         elif method == "publickey":
             self._send_publickey()
         elif method == "keyboard-interactive":
@@ -224,7 +225,7 @@ class Authenticator:
     def _have_credentials(self, method: str) -> bool:
         o = self.options
         if method == "password":
-            return o.password is not None and o.password != ""
+            return bool(o.password)
         if method == "publickey":
             return o.private_key is not None
         if method == "keyboard-interactive":
@@ -294,7 +295,7 @@ class Authenticator:
         for prompt, _echo in prompts:
             if o.password and (prompt_matches(o.password_prompt_pattern, prompt)
                                or "password" in prompt.lower()):
-                answers.append(o.password)
+                answers.append(reveal(o.password))
             else:
                 answers.append("")
         return answers

@@ -17,7 +17,7 @@ from typing import BinaryIO, Callable
 from . import events as ev
 from .algorithms import Negotiated
 from .driver import BlockingDriver
-from .errors import ChannelError, SSHClientError, UsageError
+from .errors import ChannelError, HostKeyError, SSHClientError, UsageError
 from .keys import PrivateKey, load_private_key_file
 from .options import (
     AUTH_PASSWORD,
@@ -29,8 +29,17 @@ from .options import (
 )
 from .protocol import ClientProtocol
 from .proxy import ProxySettings
+from .secret import Secret
 from .sockets import open_socket, tcp_round_trip
 from .transport import check_algorithm_choices
+from .validate import (
+    ArgumentTypeError,
+    check_host,
+    check_port,
+    check_timeout,
+    check_type,
+    type_name,
+)
 
 _READ_SIZE = 1 << 20
 
@@ -442,6 +451,31 @@ class SSHConnection:
         self.close()
 
 
+class _HostKeyRejected(HostKeyError):
+    """1030 worded for connect(): the spec's text for this code tells how to
+    accept a key in the spec API (SSHClient), which a connect() user lacks."""
+
+    def __init__(self, info: HostKeyInfo) -> None:
+        super().__init__(code=1030)
+        self.message = (
+            f"host_key_verifier rejected the server's {info.key_type} host key "
+            f"{info.fingerprint}. To trust this key, first make sure it is the server's "
+            "(ssh-keygen -lf on the server's host key file prints the same form), then have "
+            "host_key_verifier return True when HostKeyInfo.fingerprint equals it.")
+        self.args = (f"[{self.code}] {self.message}",)
+
+
+def _verifier(user_verifier: Callable[[HostKeyInfo], bool] | None
+              ) -> Callable[[HostKeyInfo], bool]:
+    """The user's host key check (None: accept any key), raising our own
+    error when it says no."""
+    def verify(info: HostKeyInfo) -> bool:
+        if user_verifier is None or user_verifier(info):
+            return True
+        raise _HostKeyRejected(info)
+    return verify
+
+
 def connect(host: str, port: int = 22, *, username: str, password: str | None = None,
             key: str | os.PathLike[str] | PrivateKey | None = None, passphrase: str | None = None,
             host_key_verifier: Callable[[HostKeyInfo], bool] | None = None,
@@ -457,8 +491,19 @@ def connect(host: str, port: int = 22, *, username: str, password: str | None = 
     end the connection (error 1039).  Other keywords set `ClientOptions` fields
     (ciphers=[...], macs=[...], kex_algorithms=[...], window_size=..., ...).
     """
-    if not 0 < int(port) <= 65535:
-        raise UsageError(f"port {port} is out of range 1..65535", code=211)
+    # Every argument is checked before a key file is read or a name looked up.
+    check_host(host)
+    check_port(port)
+    check_type("username", username, str, "a str")
+    check_type("password", password, (str, type(None)), "a str or None")
+    check_type("passphrase", passphrase, (str, bytes, type(None)), "a str, bytes or None")
+    timeout = check_timeout(timeout)
+    check_timeout(keepalive_interval, "keepalive_interval")
+    check_type("keepalive_count_max", keepalive_count_max, int, "an int")
+    check_type("proxy", proxy, (ProxySettings, type(None)), "a ProxySettings or None")
+    if host_key_verifier is not None and not callable(host_key_verifier):
+        raise ArgumentTypeError("host_key_verifier must be a callable taking a HostKeyInfo, "
+                                f"not {type_name(host_key_verifier)}")
     private_key = None
     if isinstance(key, (str, os.PathLike)):
         private_key = load_private_key_file(os.path.expanduser(key), passphrase)
@@ -467,17 +512,13 @@ def connect(host: str, port: int = 22, *, username: str, password: str | None = 
             raise UsageError(f"key must be a file path or a PrivateKey, not {type(key).__name__}",
                              code=211)
         private_key = key
-    if host_key_verifier is None:
-        if not accept_any_host_key:
-            raise UsageError("pass host_key_verifier=... or accept_any_host_key=True", code=211)
-
-        def host_key_verifier(info: HostKeyInfo) -> bool:
-            return True
-
+    if host_key_verifier is None and not accept_any_host_key:
+        raise UsageError("pass host_key_verifier=... or accept_any_host_key=True", code=211)
     options = ClientOptions(
-        username=username, password=password, private_key=private_key,
+        username=username, password=None if password is None else Secret(password),
+        private_key=private_key,
         auth_mode=AUTH_PUBLICKEY if private_key is not None else AUTH_PASSWORD,
-        try_all_auth_methods=True, host_key_verifier=host_key_verifier,
+        try_all_auth_methods=True, host_key_verifier=_verifier(host_key_verifier),
     )
     for name, value in option_overrides.items():
         if not hasattr(options, name):

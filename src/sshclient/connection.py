@@ -26,6 +26,7 @@ from .events import (
     GlobalRequestAnswered,
 )
 from .transport import Transport
+from .validate import check_host, check_port
 
 MAX_CHANNELS = 4096
 # Sealed channel data waiting for the socket is kept under this: a server
@@ -119,6 +120,11 @@ class ConnectionLayer:
         return self.open_channel("session")
 
     def open_direct_tcpip(self, host: str, port: int, src_host: str, src_port: int) -> int:
+        # The server resolves `host`: a NUL would cut it short there as it would here.
+        check_host(host, "tunnel host")
+        check_port(port, "tunnel port")
+        check_host(src_host, "source host")
+        check_port(src_port, "source port", allow_zero=True)
         extra = (Writer().string(host.encode()).uint32(port).string(src_host.encode())
                  .uint32(src_port).getvalue())
         return self.open_channel("direct-tcpip", extra)

@@ -12,10 +12,14 @@ from typing import Any, Callable, TypeVar
 
 from sshcore.errors import (  # noqa: F401  (re-exported: the one place to import from)
     MESSAGES,
+    ArgumentTypeError,
+    ConcurrentUseError,
+    InvalidArgumentError,
     MacError,
     ProtocolError,
     RemoteProtocolError,
     SSHClientError,
+    UnknownChannelError,
     UsageError,
 )
 

@@ -8,9 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Optional
 
+from .hostkeys import Certificate
+
 if TYPE_CHECKING:
     from .hostkeys import PublicKey
     from .keys import PrivateKey
+    from .secret import Secret
 
 DEFAULT_CLIENT_VERSION = "SSH-2.0-sshclient_0.1"
 DEFAULT_VERSION_PATTERN = "*SSH-1.99-*,*SSH-2.0-*"
@@ -58,8 +61,11 @@ class HostKeyInfo:
     @property
     def fingerprint(self) -> str:
         """OpenSSH's form, as ``ssh-keygen -lf`` and ``ssh`` print it:
-        ``SHA256:<base64>`` (fingerprint_sha256 is the same hash in hex)."""
-        return self.public_key.fingerprint_openssh()
+        ``SHA256:<base64>`` (fingerprint_sha256 is the same hash in hex).
+        A host certificate shows the fingerprint of the key it certifies, as
+        they do (fingerprint_sha256 hashes the whole certificate)."""
+        key = self.public_key
+        return (key.public_key if isinstance(key, Certificate) else key).fingerprint_openssh()
 
 
 # prompts: list of (prompt, echo); returns one response per prompt
@@ -71,7 +77,9 @@ CustomAuthHandler = Callable[[bytes], Optional[bytes]]
 @dataclass
 class ClientOptions:
     username: str = ""
-    password: str | None = None
+    # A Secret: this object lives as long as the connection and is printed in
+    # reprs, tracebacks and vars() of its holders; the text must not be.
+    password: Secret | None = None
     private_key: PrivateKey | None = None
     signed_certificate: bytes | None = None  # an OpenSSH user certificate blob (later issue)
     auth_mode: int = AUTH_PASSWORD

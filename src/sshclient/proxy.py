@@ -161,7 +161,7 @@ class ProxySettings:
     host: str = ""
     port: int = 0
     user: str = ""
-    password: str = ""
+    password: str = field(default="", repr=False)  # a printed proxy must not show it
     extra_headers: str | Sequence[str] = ""
     exceptions: list[str] = field(default_factory=list)
     remote_dns: bool = True

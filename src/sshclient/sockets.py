@@ -13,6 +13,7 @@ import time
 
 from .errors import ConnectionError_, socket_error_code
 from .proxy import REASON_CONNECT, ProxyError, ProxySettings, negotiate
+from .validate import check_host
 
 _FAMILIES = {0: [socket.AF_INET], 1: [socket.AF_INET6], 2: [socket.AF_INET6, socket.AF_INET]}
 
@@ -142,6 +143,10 @@ def open_socket(host: str, port: int, timeout: float | None, *, local_host: str 
     10060 timed out, 11001 host not found, ...) or, for proxy failures, its
     subclass `ProxyError` (see `proxy`).
     """
+    # Every front end comes through here: no name reaches the resolver unchecked.
+    check_host(host)
+    if proxy is not None and proxy.enabled:
+        check_host(proxy.host, "proxy host")
     if timeout is not None and timeout <= 0:
         timeout = None
     families = address_families(ipv6)

@@ -629,12 +629,14 @@ class Transport:
             public_key=key,
         )
         verifier = self.options.host_key_verifier
-        accepted = bool(call_user(verifier, info)) if verifier is not None else False
-        if not accepted:
-            err = HostKeyError(
-                f"{key.key_type} key with fingerprint {info.fingerprint_sha256}", code=1030)
+        try:
+            # A front end's verifier may raise HostKeyError itself, worded for its API.
+            if verifier is None or not call_user(verifier, info):
+                # Shown as ssh and ssh-keygen -lf show it, so the two can be compared.
+                raise HostKeyError(f"The key: {key.key_type} {info.fingerprint}", code=1030)
+        except HostKeyError:
             self.send_disconnect(c.DISCONNECT_HOST_KEY_NOT_VERIFIABLE, "host key not accepted")
-            raise err
+            raise
         self.host_key_blob = result.host_key_blob
 
     # ------------------------------------------------------------------ misc

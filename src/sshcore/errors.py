@@ -113,6 +113,10 @@ class InvalidArgumentError(UsageError, ValueError):
     """An argument's value is out of range; also a ValueError."""
 
 
+class ArgumentTypeError(UsageError, TypeError):
+    """An argument of the wrong type; also a TypeError."""
+
+
 class ConcurrentUseError(UsageError, RuntimeError):
     """One connection was used from two threads at once and refused, before
     any state was touched; also a RuntimeError."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..errors import SSHClientError
+from ..secret import reveal
 from .certstore import Certificate, load_encoded, load_store
 
 # field -> (default, how to compute it from a Certificate)
@@ -77,7 +78,7 @@ def _key_in_store(self: Any, prefix: str, cert: Certificate) -> Certificate | No
     if not store or store == b"MY":
         return None
     try:
-        entries = load_store(store_type, store, props.get(f"{prefix}_store_password", ""))
+        entries = load_store(store_type, store, reveal(props.get(f"{prefix}_store_password")))
     except SSHClientError:
         return None
     return next((e for e in entries if e.private_key is not None and e.blob == cert.blob),

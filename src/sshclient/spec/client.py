@@ -38,6 +38,7 @@ from ..options import (
     HostKeyInfo,
 )
 from ..protocol import ClientProtocol
+from ..secret import reveal
 from ..sockets import RateLimiter, open_socket
 from . import params as P
 from . import rawpacket
@@ -215,7 +216,7 @@ class SSHClient:
 
     def _load_client_cert(self) -> Certificate:
         return load_certificate(self._props["ssh_cert_store_type"], self._props["ssh_cert_store"],
-                                self._props["ssh_cert_store_password"], self._cert_subject)
+                                reveal(self._props["ssh_cert_store_password"]), self._cert_subject)
 
     def get_ssh_accept_server_host_key_subject(self) -> str:
         return self._accept_subject
@@ -233,7 +234,7 @@ class SSHClient:
             return None, subject
         try:
             cert = load_certificate(store_type, self._props[f"{prefix}_store"],
-                                    self._props[f"{prefix}_store_password"], subject)
+                                    reveal(self._props[f"{prefix}_store_password"]), subject)
         except CertificateNotFound:
             return None, ""
         return cert, cert.subject or subject
@@ -316,7 +317,7 @@ class SSHClient:
             "firewallhost": lambda: self._props["firewall_host"],
             "firewallport": lambda: self._props["firewall_port"],
             "firewalluser": lambda: self._props["firewall_user"],
-            "firewallpassword": lambda: self._props["firewall_password"],
+            "firewallpassword": lambda: reveal(self._props["firewall_password"]),
             "firewallautodetect": lambda: self._props["firewall_auto_detect"],
             "buildinfo": _build_info,
             "licenseinfo": lambda: "sshclient is open source (MIT); no license key is needed",
@@ -568,7 +569,7 @@ class SSHClient:
                 self._accept_key = load_certificate(
                     self._props["ssh_accept_server_host_key_store_type"],
                     self._props["ssh_accept_server_host_key_store"],
-                    self._props["ssh_accept_server_host_key_store_password"],
+                    reveal(self._props["ssh_accept_server_host_key_store_password"]),
                     self._accept_subject)
             except CertificateNotFound:
                 pass
@@ -603,7 +604,7 @@ class SSHClient:
 
         answers = []
         for prompt, echo in prompts:
-            password = self._props["ssh_password"]
+            password = reveal(self._props["ssh_password"])
             pattern = self._cfg("PasswordPrompt")
             preset = password if (password and pattern and prompt_matches(pattern, prompt)) else ""
             if not preset and password and not pattern and "password" in prompt.lower():
@@ -641,7 +642,7 @@ class SSHClient:
             proxy = proxy_from_settings(
                 self.get_firewall_type(), self._props["firewall_host"],
                 self._props["firewall_port"], self._props["firewall_user"],
-                self._props["firewall_password"], str(self._cfg("FirewallData")),
+                reveal(self._props["firewall_password"]), str(self._cfg("FirewallData")),
                 str(self._cfg("ProxyExceptionsList")), bool(self._props["firewall_auto_detect"]))
             sock = open_socket(host, port, conn_timeout, local_host=self._props["local_host"],
                                local_port=self._props["local_port"],

@@ -8,21 +8,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..secret import HIDDEN, Secret
+
 
 class _Params:
     """Base: keyword fields stored as `_name`, exposed by generated properties."""
 
     _fields: tuple[str, ...] = ()
     _settable: tuple[str, ...] = ()
+    # Held as a Secret and masked by repr: a handler may print or log its params.
+    _secret: tuple[str, ...] = ()
 
     def __init__(self, **values: Any) -> None:
         for name in self._fields:
-            setattr(self, "_" + name, values.pop(name))
+            setattr(self, "_" + name, self._held(name, values.pop(name)))
         if values:
             raise TypeError(f"unexpected fields {sorted(values)}")
 
     def __repr__(self) -> str:
-        inner = ", ".join(f"{n}={getattr(self, n)!r}" for n in self._fields)
+        inner = ", ".join(f"{n}={HIDDEN if n in self._secret else repr(getattr(self, n))}"
+                          for n in self._fields)
         return f"{type(self).__name__}({inner})"
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -31,14 +36,19 @@ class _Params:
             cls._install(name, name in cls._settable)
 
     @classmethod
+    def _held(cls, name: str, value: Any) -> Any:
+        return Secret(value) if name in cls._secret and isinstance(value, str) else value
+
+    @classmethod
     def _install(cls, name: str, settable: bool) -> None:
         attr = "_" + name
 
         def getter(self: _Params) -> Any:
-            return getattr(self, attr)
+            value = getattr(self, attr)
+            return value.reveal() if isinstance(value, Secret) else value
 
         def setter(self: _Params, value: Any) -> None:
-            setattr(self, attr, value)
+            setattr(self, attr, self._held(name, value))
 
         setattr(cls, name, property(getter, setter if settable else None))
 
@@ -105,6 +115,7 @@ class SSHClientSSHCustomAuthEventParams(_Params):
 class SSHClientSSHKeyboardInteractiveEventParams(_Params):
     _fields = ("name", "instructions", "prompt", "response", "echo_response")
     _settable = ("response",)
+    _secret = ("response",)  # preset with ssh_password for a password prompt
 
 
 class SSHClientSSHServerAuthenticationEventParams(_Params):

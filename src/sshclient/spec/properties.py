@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .. import algorithms as algs
-from ..errors import UsageError
+from ..errors import SSHClientError, UsageError
+from ..secret import Secret, reveal
+from ..validate import ArgumentTypeError, check_host, check_type
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,8 @@ class Prop:
     default: Any
     locked_code: int = 0  # spec error code when set while connected (0: always settable)
     validate: Callable[[Any], Any] | None = None
+    # Kept as a Secret (masked in vars() and reprs); the getter gives the text.
+    secret: bool = False
 
 
 def _port(value: Any) -> int:
@@ -54,6 +58,14 @@ _auth_mode = _one_of("ssh_auth_mode", frozenset({0, 1, 2, 3, 4, 5, 6, 99}))
 _store_type = _one_of("certificate store type", frozenset({*range(20), 21, 22, 23, 99}))
 
 
+def _host(name: str) -> Callable[[Any], str]:
+    """A validator for a host property: None or "" clear it, anything else
+    must be a host name the resolver can take whole (see validate.check_host)."""
+    def check(value: Any) -> str:
+        return "" if value is None or value == "" else check_host(value, name)
+    return check
+
+
 def _store(value: Any) -> bytes:
     if isinstance(value, str):
         return value.encode("utf-8")
@@ -61,10 +73,10 @@ def _store(value: Any) -> bytes:
 
 
 SIMPLE_PROPERTIES: tuple[Prop, ...] = (
-    Prop("ssh_host", str, "", locked_code=101),
+    Prop("ssh_host", str, "", locked_code=101, validate=_host("ssh_host")),
     Prop("ssh_port", int, 22, locked_code=100, validate=_port),
     Prop("ssh_user", str, ""),
-    Prop("ssh_password", str, ""),
+    Prop("ssh_password", str, "", secret=True),
     Prop("ssh_auth_mode", int, 2, validate=_auth_mode),
     Prop("timeout", int, 60, validate=_non_negative),
     Prop("ssh_compression_algorithms", str, algs.SPEC_DEFAULT_COMPRESSION),
@@ -73,21 +85,22 @@ SIMPLE_PROPERTIES: tuple[Prop, ...] = (
     Prop("ssh_mac_algorithms", str, algs.SPEC_DEFAULT_MACS),
     Prop("ssh_public_key_algorithms", str, algs.SPEC_DEFAULT_HOST_KEYS),
     Prop("firewall_auto_detect", bool, False),
-    Prop("firewall_host", str, ""),
-    Prop("firewall_password", str, ""),
+    Prop("firewall_host", str, "", validate=_host("firewall_host")),
+    Prop("firewall_password", str, "", secret=True),
     Prop("firewall_port", int, 0, validate=_port),
     Prop("firewall_user", str, ""),
-    Prop("local_host", str, "", locked_code=107),
+    Prop("local_host", str, "", locked_code=107, validate=_host("local_host")),
     Prop("local_port", int, 0, locked_code=106, validate=_port),
     Prop("ssh_cert_store", bytes, b"MY", validate=_store),
-    Prop("ssh_cert_store_password", str, ""),
+    Prop("ssh_cert_store_password", str, "", secret=True),
     Prop("ssh_cert_store_type", int, 0, validate=_store_type),
     Prop("ssh_accept_server_host_key_store", bytes, b"MY", validate=_store),
-    Prop("ssh_accept_server_host_key_store_password", str, ""),
+    Prop("ssh_accept_server_host_key_store_password", str, "", secret=True),
     Prop("ssh_accept_server_host_key_store_type", int, 0, validate=_store_type),
 )
 
-PROPERTY_DEFAULTS = {p.name: p.default for p in SIMPLE_PROPERTIES}
+PROPERTY_DEFAULTS = {p.name: Secret(p.default) if p.secret else p.default
+                     for p in SIMPLE_PROPERTIES}
 
 
 def install_simple_properties(cls: type, props: tuple[Prop, ...],
@@ -97,26 +110,40 @@ def install_simple_properties(cls: type, props: tuple[Prop, ...],
         _install(cls, prop, on_change)
 
 
+def _converted(prop: Prop, value: Any) -> Any:
+    """`value` as the property stores it, or the error naming the property."""
+    try:
+        if prop.validate is not None:
+            return prop.validate(value)
+        if prop.kind is bool:
+            return bool(value)
+        if prop.kind is int:
+            return int(value)
+        if prop.kind is str:
+            return "" if value is None else str(value)
+        return value
+    except SSHClientError:
+        raise  # the validator's own words
+    except (TypeError, ValueError) as exc:
+        raise ArgumentTypeError(f"{prop.name}: invalid value {value!r} ({exc})") from None
+
+
 def _install(cls: type, prop: Prop, on_change: str) -> None:
     name = prop.name
 
     def getter(self: Any) -> Any:
-        return self._props[name]
+        return reveal(self._props[name]) if prop.secret else self._props[name]
 
     def setter(self: Any, value: Any) -> None:
         if prop.locked_code and self._is_connected():
             raise UsageError(f"{name} cannot be changed while connected", code=prop.locked_code)
-        try:
-            if prop.validate is not None:
-                value = prop.validate(value)
-            elif prop.kind is bool:
-                value = bool(value)
-            elif prop.kind is int:
-                value = int(value)
-            elif prop.kind is str:
-                value = "" if value is None else str(value)
-        except (TypeError, ValueError) as exc:
-            raise UsageError(f"{name}: invalid value {value!r} ({exc})", code=211) from None
+        if prop.secret:
+            # str() of anything else would be a wrong password sent silently
+            # (str(b"pw") is "b'pw'"); the message must not show the value.
+            check_type(name, value, (str, type(None)), "a str")
+            value = Secret(value or "")
+        else:
+            value = _converted(prop, value)
         # Checked before it is stored: a rejected value must not stay behind
         # for the next logon to use.
         getattr(self, on_change)(name, value)
