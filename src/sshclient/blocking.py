@@ -6,13 +6,14 @@
 """
 from __future__ import annotations
 
+import functools
 import io
 import os
 import select
 import time
 from dataclasses import dataclass
 from functools import partial
-from typing import BinaryIO, Callable
+from typing import Any, BinaryIO, Callable, TypeVar, cast
 
 from . import events as ev
 from .algorithms import Negotiated
@@ -42,6 +43,17 @@ from .validate import (
 )
 
 _READ_SIZE = 1 << 20
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _locked(method: _F) -> _F:
+    """Run a public method holding its connection's lock: several threads may
+    use one connection (each waits for I/O with the lock let go)."""
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+    return cast(_F, wrapper)
 
 
 def _fileno_of(sink: object) -> int | None:
@@ -72,6 +84,7 @@ class Channel:
 
     def __init__(self, conn: SSHConnection, local_id: int) -> None:
         self._conn = conn
+        self._lock = conn._lock
         self.id = local_id
         # exit_status / exit_signal stay readable after close() (the
         # connection forgets the channel then)
@@ -95,22 +108,27 @@ class Channel:
         if len(answers) <= before or not answers[before]:
             raise ChannelError(f"{what} was refused by the server", code=1033)
 
+    @_locked
     def exec(self, command: str | bytes) -> None:
         self._request(lambda: self._conn._proto.connection.exec_command(self.id, command),
                       "exec request")
 
+    @_locked
     def shell(self) -> None:
         self._request(lambda: self._conn._proto.connection.start_shell(self.id), "shell request")
 
+    @_locked
     def subsystem(self, name: str) -> None:
         self._request(lambda: self._conn._proto.connection.start_subsystem(self.id, name),
                       "subsystem request")
 
+    @_locked
     def request_pty(self, term: str = "vt100", cols: int = 80, rows: int = 24,
                     modes: bytes = b"\x00") -> None:
         self._request(lambda: self._conn._proto.connection.request_pty(
             self.id, term, cols, rows, 0, 0, modes), "pty request")
 
+    @_locked
     def resize_pty(self, cols: int, rows: int, width_px: int = 0, height_px: int = 0) -> None:
         """Tell the server the terminal is now cols x rows characters (and
         width_px x height_px pixels, 0 if unknown); the program in the pty
@@ -127,6 +145,7 @@ class Channel:
         self._conn._driver.flush_nowait()
 
     # --------------------------------------------------------------- data
+    @_locked
     def write(self, data: bytes | bytearray | memoryview) -> None:
         """Send all of `data`, waiting for window space as needed (up to
         `timeout` seconds without progress: TimeoutError_ 301)."""
@@ -152,6 +171,7 @@ class Channel:
         conn._wait(lambda: conn._proto.connection.can_send(self.id) or state.close_received,
                    "write")
 
+    @_locked
     def send_eof(self) -> None:
         self._conn._proto.connection.send_eof(self.id)
         self._conn._driver.flush_nowait()
@@ -189,21 +209,25 @@ class Channel:
             f"(the streams share it); read {names[other]} first, or use "
             f"drain(stderr_sink=...) or exec(), which read both", code=211)
 
+    @_locked
     def read(self, max_bytes: int = -1, stream: int = 0) -> bytes:
         """Up to `max_bytes` (all buffered if -1); b"" at EOF."""
         if not self._wait_readable(stream):
             return b""
         return self._table.read(self.id, max_bytes, stream)
 
+    @_locked
     def read_into(self, buf: bytearray | memoryview, stream: int = 0) -> int:
         if not self._wait_readable(stream):
             return 0
         n = self._table.read_into(self.id, buf, stream)
         return int(n)
 
+    @_locked
     def read_stderr(self, max_bytes: int = -1) -> bytes:
         return self.read(max_bytes, 1)
 
+    @_locked
     def read_all(self, stream: int = 0) -> bytes:
         parts: list[bytes] = []
         while True:
@@ -212,6 +236,7 @@ class Channel:
                 return b"".join(parts)
             parts.append(chunk)
 
+    @_locked
     def drain(self, sink: Callable[[memoryview], object] | BinaryIO | None = None,
               stderr_sink: Callable[[bytes], object] | None = None) -> int:
         """Read stdout to EOF; returns the byte count.
@@ -252,8 +277,9 @@ class Channel:
                 done = 0
                 while table.available(cid, 0):
                     n = table.write_to(cid, fd)
-                    if n == 0:  # a non-blocking fd that is full
-                        select.select([], [fd], [], self._conn.timeout)
+                    if n == 0:  # a non-blocking fd that is full: others may go on
+                        with self._lock.released():
+                            select.select([], [fd], [], self._conn.timeout)
                     done += n
                 return done
             return write
@@ -279,11 +305,13 @@ class Channel:
     def exit_signal(self) -> str | None:
         return self._record.exit_signal
 
+    @_locked
     def wait_closed(self) -> int | None:
         state = self._state
         self._conn._wait(lambda: state.close_received, "channel close")
         return state.exit_status
 
+    @_locked
     def close(self) -> None:
         """Close the channel; does not wait for the server (wait_closed()
         does): sshd answers only once the command has exited."""
@@ -310,15 +338,23 @@ class SSHConnection:
 
     `timeout`: seconds without any progress before an operation fails with
     TimeoutError_ (301); None or 0 waits forever. It may be changed at any
-    time, e.g. shorter after a slow login. One connection is used from one
-    thread at a time (the compiled core refuses concurrent use with a
-    RuntimeError); open several connections to work in parallel."""
+    time, e.g. shorter after a slow login.
+
+    Threads: a connection and its channels may be used from several threads
+    at once (e.g. one thread per channel, or one writing a channel's stdin
+    while another reads its stdout); every method holds the connection's
+    lock except while it waits for the network. Two threads reading the
+    same stream of one channel get the data in some interleaving, as with
+    a socket. Callbacks (drain() sinks, host key verifiers) run with the
+    lock held: they may use this connection from their own thread, but must
+    not wait for another thread that uses it."""
 
     def __init__(self, options: ClientOptions, sock, timeout: float | None) -> None:
         self.options = options
         self.timeout = timeout
         self._proto = ClientProtocol(options)
         self._driver = BlockingDriver(self._proto, sock, self._on_event)
+        self._lock = self._driver.lock
         self.banner = ""
         self.error: SSHClientError | None = None  # what ended the connection
 
@@ -368,14 +404,17 @@ class SSHConnection:
                 code=1020)
         return Channel(self, local_id)
 
+    @_locked
     def open_session(self) -> Channel:
         return self._open(self._proto.connection.open_session())
 
+    @_locked
     def open_tcpip(self, host: str, port: int, src_host: str = "127.0.0.1",
                    src_port: int = 0) -> Channel:
         return self._open(self._proto.connection.open_direct_tcpip(host, port, src_host,
                                                                     src_port))
 
+    @_locked
     def exec(self, command: str | bytes, stdin: bytes | None = None) -> ExecResult:
         # Pipelined: the exec request goes out with the open, not a round trip later.
         connection = self._proto.connection
@@ -425,6 +464,7 @@ class SSHConnection:
                                   state.exit_signal)
             self._wait(partial(ready, len(stdin) > 0), "exec")
 
+    @_locked
     def rekey(self) -> None:
         """Start a key re-exchange and wait until it is done."""
         count = self._proto.transport.kex_count
@@ -436,6 +476,7 @@ class SSHConnection:
         """The algorithms of the last key exchange (None before the first)."""
         return self._proto.transport.negotiated
 
+    @_locked
     def close(self) -> None:
         if self._driver.closed:
             return

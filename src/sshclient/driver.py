@@ -4,11 +4,19 @@ One non-blocking socket, one selector, no polling loops: the thread sleeps
 in `select` until the socket is readable (or writable while output is
 pending) or the deadline passes.  Reads go straight into the compiled
 engine's buffer with `recv_into`.
+
+Several threads may wait at once (`run_until`): one of them does the I/O
+(the pumper) while the others sleep until it finishes a round, then check
+their own condition; whoever finds nobody pumping becomes the pumper. The
+connection lock is let go around `select`, so the other threads can read
+what is buffered and write meanwhile; a thread that leaves output the
+pumper does not know about wakes it through a socket pair.
 """
 from __future__ import annotations
 
 import selectors
 import socket
+import threading
 import time
 from typing import Callable
 
@@ -20,6 +28,7 @@ from .errors import (
     socket_error_code,
 )
 from .events import Event
+from .locking import ConnectionLock
 from .protocol import ClientProtocol
 from .sockets import RateLimiter
 
@@ -42,6 +51,16 @@ class BlockingDriver:
         self._selector.register(sock, selectors.EVENT_READ)
         self._want_read = True
         self._want_write = False
+        # Threads: the lock over all protocol state, who pumps, and the
+        # rounds the others wait for (see the module docstring).
+        self.lock = ConnectionLock()
+        self._pumper: int | None = None
+        self._round = threading.Condition()
+        self._rounds = 0
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._selector.register(self._wake_r, selectors.EVENT_READ)
         self.eof = False
         self.closed = False
         self.last_activity = time.monotonic()
@@ -59,6 +78,13 @@ class BlockingDriver:
     # ---------------------------------------------------------------- output
     def flush_nowait(self) -> bool:
         """Send what the socket (and MaxTransferRate) takes now; True when all is gone."""
+        with self.lock:
+            if self._flush():
+                return True
+            self._wake_pumper()
+            return False
+
+    def _flush(self) -> bool:
         proto = self.proto
         limiter = self.rate_limiter
         while proto.output_size():
@@ -86,6 +112,23 @@ class BlockingDriver:
             proto.output_consume(sent)
             self.last_activity = time.monotonic()
         return True
+
+    def _wake_pumper(self) -> None:
+        """Output is left that the pumping thread (another one) does not wait
+        to write: interrupt its select so it looks again."""
+        if (self._pumper not in (None, threading.get_ident()) and not self._want_write
+                and self.proto.output_size()):
+            try:
+                self._wake_w.send(b"\0")
+            except (BlockingIOError, InterruptedError):
+                pass  # full: a wake-up is pending anyway
+
+    def _drain_wake(self) -> None:
+        try:
+            while self._wake_r.recv(4096):
+                pass
+        except (BlockingIOError, InterruptedError):
+            pass
 
     def _set_interest(self, read: bool, write: bool) -> None:
         """Wait for readable only while the protocol takes input (backpressure),
@@ -154,6 +197,10 @@ class BlockingDriver:
     # ------------------------------------------------------------------ pump
     def pump(self, wait: float | None) -> bool:
         """One round of I/O; waits up to `wait` seconds (None = forever) for the socket."""
+        with self.lock:
+            return self._pump(wait)
+
+    def _pump(self, wait: float | None) -> bool:
         if self.closed:
             raise DisconnectedError("connection is closed", code=1001)
         self._throttled = False
@@ -172,14 +219,22 @@ class BlockingDriver:
             # Bulk input: let the kernel gather a bigger batch before waking us (fewer
             # rounds of Python per GB); a short cap keeps the tail of a stream prompt.
             wait = STREAM_WAIT if wait is None else min(wait, STREAM_WAIT)
-        ready = self._selector.select(wait)
+        with self.lock.released():
+            ready = self._selector.select(wait)
+        if self.closed:  # by another thread while we slept
+            self._close_selector()
+            raise DisconnectedError("connection is closed", code=1001)
         got = 0
-        for _key, mask in ready:
+        for key, mask in ready:
+            if key.fileobj is self._wake_r:
+                self._drain_wake()
+                continue
             if mask & selectors.EVENT_WRITE:
                 self.flush_nowait()
             if mask & selectors.EVENT_READ:
                 got = self._read_available()
                 progressed = got > 0 or self.eof
+        ready = [r for r in ready if r[0].fileobj is not self._wake_r]
         if not ready and self._streaming and reading:
             got = self._read_available()  # what arrived below the low-water mark
             progressed = got > 0 or self.eof
@@ -233,33 +288,68 @@ class BlockingDriver:
 
     def run_until(self, done: Callable[[], bool], timeout: float | None,
                   absolute: bool = False, what: str = "operation") -> None:
-        """Pump until `done()`; `timeout` is an inactivity timeout unless `absolute`."""
-        start = time.monotonic()
-        while not done():
-            if timeout is None or timeout <= 0:
-                self.pump(None)
-                continue
-            now = time.monotonic()
-            base = start if absolute else max(start, self.last_activity)
-            remaining = base + timeout - now
-            if remaining <= 0:
-                raise TimeoutError_(f"{what} timed out after {timeout:g} s", code=301)
-            self.pump(remaining)
+        """Pump until `done()`; `timeout` is an inactivity timeout unless `absolute`.
+        `done` is called with the lock held. Safe from several threads at once."""
+        with self.lock:
+            start = time.monotonic()
+            me = threading.get_ident()
+            while not done():
+                remaining: float | None = None
+                if timeout is not None and timeout > 0:
+                    base = start if absolute else max(start, self.last_activity)
+                    remaining = base + timeout - time.monotonic()
+                    if remaining <= 0:
+                        raise TimeoutError_(f"{what} timed out after {timeout:g} s", code=301)
+                if self._pumper not in (None, me):
+                    self._await_round(remaining)
+                    continue
+                outer = self._pumper is None  # else a handler re-entered: the round is ours
+                self._pumper = me
+                try:
+                    self._pump(remaining)
+                finally:
+                    if outer:
+                        self._pumper = None
+                    self._end_round()
+
+    def _await_round(self, wait: float | None) -> None:
+        """Sleep (lock let go) until the pumping thread finishes a round."""
+        seen = self._rounds
+        self._wake_pumper()
+        with self.lock.released(), self._round:
+            if self._rounds == seen:
+                self._round.wait(wait)
+
+    def _end_round(self) -> None:
+        with self._round:
+            self._rounds += 1
+            self._round.notify_all()
 
     def close(self) -> None:
-        if self.closed:
-            return
-        try:
-            self.flush_nowait()
-        except SSHClientError:
-            pass
-        self.closed = True
-        try:
-            self._selector.unregister(self.sock)
-        except (KeyError, ValueError):
-            pass
+        with self.lock:
+            if self.closed:
+                return
+            try:
+                self.flush_nowait()
+            except SSHClientError:
+                pass
+            self.closed = True
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+            if self._pumper is None:
+                self._close_selector()
+            else:  # another thread sleeps in select: wake it, it closes the selector
+                try:
+                    self._wake_w.send(b"\0")
+                except OSError:
+                    pass
+        self._end_round()
+
+    def _close_selector(self) -> None:
+        if self._selector.get_map() is None:
+            return  # closed already
         self._selector.close()
-        try:
-            self.sock.close()
-        except OSError:
-            pass
+        self._wake_r.close()
+        self._wake_w.close()
