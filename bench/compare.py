@@ -6,7 +6,7 @@ same run.
     /work/venv/bin/python bench/compare.py [--quick] [--size N] [--runs 5] \
         [--out bench/results]
 
-Needs root (tests/servers.py creates the user ``sshtest`` and runs sshd).
+Needs root (tests/servers.py creates the user ``sshclient-test`` and runs sshd).
 For each cipher suite it measures download (exec ``head -c N /dev/zero``),
 upload (exec ``cat > /dev/null``), a direct-tcpip tunnel from a local TCP
 source, the handshake (connect + kex + publickey auth + exec ``true`` +
@@ -198,7 +198,7 @@ class Bench:
         if self.args.kex != "default":
             options["KexAlgorithms"] = self.args.kex
         # ssh_command adds -F /dev/null, BatchMode=yes, StrictHostKeyChecking=no,
-        # UserKnownHostsFile=/dev/null, IdentitiesOnly, no agent, -p PORT, -l sshtest.
+        # UserKnownHostsFile=/dev/null, IdentitiesOnly, no agent, -p PORT, -l sshclient-test.
         return servers.ssh_command(self.server, *remote, key=self.key_path, options=options,
                                    extra_args=["-c", cipher, "-m", mac, *extra])
 
