@@ -74,7 +74,7 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]] \
         || ! "$PY" -c 'import importlib.metadata as m; m.version("sshclient")' >/dev/null 2>&1; then
     log "pip install -e .[test] (and the build requirements, for in-place rebuilds)"
     "$PY" -m pip install -q --upgrade pip
-    "$PY" -m pip install -q "setuptools>=64" wheel "Cython>=3.0"
+    "$PY" -m pip install -q "setuptools>=77" wheel "Cython>=3.0"
     "$PY" -m pip install -q -e ".[test]"
     echo "$want" > "$stamp"
 fi
