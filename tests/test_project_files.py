@@ -1,10 +1,14 @@
 """What the project's own files promise about installing it (issue 11).
 
-No servers: these read pyproject.toml and scripts/setup.sh.
+No servers: these read pyproject.toml and scripts/setup.sh, and run the one
+function of setup.sh that touches system services against stub tools.
 """
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -36,3 +40,56 @@ def test_build_requires_a_setuptools_that_reads_spdx_licenses():
     assert setuptools == ["setuptools>=77"], requires
     # setup.sh installs the build requirements into the venv for in-place rebuilds.
     assert '"setuptools>=77"' in SETUP_SH.read_text()
+
+
+# ------------------------------------------- the daemons setup.sh installs
+
+def test_setup_sh_disables_the_daemons_of_the_proxy_packages():
+    """dante-server and tinyproxy are there for tests/proxies.py, which runs its
+    own instances; setup.sh must not leave their system-wide daemons enabled."""
+    text = SETUP_SH.read_text()
+    mapping = re.search(r"declare -A TEST_ONLY_DAEMONS=\((.*?)\)\n", text)
+    assert mapping, "setup.sh: no TEST_ONLY_DAEMONS map"
+    assert dict(re.findall(r"\[([\w-]+)\]=([\w-]+)", mapping.group(1))) == {
+        "dante-server": "danted", "tinyproxy": "tinyproxy"}
+    apt_packages = re.search(r"APT_PACKAGES=\((.*?)\)", text, re.S).group(1).split()
+    assert {"dante-server", "tinyproxy"} <= set(apt_packages)
+    install = text.index("apt-get install -y")
+    call = text.index('disable_daemons "${installed_now[@]}"')
+    assert install < call, "the daemons are disabled after apt installed them"
+
+
+def _run_disable_daemons(tmp_path: Path, systemd_running: bool) -> list[str]:
+    """Run setup.sh's disable_daemons with systemctl/update-rc.d stubs that log."""
+    stubs = tmp_path / "bin"
+    stubs.mkdir()
+    calls = tmp_path / "calls"
+    for tool in ("systemctl", "update-rc.d", "deb-systemd-helper"):
+        stub = stubs / tool
+        stub.write_text(f'#!/bin/sh\necho "{tool} $*" >> "{calls}"\n')
+        stub.chmod(0o755)
+    run_dir = tmp_path / "run-systemd-system"
+    if systemd_running:
+        run_dir.mkdir()
+    body = re.search(r"^disable_daemons\(\) \{\n.*?^\}\n", SETUP_SH.read_text(),
+                     re.S | re.M).group(0)
+    script = ("set -euo pipefail\nlog() { printf '==> %s\\n' \"$*\" >&2; }\n"
+              + body + "disable_daemons danted tinyproxy\n")
+    env = {"PATH": f"{stubs}:/usr/bin:/bin", "SSHCLIENT_SYSTEMD_RUN_DIR": str(run_dir)}
+    r = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True,
+                       stdin=subprocess.DEVNULL, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return calls.read_text().splitlines() if calls.exists() else []
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+@pytest.mark.parametrize("systemd_running", [True, False], ids=["systemd", "no-systemd"])
+def test_disable_daemons_disables_and_stops_each_service(tmp_path, systemd_running):
+    calls = _run_disable_daemons(tmp_path, systemd_running)
+    now = " --now" if systemd_running else ""  # stopped only where systemd runs them
+    expected = []
+    for svc in ("danted", "tinyproxy"):
+        expected.append(f"systemctl disable{now} --quiet {svc}.service")
+        if os.path.exists(f"/etc/init.d/{svc}"):
+            expected.append(f"update-rc.d {svc} disable")
+    assert calls == expected
