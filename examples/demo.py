@@ -16,7 +16,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 
 import servers  # noqa: E402  (the test fixtures' machinery)
-from sshclient import SSHClient  # noqa: E402
+from sshclient import AuthMode, CertStoreType, SSHClient  # noqa: E402
 
 SUITES = [
     ("aes128-gcm@openssh.com", "hmac-sha2-256-etm@openssh.com"),
@@ -33,8 +33,8 @@ class Demo:
     def __init__(self, sshd: servers.SshdServer, key_path: str, cipher: str, mac: str) -> None:
         self.client = client = SSHClient()
         client.ssh_user = servers.TEST_USER
-        client.ssh_auth_mode = 3  # amPublicKey
-        client.ssh_cert_store_type = 6  # cstPEMKeyFile (OpenSSH/PEM/PKCS#8 key file)
+        client.ssh_auth_mode = AuthMode.PUBLIC_KEY
+        client.ssh_cert_store_type = CertStoreType.PEM_KEY_FILE  # OpenSSH, PEM or PKCS#8
         client.ssh_cert_store = key_path
         client.ssh_cert_subject = "*"
         client.ssh_encryption_algorithms = cipher
