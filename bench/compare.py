@@ -576,12 +576,16 @@ def environment(server) -> Dict[str, str]:
     env["kernel"] = platform.release()
     env["load_start"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     env["Python"] = platform.python_version()
-    for dist in ("sshclient", "paramiko", "asyncssh", "ssh2-python", "cryptography", "PyNaCl",
-                 "matplotlib"):
+    # Reported under the import name; sshclient's distribution is sshclient-cython
+    # (the name "sshclient" on PyPI is another project's).
+    for key, dist in (("sshclient", "sshclient-cython"), ("paramiko", "paramiko"),
+                      ("asyncssh", "asyncssh"), ("ssh2-python", "ssh2-python"),
+                      ("cryptography", "cryptography"), ("PyNaCl", "PyNaCl"),
+                      ("matplotlib", "matplotlib")):
         try:
-            env[dist] = importlib.metadata.version(dist)
+            env[key] = importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:
-            env[dist] = "not installed"
+            env[key] = "not installed"
     commit = _cmd_output(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])
     if re.fullmatch(r"[0-9a-f]{4,40}", commit):
         dirty = _cmd_output(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"])

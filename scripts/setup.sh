@@ -120,9 +120,14 @@ PY="$VENV/bin/python"
 stamp="$VENV/.sshclient-install-stamp"
 want=$(cat pyproject.toml setup.py | sha256sum | cut -d' ' -f1)
 if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]] \
-        || ! "$PY" -c 'import importlib.metadata as m; m.version("sshclient")' >/dev/null 2>&1; then
+        || ! "$PY" -c 'import importlib.metadata as m; m.version("sshclient-cython")' >/dev/null 2>&1; then
     log "pip install -e .[test] (and the build requirements, for in-place rebuilds)"
     "$PY" -m pip install -q --upgrade pip
+    # This project was distributed as "sshclient" before; that name on PyPI is
+    # an unrelated package. Either would claim the import name sshclient.
+    if "$PY" -c 'import importlib.metadata as m; m.version("sshclient")' >/dev/null 2>&1; then
+        "$PY" -m pip uninstall -q -y sshclient
+    fi
     "$PY" -m pip install -q "setuptools>=77" wheel "Cython>=3.0"
     "$PY" -m pip install -q -e ".[test]"
     echo "$want" > "$stamp"

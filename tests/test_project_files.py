@@ -93,3 +93,18 @@ def test_disable_daemons_disables_and_stops_each_service(tmp_path, systemd_runni
         if os.path.exists(f"/etc/init.d/{svc}"):
             expected.append(f"update-rc.d {svc} disable")
     assert calls == expected
+
+
+# ------------------------------------------------ the distribution's name
+
+DIST = "sshclient-cython"  # "sshclient" on PyPI is an unrelated 2017 package
+
+
+def test_distribution_name_is_ours_and_the_import_name_stays():
+    assert pyproject()["project"]["name"] == DIST
+    assert (ROOT / "src" / "sshclient" / "__init__.py").is_file()
+    # setup.sh decides whether to (re)install by the distribution's metadata.
+    assert f'm.version("{DIST}")' in SETUP_SH.read_text()
+    wheels = (ROOT / ".github" / "workflows" / "wheels.yml").read_text()
+    assert "sshclient_cython-*.whl" in wheels  # wheel file names normalize - to _
+
