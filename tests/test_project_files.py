@@ -98,6 +98,7 @@ def test_disable_daemons_disables_and_stops_each_service(tmp_path, systemd_runni
 # ------------------------------------------------ the distribution's name
 
 DIST = "sshclient-cython"  # "sshclient" on PyPI is an unrelated 2017 package
+README = ROOT / "README.md"
 
 
 def test_distribution_name_is_ours_and_the_import_name_stays():
@@ -108,3 +109,45 @@ def test_distribution_name_is_ours_and_the_import_name_stays():
     wheels = (ROOT / ".github" / "workflows" / "wheels.yml").read_text()
     assert "sshclient_cython-*.whl" in wheels  # wheel file names normalize - to _
 
+
+def test_readme_installs_our_distribution_first():
+    text = README.read_text()
+    first_section = text.index("\n## ")
+    assert text.index(f"pip install {DIST}") < text.index("\n## ", first_section + 1), \
+        "the user's install comes before anything else"
+    assert not re.search(r"pip install sshclient(?![-\w])", text.replace(
+        "Do not `pip install sshclient`", "")), "installs the unrelated package"
+    assert text.index("## Install") < text.index("## Development")
+    for command in ("bash scripts/demo.sh", "bash scripts/test.sh"):
+        assert command in text
+
+
+def test_readme_states_pythons_platforms_and_what_is_missing():
+    text = README.read_text()
+    assert "3.9, 3.10, 3.11, 3.12 and 3.13" in text
+    assert pyproject()["tool"]["cibuildwheel"]["build"] == \
+        "cp39-* cp310-* cp311-* cp312-* cp313-*"
+    for platform in ("Linux", "macOS", "Windows"):
+        assert platform in text
+    missing = text[text.index("### Not built yet"):text.index("\n## ", text.index(
+        "### Not built yet"))]
+    for feature in ("SFTP", "forwarding listeners", "config", "known_hosts", "agent",
+                    "asyncio"):
+        assert feature in missing, feature
+
+
+def test_readme_links_stay_inside_the_repository():
+    text = README.read_text()
+    assert "shared/spec" not in text  # not part of this repository
+    assert "[docs/spec-coverage.md](docs/spec-coverage.md)" in text
+    for target in re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", text):
+        assert not re.match(r"\w+://", target), target
+        assert (ROOT / target).exists(), target
+
+
+def test_readme_examples_name_the_enumerated_values():
+    """No `ssh_auth_mode = 3`: the spec's integers have names (sshclient.AuthMode, ...)."""
+    text = README.read_text()
+    assert not re.search(r"(auth_mode|store_type|firewall_type) = \d", text.replace(
+        "`client.ssh_auth_mode = 3` still works", ""))
+    assert "AuthMode.PUBLIC_KEY" in text and "CertStoreType.PEM_KEY_FILE" in text
