@@ -44,6 +44,7 @@ import base64
 import contextlib
 import ctypes
 import fcntl
+import grp
 import hashlib
 import os
 import pwd
@@ -230,9 +231,15 @@ def ensure_test_user() -> TestUser:
         try:
             pw = pwd.getpwnam(name)
         except KeyError:
-            # No --create-home: /etc/skel would bring a .bashrc/.profile.
+            # No --create-home: /etc/skel would bring a .bashrc/.profile. A group
+            # of that name left behind by a deleted user is taken over.
+            try:
+                grp.getgrnam(name)
+                group = ["--gid", name]
+            except KeyError:
+                group = ["--user-group"]
             _run([_which("useradd"), "--no-create-home", "--home-dir", home,
-                  "--shell", TEST_SHELL, "--user-group",
+                  "--shell", TEST_SHELL, *group,
                   "--comment", "sshclient test user", name])
             pw = pwd.getpwnam(name)
         if pw.pw_shell != TEST_SHELL or pw.pw_dir != home:

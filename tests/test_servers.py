@@ -7,6 +7,7 @@ mysterious failure in a library test.
 
 from __future__ import annotations
 
+import grp
 import os
 import pwd
 import shutil
@@ -77,13 +78,18 @@ def preexisting_user(tmp_path):
     its password locked. Removed again afterwards."""
     servers.ensure_test_user()  # skips when not root
     name = "sshclient-tpre"
-    subprocess.run(["userdel", "--force", name], capture_output=True)
+
+    def remove() -> None:
+        subprocess.run(["userdel", "--force", name], capture_output=True)
+        subprocess.run(["groupdel", name], capture_output=True)  # if userdel left it
+
+    remove()
     skel = tmp_path / "skel"
     skel.mkdir()
     for dotfile in (".bashrc", ".profile", ".bash_logout"):
         (skel / dotfile).write_text("echo noise from $0 startup >&2\n")
     yield name, skel
-    subprocess.run(["userdel", "--force", name], capture_output=True)
+    remove()
 
 
 @pytest.mark.parametrize("home_was", ["ours", "elsewhere"])
@@ -118,6 +124,20 @@ def test_test_user_normalizes_a_preexisting_user(monkeypatch, tmp_path, preexist
     if home_was == "elsewhere":
         # Not ours: left as it was.
         assert sorted(os.listdir(made_home)) == [".bash_logout", ".bashrc", ".profile"]
+
+
+def test_test_user_is_made_where_only_its_group_is_left(monkeypatch, tmp_path,
+                                                        preexisting_user):
+    """userdel can leave the user's group behind; useradd --user-group then fails."""
+    name, _ = preexisting_user
+    subprocess.run(["groupadd", name], check=True, capture_output=True)
+    home = str(tmp_path / "own" / "home")
+    monkeypatch.setattr(servers, "TEST_USER", name)
+    monkeypatch.setattr(servers, "TEST_HOME", home)
+    monkeypatch.setattr(servers, "_user_cache", None)
+    user = servers.ensure_test_user()
+    assert user.gid == grp.getgrnam(name).gr_gid
+    assert sorted(os.listdir(home)) == [".hushlogin", ".ssh"]
 
 
 def test_client_key_set_is_complete(client_keys):
