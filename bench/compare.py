@@ -6,7 +6,7 @@ same run.
     /work/venv/bin/python bench/compare.py [--quick] [--size N] [--runs 5] \
         [--out bench/results]
 
-Needs root (tests/servers.py creates the user ``sshtest`` and runs sshd).
+Needs root (tests/servers.py creates the user ``sshclient-test`` and runs sshd).
 For each cipher suite it measures download (exec ``head -c N /dev/zero``),
 upload (exec ``cat > /dev/null``), a direct-tcpip tunnel from a local TCP
 source, the handshake (connect + kex + publickey auth + exec ``true`` +
@@ -198,7 +198,7 @@ class Bench:
         if self.args.kex != "default":
             options["KexAlgorithms"] = self.args.kex
         # ssh_command adds -F /dev/null, BatchMode=yes, StrictHostKeyChecking=no,
-        # UserKnownHostsFile=/dev/null, IdentitiesOnly, no agent, -p PORT, -l sshtest.
+        # UserKnownHostsFile=/dev/null, IdentitiesOnly, no agent, -p PORT, -l sshclient-test.
         return servers.ssh_command(self.server, *remote, key=self.key_path, options=options,
                                    extra_args=["-c", cipher, "-m", mac, *extra])
 
@@ -576,12 +576,16 @@ def environment(server) -> Dict[str, str]:
     env["kernel"] = platform.release()
     env["load_start"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     env["Python"] = platform.python_version()
-    for dist in ("sshclient", "paramiko", "asyncssh", "ssh2-python", "cryptography", "PyNaCl",
-                 "matplotlib"):
+    # Reported under the import name; sshclient's distribution is sshclient-cython
+    # (the name "sshclient" on PyPI is another project's).
+    for key, dist in (("sshclient", "sshclient-cython"), ("paramiko", "paramiko"),
+                      ("asyncssh", "asyncssh"), ("ssh2-python", "ssh2-python"),
+                      ("cryptography", "cryptography"), ("PyNaCl", "PyNaCl"),
+                      ("matplotlib", "matplotlib")):
         try:
-            env[dist] = importlib.metadata.version(dist)
+            env[key] = importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:
-            env[dist] = "not installed"
+            env[key] = "not installed"
     commit = _cmd_output(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])
     if re.fullmatch(r"[0-9a-f]{4,40}", commit):
         dirty = _cmd_output(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"])

@@ -2,7 +2,7 @@
 
 Run through `bash scripts/demo.sh` (which installs everything first), or with
 an already prepared venv: `python examples/demo.py [--size MiB]` (as root: it
-creates the `sshtest` user and starts sshd on a free loopback port).
+creates the `sshclient-test` user and starts sshd on a free loopback port).
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 
 import servers  # noqa: E402  (the test fixtures' machinery)
-from sshclient import SSHClient  # noqa: E402
+from sshclient import AuthMode, CertStoreType, SSHClient  # noqa: E402
 
 SUITES = [
     ("aes128-gcm@openssh.com", "hmac-sha2-256-etm@openssh.com"),
@@ -32,9 +32,9 @@ class Demo:
 
     def __init__(self, sshd: servers.SshdServer, key_path: str, cipher: str, mac: str) -> None:
         self.client = client = SSHClient()
-        client.ssh_user = "sshtest"
-        client.ssh_auth_mode = 3  # amPublicKey
-        client.ssh_cert_store_type = 6  # cstPEMKeyFile (OpenSSH/PEM/PKCS#8 key file)
+        client.ssh_user = servers.TEST_USER
+        client.ssh_auth_mode = AuthMode.PUBLIC_KEY
+        client.ssh_cert_store_type = CertStoreType.PEM_KEY_FILE  # OpenSSH, PEM or PKCS#8
         client.ssh_cert_store = key_path
         client.ssh_cert_subject = "*"
         client.ssh_encryption_algorithms = cipher
@@ -103,7 +103,7 @@ def main() -> None:
     keys = servers.ClientKeys.generate()
     try:
         with servers.SshdServer() as sshd, servers.TcpSource(16 * 1024 * 1024) as source:
-            print(f"throwaway sshd on {sshd.host}:{sshd.port}, user sshtest, "
+            print(f"throwaway sshd on {sshd.host}:{sshd.port}, user {servers.TEST_USER}, "
                   f"publickey auth with an ed25519 key")
             demo = Demo(sshd, keys["ed25519"].path, *SUITES[0])
             print("server host key:", demo.host_key)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from sshclient import SSHClient
+from sshclient import AuthMode, CertStoreType, SSHClient
 
 
 class Events:
@@ -58,7 +58,7 @@ def password_logon_and_exec(host: str, port: int, user: str, password: str) -> N
     # Example 1. User/Password Authentication
     client = SSHClient()
     events = Events(client)
-    client.ssh_auth_mode = 2  # amPassword
+    client.ssh_auth_mode = AuthMode.PASSWORD
     client.ssh_user = user
     client.ssh_password = password
     client.ssh_logon(host, port)
@@ -74,9 +74,9 @@ def public_key_logon(host: str, port: int, user: str, key_file: str) -> None:
     # Example 2. Public Key Authentication (a PEM/OpenSSH key file instead of a PFX)
     client = SSHClient()
     events = Events(client)
-    client.ssh_auth_mode = 3  # amPublicKey
+    client.ssh_auth_mode = AuthMode.PUBLIC_KEY
     client.ssh_user = user
-    client.ssh_cert_store_type = 6  # cstPEMKeyFile
+    client.ssh_cert_store_type = CertStoreType.PEM_KEY_FILE
     client.ssh_cert_store = key_file
     client.ssh_cert_store_password = ""
     client.ssh_cert_subject = "*"

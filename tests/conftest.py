@@ -5,7 +5,7 @@ by ``bench/``). This file must not import ``sshclient``: tests do that.
 
 Fixtures
 --------
-test_user           session  servers.TestUser (sshtest / sshtest-pass)
+test_user           session  servers.TestUser (sshclient-test / sshclient-test-pass)
 client_keys         session  servers.ClientKeys, e.g. client_keys["rsa-pem-enc"]
 sshd                session  servers.SshdServer with the default config
 sshd_factory        function sshd_factory(extra_config=None, **kw) -> started SshdServer

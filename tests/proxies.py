@@ -6,7 +6,7 @@ loopback targets:
 
 - ``DanteServer``: Debian's ``dante-server`` (``danted``): SOCKS4 and SOCKS5,
   ``auth="none"`` or ``auth="username"`` (RFC 1929, checked against the
-  system password database: the test user ``sshtest`` / ``sshtest-pass``).
+  system password database: the test user ``sshclient-test`` / ``sshclient-test-pass``).
   Its rules pass only CONNECTs to 127.0.0.1 and ::1, and its outgoing
   (``external``) addresses are 127.0.0.1 and ::1.
 - ``TinyProxyServer``: Debian's ``tinyproxy``: HTTP CONNECT, optional

@@ -14,13 +14,14 @@ import this module directly::
 
 What it provides
 ----------------
-- ``ensure_test_user()``: the system user ``sshtest`` (shell /bin/sh,
-  password ``sshtest-pass``) that every test logs in as. Root's ~/.bashrc on
-  the build machines runs ``pyenv init``, which costs ~250 ms per remote
-  command and writes to stderr, so we never log in as root.
+- ``ensure_test_user()``: the system user ``sshclient-test`` (shell /bin/sh,
+  password ``sshclient-test-pass``, home ``/var/lib/sshclient-test/home``)
+  that every test logs in as. Root's ~/.bashrc on the build machines runs
+  ``pyenv init``, which costs ~250 ms per remote command and writes to
+  stderr, so we never log in as root.
 - ``ClientKeys``: client key pairs in every private-key format the library
   has to read (OpenSSH, PEM/PKCS#1/SEC1, PKCS#8, PuTTY PPK v2/v3, plain and
-  passphrase-protected), authorized for ``sshtest``.
+  passphrase-protected), authorized for the test user.
 - ``SshdServer``: OpenSSH ``sshd`` with its own config, host keys, PID file
   and log, and every algorithm this sshd implements switched on.
 - ``DropbearServer``: ``dropbear`` with throwaway host keys.
@@ -43,6 +44,7 @@ import base64
 import contextlib
 import ctypes
 import fcntl
+import grp
 import hashlib
 import os
 import pwd
@@ -89,10 +91,26 @@ __all__ = [
 ]
 
 LOOPBACK = "127.0.0.1"
-TEST_USER = "sshtest"
-TEST_PASSWORD = "sshtest-pass"
-TEST_HOME = "/home/sshtest"
+# A user of our own, with a home of our own (issue 11). A generic name such as
+# "sshtest" may already belong to someone else on a machine, made with
+# `useradd -m` so that its home holds /etc/skel's .bashrc/.profile, and a
+# fixture must not delete files in a home it does not own. So the name says
+# whose it is, and the home lives in a directory this module creates
+# (dirname(TEST_HOME), root-owned, 0755 for sshd's StrictModes): the fixture
+# owns both and makes them what the tests need, whatever it finds there. No
+# stored test data carries the name: user certificates are signed at run time
+# for test_user.name.
+TEST_USER = "sshclient-test"
+TEST_PASSWORD = "sshclient-test-pass"
+TEST_HOME = "/var/lib/sshclient-test/home"
 TEST_SHELL = "/bin/sh"
+# Files a login shell, bash or sshd would run or print from in the test user's
+# home (besides whatever /etc/skel holds on this machine): ensure_test_user()
+# removes them, so remote commands print nothing but their own output.
+_STARTUP_FILES = (".profile", ".bashrc", ".bash_profile", ".bash_login", ".bash_logout",
+                  ".pyenv", ".shrc", ".kshrc", ".zshenv", ".zprofile", ".zshrc",
+                  ".zlogin", ".zlogout", ".cshrc", ".tcshrc", ".login", ".logout",
+                  ".ssh/rc", ".ssh/environment")
 KEY_PASSPHRASE = "key-pass"
 
 # Marker put in the comment of every authorized_keys line we add, followed by
@@ -185,11 +203,14 @@ _user_cache: Optional[TestUser] = None
 
 
 def ensure_test_user() -> TestUser:
-    """Create (if missing) and normalize the system user ``sshtest``.
+    """Create (if missing) and normalize the system user ``TEST_USER``.
 
-    Shell /bin/sh (no bashrc, no pyenv), home /home/sshtest with nothing but
-    ``.hushlogin`` and ``.ssh/``, password ``sshtest-pass``. Idempotent;
-    raises ServerUnavailable when not root or when useradd/chpasswd are
+    Shell /bin/sh (no bashrc, no pyenv), home ``TEST_HOME`` (in a root-owned
+    directory of ours) with ``.hushlogin`` and ``.ssh/`` and no shell startup
+    files, password ``TEST_PASSWORD``, account not expired. Whatever state a
+    pre-existing user of that name is in (another home, /etc/skel dotfiles, a
+    login shell, a locked password), it is made so. Idempotent; raises
+    ServerUnavailable when not root or when useradd/usermod/chpasswd are
     missing.
     """
     global _user_cache
@@ -200,38 +221,65 @@ def ensure_test_user() -> TestUser:
         for tool in ("useradd", "usermod", "chpasswd"):
             if _which(tool) is None:
                 raise ServerUnavailable(f"{tool} not found (install the 'passwd' package)")
+        name, home = TEST_USER, TEST_HOME
+        # The directory that holds the home is ours: root's, not writable by
+        # anyone else (StrictModes checks every directory above authorized_keys).
+        root_dir = os.path.dirname(home)
+        os.makedirs(root_dir, mode=0o755, exist_ok=True)
+        os.chown(root_dir, 0, 0)
+        os.chmod(root_dir, 0o755)
         try:
-            pw = pwd.getpwnam(TEST_USER)
+            pw = pwd.getpwnam(name)
         except KeyError:
-            # No --create-home: /etc/skel would bring a .bashrc/.profile.
-            _run([_which("useradd"), "--no-create-home", "--home-dir", TEST_HOME,
-                  "--shell", TEST_SHELL, "--user-group",
-                  "--comment", "sshclient test user", TEST_USER])
-            pw = pwd.getpwnam(TEST_USER)
-        if pw.pw_shell != TEST_SHELL or pw.pw_dir != TEST_HOME:
-            _run([_which("usermod"), "--shell", TEST_SHELL, "--home", TEST_HOME, TEST_USER])
-            pw = pwd.getpwnam(TEST_USER)
-        # (Re)set the password every session: cheap, and also unlocks the account.
-        _run([_which("chpasswd")], input=f"{TEST_USER}:{TEST_PASSWORD}\n")
+            # No --create-home: /etc/skel would bring a .bashrc/.profile. A group
+            # of that name left behind by a deleted user is taken over.
+            try:
+                grp.getgrnam(name)
+                group = ["--gid", name]
+            except KeyError:
+                group = ["--user-group"]
+            _run([_which("useradd"), "--no-create-home", "--home-dir", home,
+                  "--shell", TEST_SHELL, *group,
+                  "--comment", "sshclient test user", name])
+            pw = pwd.getpwnam(name)
+        if pw.pw_shell != TEST_SHELL or pw.pw_dir != home:
+            # Without --move-home: a home somewhere else is not ours to move or delete.
+            _run([_which("usermod"), "--shell", TEST_SHELL, "--home", home, name])
+            pw = pwd.getpwnam(name)
+        # (Re)set the password every session: cheap, and also unlocks the
+        # account; an expiry date set by whoever made the user is cleared.
+        _run([_which("chpasswd")], input=f"{name}:{TEST_PASSWORD}\n")
+        _run([_which("usermod"), "--expiredate", "", name], check=False)
         uid, gid = pw.pw_uid, pw.pw_gid
         # StrictModes: home and ~/.ssh owned by the user, not group/world-writable.
-        os.makedirs(TEST_HOME, mode=0o755, exist_ok=True)
-        os.chown(TEST_HOME, uid, gid)
-        os.chmod(TEST_HOME, 0o755)
-        ssh_dir = os.path.join(TEST_HOME, ".ssh")
+        os.makedirs(home, mode=0o755, exist_ok=True)
+        os.chown(home, uid, gid)
+        os.chmod(home, 0o755)
+        ssh_dir = os.path.join(home, ".ssh")
         os.makedirs(ssh_dir, mode=0o700, exist_ok=True)
         os.chown(ssh_dir, uid, gid)
         os.chmod(ssh_dir, 0o700)
-        hush = os.path.join(TEST_HOME, ".hushlogin")
+        # The home is ours (see TEST_HOME): remove what a shell would run.
+        try:
+            skel = [e for e in os.listdir("/etc/skel") if e.startswith(".")]
+        except OSError:
+            skel = []
+        for entry in sorted({*_STARTUP_FILES, *skel} - {".ssh", ".hushlogin"}):
+            path = os.path.join(home, entry)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path)
+            elif os.path.lexists(path):
+                os.unlink(path)
+        hush = os.path.join(home, ".hushlogin")
         if not os.path.exists(hush):
             open(hush, "w").close()
-            os.chown(hush, uid, gid)
+        os.chown(hush, uid, gid)
         ak = os.path.join(ssh_dir, "authorized_keys")
         if not os.path.exists(ak):
             open(ak, "w").close()
         os.chown(ak, uid, gid)
         os.chmod(ak, 0o600)
-        _user_cache = TestUser(TEST_USER, TEST_PASSWORD, TEST_HOME, uid, gid, TEST_SHELL)
+        _user_cache = TestUser(name, TEST_PASSWORD, home, uid, gid, TEST_SHELL)
         return _user_cache
 
 
@@ -435,7 +483,7 @@ class ClientKeys(Mapping):
                  variants: Optional[Iterable[str]] = None) -> ClientKeys:
         """Generate all keys with ssh-keygen (and puttygen / cryptography for
         the formats ssh-keygen cannot write). With ``authorize`` (needs root),
-        the public keys are added to sshtest's authorized_keys until
+        the public keys are added to the test user's authorized_keys until
         ``close()``."""
         keygen = _which("ssh-keygen")
         if keygen is None:
@@ -521,7 +569,7 @@ class ClientKeys(Mapping):
         return self
 
     def authorize(self) -> None:
-        """Put this set's authorized public keys into sshtest's authorized_keys."""
+        """Put this set's authorized public keys into the test user's authorized_keys."""
         user = self.user or ensure_test_user()
         self.user = user
         new = self.authorized_keys_text.splitlines()

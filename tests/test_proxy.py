@@ -1,7 +1,7 @@
 """Firewalls/proxies and socket options (issue 4).
 
 Real proxies on loopback (tests/proxies.py): dante (SOCKS4, SOCKS5, RFC 1929
-username/password against the system user sshtest), tinyproxy (HTTP CONNECT,
+username/password against the system user sshclient-test), tinyproxy (HTTP CONNECT,
 Basic auth) and OpenSSH ``ssh -D`` (SOCKS4A, which dante lacks). Each
 end-to-end test logs in to the sshd fixture through the proxy and checks the
 proxy's own log. Scripted peers cover the failure modes real proxies do not

@@ -7,6 +7,7 @@ mysterious failure in a library test.
 
 from __future__ import annotations
 
+import grp
 import os
 import pwd
 import shutil
@@ -14,6 +15,7 @@ import socket
 import stat
 import subprocess
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -67,6 +69,75 @@ def test_test_user_is_quiet_and_strictmodes_clean(test_user):
     # Nothing a login shell would run: no bashrc/profile/pyenv.
     for noisy in (".bashrc", ".profile", ".bash_profile", ".pyenv"):
         assert not os.path.exists(os.path.join(servers.TEST_HOME, noisy)), noisy
+
+
+@pytest.fixture
+def preexisting_user(tmp_path):
+    """A user made by someone else before the tests ran: `useradd --create-home`
+    copied a skeleton of shell dotfiles into its home, its shell is bash and
+    its password locked. Removed again afterwards."""
+    servers.ensure_test_user()  # skips when not root
+    name = "sshclient-tpre"
+
+    def remove() -> None:
+        subprocess.run(["userdel", "--force", name], capture_output=True)
+        subprocess.run(["groupdel", name], capture_output=True)  # if userdel left it
+
+    remove()
+    skel = tmp_path / "skel"
+    skel.mkdir()
+    for dotfile in (".bashrc", ".profile", ".bash_logout"):
+        (skel / dotfile).write_text("echo noise from $0 startup >&2\n")
+    yield name, skel
+    remove()
+
+
+@pytest.mark.parametrize("home_was", ["ours", "elsewhere"])
+def test_test_user_normalizes_a_preexisting_user(monkeypatch, tmp_path, preexisting_user,
+                                                 home_was):
+    """Issue 11: a machine may already have the test user, made with skeleton
+    dotfiles; ensure_test_user() must make its own state true, not assume it.
+    Runs on a throwaway user so the session's own test user is left alone."""
+    name, skel = preexisting_user
+    home = str(tmp_path / "own" / "home")  # stands for TEST_HOME
+    made_home = home if home_was == "ours" else str(tmp_path / "theirs")
+    subprocess.run(["useradd", "--create-home", "--skel", str(skel), "--home-dir", made_home,
+                    "--shell", "/bin/bash", "--user-group", name],
+                   check=True, capture_output=True)
+    subprocess.run(["passwd", "--lock", name], check=True, capture_output=True)
+    assert (Path(made_home) / ".bashrc").exists()  # the situation of the issue
+    monkeypatch.setattr(servers, "TEST_USER", name)
+    monkeypatch.setattr(servers, "TEST_HOME", home)
+    monkeypatch.setattr(servers, "_user_cache", None)
+
+    user = servers.ensure_test_user()
+
+    pw = pwd.getpwnam(name)
+    assert (user.name, user.home, pw.pw_dir, pw.pw_shell) == (name, home, home, "/bin/sh")
+    for path, mode in ((home, 0o755), (home + "/.ssh", 0o700), (user.authorized_keys_path, 0o600)):
+        st = os.stat(path)
+        assert st.st_uid == pw.pw_uid, path
+        assert stat.S_IMODE(st.st_mode) == mode, path
+    assert sorted(os.listdir(home)) == [".hushlogin", ".ssh"]
+    status = subprocess.run(["passwd", "--status", name], capture_output=True, text=True)
+    assert status.stdout.split()[1] == "P", status.stdout  # usable password, unlocked
+    if home_was == "elsewhere":
+        # Not ours: left as it was.
+        assert sorted(os.listdir(made_home)) == [".bash_logout", ".bashrc", ".profile"]
+
+
+def test_test_user_is_made_where_only_its_group_is_left(monkeypatch, tmp_path,
+                                                        preexisting_user):
+    """userdel can leave the user's group behind; useradd --user-group then fails."""
+    name, _ = preexisting_user
+    subprocess.run(["groupadd", name], check=True, capture_output=True)
+    home = str(tmp_path / "own" / "home")
+    monkeypatch.setattr(servers, "TEST_USER", name)
+    monkeypatch.setattr(servers, "TEST_HOME", home)
+    monkeypatch.setattr(servers, "_user_cache", None)
+    user = servers.ensure_test_user()
+    assert user.gid == grp.getgrnam(name).gr_gid
+    assert sorted(os.listdir(home)) == [".hushlogin", ".ssh"]
 
 
 def test_client_key_set_is_complete(client_keys):
@@ -169,7 +240,7 @@ def test_sshd_exec_with_each_client_key(sshd, client_keys, name):
 def test_sshd_exec_output_is_clean(sshd, client_keys):
     r = run_ssh(servers.ssh_command(sshd, 'echo "$0 $(id -un) $HOME"', key=client_keys["ed25519"]))
     assert r.returncode == 0
-    assert r.stdout == b"sh sshtest /home/sshtest\n"
+    assert r.stdout == f"sh {servers.TEST_USER} {servers.TEST_HOME}\n".encode()
     assert r.stderr == b""  # no pyenv/bashrc noise
 
 
@@ -191,7 +262,7 @@ def test_sshd_password_auth_via_pam(sshd, tmp_path):
     r, prompts = password_login(sshd, tmp_path, "password")
     assert r.returncode == 0, r.stderr
     assert r.stdout == b"hi\n"
-    assert "sshtest@127.0.0.1's password:" in prompts  # the "password" method's prompt
+    assert f"{servers.TEST_USER}@127.0.0.1's password:" in prompts  # the "password" method's prompt
 
 
 def test_sshd_keyboard_interactive_via_pam(sshd, tmp_path):
@@ -365,7 +436,7 @@ def test_sshd_sftp_subsystem(sshd, client_keys):
             "-o", "LogLevel=ERROR", f"{servers.TEST_USER}@{sshd.host}"]
     r = run_ssh(argv, input=b"pwd\n")
     assert r.returncode == 0, r.stderr
-    assert b"/home/sshtest" in r.stdout
+    assert servers.TEST_HOME.encode() in r.stdout
 
 
 def test_sshd_direct_tcpip_to_source(sshd, client_keys, tcp_source_factory):

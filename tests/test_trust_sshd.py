@@ -386,7 +386,7 @@ def test_fingerprint_hash_algorithm_and_config_during_event(sshd, test_user, set
 
 @pytest.fixture(scope="module")
 def user_keys(workdir, user_ca, test_user):
-    """Keys never put into authorized_keys, each with a user certificate for sshtest."""
+    """Keys never put into authorized_keys, each with a user certificate for the test user."""
     keys = {}
     for name, key_type in (("ed25519", "ed25519"), ("rsa", "rsa"), ("ecdsa", "ecdsa")):
         path = new_key(workdir, f"user-{name}", key_type)

@@ -23,10 +23,11 @@ from .errors import (
 from .keys import PrivateKey, load_private_key_file
 from .options import HostKeyInfo
 from .proxy import ProxyError, ProxySettings
-from .spec import SSHClient
+from .spec import AuthMode, CertStoreType, FirewallType, SSHClient
 
 __version__ = "0.1.0"
-__all__ = ["SSHClient", "SSHClientError", "connect", "SSHConnection", "Channel", "ExecResult",
+__all__ = ["SSHClient", "AuthMode", "CertStoreType", "FirewallType", "SSHClientError",
+           "connect", "SSHConnection", "Channel", "ExecResult",
            "ProxySettings", "ProxyError", "HostKeyInfo", "Negotiated", "PrivateKey",
            "load_private_key_file", "AuthenticationError", "ChannelError", "ConnectionError_",
            "DisconnectedError", "HostKeyError", "RemoteProtocolError", "TimeoutError_",

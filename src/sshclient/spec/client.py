@@ -52,6 +52,7 @@ from .certstore import (
     parse_ca_keys,
 )
 from .channels import SpecChannel
+from .enums import FirewallType
 from .properties import PROPERTY_DEFAULTS, SIMPLE_PROPERTIES, install_simple_properties
 
 try:
@@ -148,15 +149,15 @@ class SSHClient:
 
     connected = property(get_connected, None)
 
-    def get_firewall_type(self) -> int:
-        return int(self._props.get("firewall_type", 0))
+    def get_firewall_type(self) -> FirewallType:
+        return FirewallType(self._props.get("firewall_type", 0))
 
     def set_firewall_type(self, value: int) -> None:
         value = int(value)
         ports = {0: 0, 1: 80, 2: 1080, 3: 1080, 10: 1080}
         if value not in ports:
             raise UsageError(f"firewall_type {value} is not one of 0, 1, 2, 3, 10", code=211)
-        self._props["firewall_type"] = value
+        self._props["firewall_type"] = FirewallType(value)
         self._props["firewall_port"] = ports[value]
 
     firewall_type = property(get_firewall_type, set_firewall_type)

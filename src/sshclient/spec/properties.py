@@ -8,12 +8,14 @@ the class itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import Any, Callable
 
 from .. import algorithms as algs
 from ..errors import SSHClientError, UsageError
 from ..secret import Secret, reveal
 from ..validate import ArgumentTypeError, check_host, check_type
+from .enums import AuthMode, CertStoreType
 
 
 @dataclass(frozen=True)
@@ -41,21 +43,21 @@ def _non_negative(value: Any) -> int:
     return value
 
 
-def _one_of(kind: str, allowed: frozenset[int]) -> Callable[[Any], int]:
-    """A validator for an enumerated int property (the spec's value table)."""
-    def check(value: Any) -> int:
+def _member_of(kind: str, enum: type[IntEnum]) -> Callable[[Any], IntEnum]:
+    """A validator for an enumerated int property: takes a member or its
+    number, stores the member (equal to the spec's integer)."""
+    def check(value: Any) -> IntEnum:
         value = int(value)
-        if value not in allowed:
+        try:
+            return enum(value)
+        except ValueError:
             raise UsageError(f"{value} is not a valid {kind} (one of "
-                             f"{', '.join(map(str, sorted(allowed)))})", code=211)
-        return value
+                             f"{', '.join(str(m.value) for m in enum)})", code=211) from None
     return check
 
 
-# amNone .. amGSSAPIKeyex, amCustom
-_auth_mode = _one_of("ssh_auth_mode", frozenset({0, 1, 2, 3, 4, 5, 6, 99}))
-# cstUser .. cstJWKBlob, cstBCFKSFile, cstBCFKSBlob, cstPKCS11, cstAuto (there is no 20)
-_store_type = _one_of("certificate store type", frozenset({*range(20), 21, 22, 23, 99}))
+_auth_mode = _member_of("ssh_auth_mode", AuthMode)
+_store_type = _member_of("certificate store type", CertStoreType)
 
 
 def _host(name: str) -> Callable[[Any], str]:
@@ -77,7 +79,7 @@ SIMPLE_PROPERTIES: tuple[Prop, ...] = (
     Prop("ssh_port", int, 22, locked_code=100, validate=_port),
     Prop("ssh_user", str, ""),
     Prop("ssh_password", str, "", secret=True),
-    Prop("ssh_auth_mode", int, 2, validate=_auth_mode),
+    Prop("ssh_auth_mode", int, AuthMode.PASSWORD, validate=_auth_mode),
     Prop("timeout", int, 60, validate=_non_negative),
     Prop("ssh_compression_algorithms", str, algs.SPEC_DEFAULT_COMPRESSION),
     Prop("ssh_encryption_algorithms", str, algs.SPEC_DEFAULT_CIPHERS),
@@ -93,10 +95,11 @@ SIMPLE_PROPERTIES: tuple[Prop, ...] = (
     Prop("local_port", int, 0, locked_code=106, validate=_port),
     Prop("ssh_cert_store", bytes, b"MY", validate=_store),
     Prop("ssh_cert_store_password", str, "", secret=True),
-    Prop("ssh_cert_store_type", int, 0, validate=_store_type),
+    Prop("ssh_cert_store_type", int, CertStoreType.USER, validate=_store_type),
     Prop("ssh_accept_server_host_key_store", bytes, b"MY", validate=_store),
     Prop("ssh_accept_server_host_key_store_password", str, "", secret=True),
-    Prop("ssh_accept_server_host_key_store_type", int, 0, validate=_store_type),
+    Prop("ssh_accept_server_host_key_store_type", int, CertStoreType.USER,
+         validate=_store_type),
 )
 
 PROPERTY_DEFAULTS = {p.name: Secret(p.default) if p.secret else p.default
