@@ -23,10 +23,8 @@ from .keys import PrivateKey, load_private_key_file
 from .options import (
     AUTH_PASSWORD,
     AUTH_PUBLICKEY,
-    DEFAULT_WINDOW_LIMIT,
     ClientOptions,
     HostKeyInfo,
-    window_limit_for_rtt,
 )
 from .protocol import ClientProtocol
 from .proxy import ProxySettings
@@ -358,12 +356,6 @@ class SSHConnection:
         self.banner = ""
         self.error: SSHClientError | None = None  # what ended the connection
 
-    def _limit_window_growth(self, limit: int) -> None:
-        """Channels opened from now on may grow their window up to `limit`
-        (0 or <= window_size: a fixed window)."""
-        self.options.window_limit = limit
-        self._proto.connection.window_limit = limit
-
     # ------------------------------------------------------------ events
     def _on_event(self, event: ev.Event) -> None:
         if isinstance(event, ev.ChannelRequestReceived) and event.want_reply:
@@ -560,6 +552,7 @@ def connect(host: str, port: int = 22, *, username: str, password: str | None = 
         private_key=private_key,
         auth_mode=AUTH_PUBLICKEY if private_key is not None else AUTH_PASSWORD,
         try_all_auth_methods=True, host_key_verifier=_verifier(host_key_verifier),
+        keepalive_interval=keepalive_interval, keepalive_count_max=keepalive_count_max,
     )
     for name, value in option_overrides.items():
         if not hasattr(options, name):
@@ -570,8 +563,6 @@ def connect(host: str, port: int = 22, *, username: str, password: str | None = 
     sock = open_socket(host, port, timeout, proxy=proxy)
     connect_time = time.monotonic() - started
     conn = SSHConnection(options, sock, timeout)
-    conn._driver.keepalive_interval = keepalive_interval
-    conn._driver.keepalive_count_max = keepalive_count_max
     try:
         conn._login()
     except BaseException:
@@ -583,6 +574,5 @@ def connect(host: str, port: int = 22, *, username: str, password: str | None = 
         # direct TCP link; through a proxy only our connect time covers the
         # whole path (an upper bound: it includes the proxy's work).
         rtt = tcp_round_trip(sock) if proxy is None else None
-        conn._limit_window_growth(window_limit_for_rtt(
-            options.window_size, DEFAULT_WINDOW_LIMIT, connect_time if rtt is None else rtt))
+        conn._proto.set_round_trip(connect_time if rtt is None else rtt)
     return conn

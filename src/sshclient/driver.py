@@ -22,7 +22,6 @@ from typing import Callable
 
 from .errors import (
     DisconnectedError,
-    RemoteProtocolError,
     SSHClientError,
     TimeoutError_,
     socket_error_code,
@@ -63,13 +62,8 @@ class BlockingDriver:
         self._selector.register(self._wake_r, selectors.EVENT_READ)
         self.eof = False
         self.closed = False
+        # for the front ends' inactivity timeouts (protocol timers are the protocol's)
         self.last_activity = time.monotonic()
-        self.last_received = self.last_activity
-        # SSH keepalives (keepalive@openssh.com): 0 = off
-        self.keepalive_interval = 0.0
-        self.keepalive_count_max = 5
-        self.keepalives_outstanding = 0
-        self._last_keepalive = 0.0
         # MaxTransferRate: a token bucket that paces what we write (None = unlimited)
         self.rate_limiter: RateLimiter | None = None
         self._throttled = False
@@ -176,18 +170,15 @@ class BlockingDriver:
                 view.release()
                 self._lost(exc)
             view.release()
+            proto.recv_commit(n)  # 0: EOF, which the protocol interprets
             if n == 0:
                 self.eof = True
                 break
-            proto.recv_commit(n)
             got += n
             if n < room:
                 break
         if got:
-            self.last_activity = self.last_received = time.monotonic()
-            # Anything from the server shows it is alive: the count is of
-            # probes in a row that got nothing back (ServerAliveCountMax).
-            self.keepalives_outstanding = 0
+            self.last_activity = time.monotonic()
         return got
 
     def _lost(self, exc: OSError) -> None:
@@ -212,8 +203,9 @@ class BlockingDriver:
             pause = self.rate_limiter.delay(self.proto.output_size())
             wait = pause if wait is None else min(wait, pause)
         progressed = False
-        if self.keepalive_interval > 0:
-            due = self._keepalive_due_in()
+        deadline = self.proto.next_deadline()
+        if deadline is not None:
+            due = max(0.0, deadline - time.monotonic())
             wait = due if wait is None else min(wait, due)
         if self._streaming:
             # Bulk input: let the kernel gather a bigger batch before waking us (fewer
@@ -241,29 +233,17 @@ class BlockingDriver:
         self._set_streaming(got >= STREAM_BATCH // 2 and not self.eof)
         if progressed or not ready:
             self.dispatch()
-        if self.keepalive_interval > 0 and not self.eof:
-            self._maybe_send_keepalive()
+        if not self.eof:
+            try:
+                self.proto.handle_timeout(time.monotonic())  # keepalive
+            except SSHClientError:
+                self.flush_nowait()  # the DISCONNECT it sent
+                raise
         # replies produced while handling input go out now
         self.flush_nowait()
-        if self.eof:
-            self._on_eof()
+        if self.proto.closed and self.proto.error is not None:
+            raise self.proto.error  # after its last events were handed out
         return progressed
-
-    # ------------------------------------------------------------- keepalive
-    def _keepalive_due_in(self) -> float:
-        last = max(self.last_received, self._last_keepalive)
-        return max(0.0, last + self.keepalive_interval - time.monotonic())
-
-    def _maybe_send_keepalive(self) -> None:
-        """After `keepalive_interval` s without input, ask the server for a reply."""
-        if self._keepalive_due_in() > 0 or not self.proto.authenticated:
-            return
-        if self.keepalives_outstanding >= self.keepalive_count_max:
-            raise SSHClientError(
-                f"no answer to {self.keepalives_outstanding} keep-alive requests", code=1039)
-        self.proto.connection.send_global_request("keepalive@openssh.com", True)
-        self.keepalives_outstanding += 1
-        self._last_keepalive = time.monotonic()
 
     def dispatch(self) -> None:
         try:
@@ -273,18 +253,6 @@ class BlockingDriver:
             raise
         for event in events:
             self.on_event(event)
-
-    def _on_eof(self) -> None:
-        transport = self.proto.transport
-        if transport.disconnect_error is not None:
-            raise transport.disconnect_error
-        if not transport.version_received:
-            first = transport.first_line.decode("utf-8", "replace")
-            detail = f"; it sent {first!r}" if first else ""
-            raise RemoteProtocolError(
-                f"the server closed the connection before sending an SSH version line{detail}",
-                code=1002)
-        raise DisconnectedError("the server closed the connection", code=1001)
 
     def run_until(self, done: Callable[[], bool], timeout: float | None,
                   absolute: bool = False, what: str = "operation") -> None:

@@ -102,6 +102,10 @@ class ClientOptions:
     client_version: str = DEFAULT_CLIENT_VERSION
     version_pattern: str = DEFAULT_VERSION_PATTERN
     rekey_bytes: int = 1 << 30  # KeyRenegotiationThreshold, default 1 GB
+    # keepalive@openssh.com after this many seconds without input (0: never);
+    # that many unanswered in a row end the connection (1039).
+    keepalive_interval: float = 0.0
+    keepalive_count_max: int = 5
 
     window_size: int = DEFAULT_WINDOW
     # > window_size: channels may grow their window up to this. 0 (fixed) unless

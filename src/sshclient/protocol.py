@@ -17,17 +17,24 @@ from sshcore.wire import Reader, Writer
 from . import constants as c
 from .auth import Authenticator
 from .connection import ConnectionLayer
-from .errors import RemoteProtocolError, SSHClientError, UsageError, UserCallbackFailed
+from .errors import (
+    DisconnectedError,
+    RemoteProtocolError,
+    SSHClientError,
+    UsageError,
+    UserCallbackFailed,
+)
 from .events import (
     AuthCompleted,
     ChannelClosed,
     ChannelDataReady,
     ChannelEOF,
     ChannelRequestReceived,
+    Disconnected,
     Event,
     KexCompleted,
 )
-from .options import ClientOptions
+from .options import DEFAULT_WINDOW_LIMIT, ClientOptions, window_limit_for_rtt
 from .transport import Transport
 
 STATE_KEX = "kex"
@@ -64,16 +71,37 @@ class ClientProtocol:
         self.kex_done = False
         self._auth_wanted = False
         self.error: SSHClientError | None = None
+        self._eof = False
+        # Timers (time comes in through handle_timeout): keepalive.
+        self._input_seen = False
+        self._last_input: float | None = None
+        self._last_keepalive = 0.0
+        self.keepalives_outstanding = 0
 
     # ---------------------------------------------------------------- bytes
     def recv_buffer(self, size_hint: int = 65536) -> memoryview:
         return self.transport.recv_buffer(size_hint)
 
     def recv_commit(self, n: int) -> None:
+        """`n` bytes were received into the last recv_buffer(); 0 means EOF."""
+        if n == 0:
+            self._eof = True
+            return
+        self._input_seen = True
         self.transport.recv_commit(n)
 
     def receive_data(self, data: bytes) -> None:
+        """Bytes from the peer; b"" means the peer closed the connection."""
+        if not data:
+            self._eof = True
+            return
+        self._input_seen = True
         self.transport.receive_data(data)
+
+    @property
+    def closed(self) -> bool:
+        """The connection has ended; `error` says why."""
+        return self.state == STATE_CLOSED
 
     def output_size(self) -> int:
         return self.transport.output_size()
@@ -128,11 +156,59 @@ class ClientProtocol:
             self.state = STATE_CLOSED
             raise failed.original from None
         self._flush_dirty()
+        if self._eof and self.error is None:
+            # The peer is gone: after what it sent before (handled above).
+            self.error = self._eof_error()
+            self.state = STATE_CLOSED
+            self.transport.closed = True
+            self._events.append(Disconnected(self.error.code, getattr(self.error, "reason", 0),
+                                             self.error.message))
         events = list(self._events)
         self._events.clear()
         if self.error is not None and not events:
             raise self.error
         return events
+
+    def _eof_error(self) -> SSHClientError:
+        """What the end of the byte stream means at this point of the protocol."""
+        transport = self.transport
+        if transport.disconnect_error is not None:
+            return transport.disconnect_error
+        if not transport.version_received:
+            first = transport.first_line.decode("utf-8", "replace")
+            detail = f"; it sent {first!r}" if first else ""
+            return RemoteProtocolError(
+                f"the server closed the connection before sending an SSH version line{detail}",
+                code=1002)
+        return DisconnectedError("the server closed the connection", code=1001)
+
+    # ------------------------------------------------------------------ time
+    def next_deadline(self) -> float | None:
+        """When handle_timeout() next has work (monotonic seconds), or None."""
+        interval = self.options.keepalive_interval
+        if interval <= 0 or self.state != STATE_CONNECTED or self._last_input is None:
+            return None
+        return max(self._last_input, self._last_keepalive) + interval
+
+    def handle_timeout(self, now: float) -> None:
+        """Run the timers: call after each round of I/O, and when next_deadline()
+        has passed. Input since the last call counts as having arrived `now`."""
+        if self._input_seen or self._last_input is None:
+            self._input_seen = False
+            self._last_input = now
+            # Any input shows the server is alive: the count is of probes in
+            # a row that got nothing back (ServerAliveCountMax).
+            self.keepalives_outstanding = 0
+        deadline = self.next_deadline()
+        if deadline is None or now < deadline or self.closed:
+            return
+        if self.keepalives_outstanding >= self.options.keepalive_count_max:
+            self._fail(SSHClientError(
+                f"no answer to {self.keepalives_outstanding} keep-alive requests", code=1039),
+                c.DISCONNECT_BY_APPLICATION)
+        self.connection.send_global_request("keepalive@openssh.com", True)
+        self.keepalives_outstanding += 1
+        self._last_keepalive = now
 
     def _fail(self, exc: SSHClientError, reason: int) -> None:
         self.error = exc
@@ -195,6 +271,15 @@ class ClientProtocol:
             return
         raise RemoteProtocolError(f"unexpected message {msg_type} in state {self.state}",
                                   code=1036)
+
+    # ----------------------------------------------------------- the link
+    def set_round_trip(self, rtt: float) -> None:
+        """The link's round trip in seconds, as the driver measured it: channels
+        opened from now on may grow their window toward what the link can hold
+        in flight (window_limit_for_rtt), or keep it fixed on a short link."""
+        limit = window_limit_for_rtt(self.options.window_size, DEFAULT_WINDOW_LIMIT, rtt)
+        self.options.window_limit = limit
+        self.connection.window_limit = limit
 
     # ------------------------------------------------------------- helpers
     @property

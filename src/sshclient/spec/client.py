@@ -675,10 +675,10 @@ class SSHClient:
             connection_event="Remote host connection complete.", status_code=0,
             description="OK"))
         self._channels = []
+        options.keepalive_interval = max(0, int(self._cfg("SSHKeepAliveInterval")))
+        options.keepalive_count_max = max(1, int(self._cfg("SSHKeepAliveCountMax")))
         self._proto = ClientProtocol(options)
         self._driver = BlockingDriver(self._proto, sock, self._on_protocol_event)
-        self._driver.keepalive_interval = max(0, int(self._cfg("SSHKeepAliveInterval")))
-        self._driver.keepalive_count_max = max(1, int(self._cfg("SSHKeepAliveCountMax")))
         rate = int(self._cfg("MaxTransferRate"))
         self._driver.rate_limiter = RateLimiter(rate) if rate > 0 else None
         if self._asynchronous():

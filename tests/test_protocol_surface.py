@@ -1,0 +1,71 @@
+"""The protocol's own meaning of time and of the end of the stream, without a
+socket: a driver feeds bytes (b"" = EOF), the clock (handle_timeout) and asks
+when to wake next (next_deadline); it holds no protocol policy itself."""
+from __future__ import annotations
+
+import pytest
+
+from sshclient.errors import DisconnectedError, RemoteProtocolError, SSHClientError
+from sshclient.events import Disconnected
+from sshclient.options import ClientOptions
+from sshclient.protocol import STATE_CONNECTED, ClientProtocol
+
+
+def logged_in(**options) -> ClientProtocol:
+    """A protocol past its version exchange, marked logged in (the timers
+    only run then); no keys were exchanged, so what it sends waits queued."""
+    proto = ClientProtocol(ClientOptions(username="u", **options))
+    proto.receive_data(b"SSH-2.0-peer\r\n")
+    proto.process()
+    proto.take_output()
+    proto.state = STATE_CONNECTED
+    return proto
+
+
+def test_eof_before_the_version_line_is_1002_after_the_last_events():
+    proto = ClientProtocol(ClientOptions(username="u"))
+    proto.receive_data(b"HTTP/1.1 400 Bad Request\r\n")
+    proto.receive_data(b"")
+    events = proto.process()
+    assert [type(e) for e in events] == [Disconnected] and events[0].code == 1002
+    assert proto.closed
+    with pytest.raises(RemoteProtocolError) as info:
+        proto.process()
+    assert info.value.code == 1002 and "HTTP/1.1 400" in info.value.message
+
+
+def test_eof_after_the_version_is_a_disconnect_1001():
+    proto = logged_in()
+    proto.receive_data(b"")
+    assert proto.process()[-1].code == 1001
+    with pytest.raises(DisconnectedError):
+        proto.process()
+
+
+def test_no_timer_without_keepalive_or_before_login():
+    assert logged_in().next_deadline() is None
+    proto = ClientProtocol(ClientOptions(username="u", keepalive_interval=5))
+    proto.handle_timeout(100.0)
+    assert proto.next_deadline() is None            # not logged in yet
+
+
+def test_keepalive_probes_then_1039_and_input_resets_the_count():
+    proto = logged_in(keepalive_interval=5, keepalive_count_max=2)
+    proto.handle_timeout(100.0)                     # the clock starts
+    assert proto.next_deadline() == 105.0
+    probes = proto.connection._global_requests
+    proto.handle_timeout(104.9)
+    assert not probes                               # not due yet
+    proto.handle_timeout(105.0)
+    assert list(probes) == ["keepalive@openssh.com"] and proto.keepalives_outstanding == 1
+    assert proto.next_deadline() == 110.0
+    proto.receive_data(b"\x00\x00\x00\x0c\x0a\x02")  # input (a packet's start) shows life
+    proto.handle_timeout(107.0)
+    assert proto.keepalives_outstanding == 0 and proto.next_deadline() == 112.0
+    proto.handle_timeout(112.0)
+    proto.handle_timeout(117.0)
+    assert proto.keepalives_outstanding == 2 and len(probes) == 3
+    with pytest.raises(SSHClientError) as info:
+        proto.handle_timeout(122.0)                 # two unanswered in a row
+    assert info.value.code == 1039
+    assert proto.closed and proto.output_size() > 0  # DISCONNECT sent
