@@ -16,6 +16,8 @@ from .errors import (
     InvalidArgumentError,
     RemoteProtocolError,
     SSHClientError,
+    SSHConnectionError,
+    SSHTimeoutError,
     TimeoutError_,
     UnknownChannelError,
     UsageError,
@@ -28,7 +30,7 @@ from .spec import SSHClient
 __version__ = "0.1.0"
 __all__ = ["SSHClient", "SSHClientError", "connect", "SSHConnection", "Channel", "ExecResult",
            "ProxySettings", "ProxyError", "HostKeyInfo", "Negotiated", "PrivateKey",
-           "load_private_key_file", "AuthenticationError", "ChannelError", "ConnectionError_",
-           "DisconnectedError", "HostKeyError", "RemoteProtocolError", "TimeoutError_",
+           "load_private_key_file", "AuthenticationError", "ChannelError", "SSHConnectionError",
+           "DisconnectedError", "HostKeyError", "RemoteProtocolError", "SSHTimeoutError",
            "UsageError", "ArgumentTypeError", "InvalidArgumentError", "ConcurrentUseError",
-           "UnknownChannelError"]
+           "UnknownChannelError", "ConnectionError_", "TimeoutError_"]

@@ -129,7 +129,7 @@ class Channel:
     # --------------------------------------------------------------- data
     def write(self, data: bytes | bytearray | memoryview) -> None:
         """Send all of `data`, waiting for window space as needed (up to
-        `timeout` seconds without progress: TimeoutError_ 301)."""
+        `timeout` seconds without progress: SSHTimeoutError 301)."""
         view = memoryview(data).cast("B")
         while len(view):
             view = view[self._send_some(view):]
@@ -309,7 +309,7 @@ class SSHConnection:
     """A logged-in connection (from `connect()`).
 
     `timeout`: seconds without any progress before an operation fails with
-    TimeoutError_ (301); None or 0 waits forever. It may be changed at any
+    SSHTimeoutError (301); None or 0 waits forever. It may be changed at any
     time, e.g. shorter after a slow login. One connection is used from one
     thread at a time (the compiled core refuses concurrent use with a
     RuntimeError); open several connections to work in parallel."""

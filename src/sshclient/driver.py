@@ -16,7 +16,7 @@ from .errors import (
     DisconnectedError,
     RemoteProtocolError,
     SSHClientError,
-    TimeoutError_,
+    SSHTimeoutError,
     socket_error_code,
 )
 from .events import Event
@@ -243,7 +243,7 @@ class BlockingDriver:
             base = start if absolute else max(start, self.last_activity)
             remaining = base + timeout - now
             if remaining <= 0:
-                raise TimeoutError_(f"{what} timed out after {timeout:g} s", code=301)
+                raise SSHTimeoutError(f"{what} timed out after {timeout:g} s", code=301)
             self.pump(remaining)
 
     def close(self) -> None:

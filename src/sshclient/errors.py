@@ -4,7 +4,35 @@
 (1001 server disconnected … 1133 would block during key re-exchange, the
 TCP client codes 100–1120, and 10000+ socket errors).  The subclass says
 whose fault it was: the peer (`RemoteProtocolError`), the user
-(`UsageError`), or the network (`ConnectionError_`).
+(`UsageError`), or the network (`SSHConnectionError`).
+
+Where a built-in exception means the same thing, the class is one too, so
+code that knows nothing of this library still catches it:
+
+- `SSHTimeoutError` (301) is a `TimeoutError`; a TCP connect that times
+  out (`ConnectTimeoutError`, 10060) is a `TimeoutError` and an
+  `SSHConnectionError`.
+- `SSHConnectionError` (could not connect: refused, unreachable, name not
+  found, proxy failure) is a `ConnectionError`.
+- `DisconnectedError` (the server closed or dropped an open connection) is
+  a `ConnectionError` too, as a reset or a broken pipe is, but not an
+  `SSHConnectionError`: a handler that retries failed connects should not
+  also retry work cut off half way.
+- `WouldBlockError` (the spec API with timeout 0) is a `BlockingIOError`.
+- The `UsageError`s are `ValueError`, `TypeError`, `RuntimeError` or
+  `KeyError` (see `sshcore.errors`).
+
+`AuthenticationError` and `HostKeyError` have no built-in base: the
+nearest, `PermissionError`, means the local system denied access (a key
+file that cannot be read), which a handler around `connect()` must be
+able to tell from a server saying no.
+
+These built-ins are `OSError`s, whose `errno`, `strerror` and `filename`
+stay None: `code` and `message` carry the details, and `str()` is
+"[code] message" as for every `SSHClientError`.
+
+`ConnectionError_` and `TimeoutError_` are the old names of
+`SSHConnectionError` and `SSHTimeoutError` (the same classes).
 """
 from __future__ import annotations
 
@@ -26,7 +54,7 @@ from sshcore.errors import (  # noqa: F401  (re-exported: the one place to impor
 T = TypeVar("T")
 
 
-class DisconnectedError(SSHClientError):
+class DisconnectedError(SSHClientError, ConnectionError):
     """The server closed the connection or sent SSH_MSG_DISCONNECT."""
 
     default_code = 1001
@@ -51,17 +79,30 @@ class ChannelError(SSHClientError):
     default_code = 1020
 
 
-class ConnectionError_(SSHClientError):
+class SSHConnectionError(SSHClientError, ConnectionError):
     """TCP-level failure: refused, unreachable, DNS (socket errno mapped to 10000+)."""
 
     default_code = 10061
 
 
-class TimeoutError_(SSHClientError):
+class SSHTimeoutError(SSHClientError, TimeoutError):
+    """An operation did not finish in time (301)."""
+
     default_code = 301
 
 
-class WouldBlockError(SSHClientError):
+class ConnectTimeoutError(SSHConnectionError, SSHTimeoutError):
+    """The TCP connection (or a proxy's answer) did not come in time (10060)."""
+
+    default_code = 10060
+
+
+# The old names, kept for code written against them.
+ConnectionError_ = SSHConnectionError
+TimeoutError_ = SSHTimeoutError
+
+
+class WouldBlockError(SSHClientError, BlockingIOError):
     default_code = 1130
 
 

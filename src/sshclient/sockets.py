@@ -11,8 +11,8 @@ import struct
 import sys
 import time
 
-from .errors import ConnectionError_, socket_error_code
-from .proxy import REASON_CONNECT, ProxyError, ProxySettings, negotiate
+from .errors import ConnectTimeoutError, SSHConnectionError, socket_error_code
+from .proxy import REASON_CONNECT, ProxySettings, negotiate, proxy_error
 from .validate import check_host
 
 _FAMILIES = {0: [socket.AF_INET], 1: [socket.AF_INET6], 2: [socket.AF_INET6, socket.AF_INET]}
@@ -139,7 +139,7 @@ def open_socket(host: str, port: int, timeout: float | None, *, local_host: str 
     unless it is None, of type 0, or ``host`` is in its exceptions.  The
     other keywords are the spec's socket settings, see `apply_socket_options`.
 
-    Raises `ConnectionError_` (code from the socket error: 10061 refused,
+    Raises `SSHConnectionError` (code from the socket error: 10061 refused,
     10060 timed out, 11001 host not found, ...) or, for proxy failures, its
     subclass `ProxyError` (see `proxy`).
     """
@@ -159,9 +159,9 @@ def open_socket(host: str, port: int, timeout: float | None, *, local_host: str 
             sock = _connect(proxy.host, proxy.effective_port, timeout, families, local_host,
                             local_port, options)
         except OSError as exc:
-            raise ProxyError(f"cannot connect to {proxy.label} (for {host}:{port}): {exc}",
-                             socket_error_code(exc), proxy=proxy.label,
-                             reason=REASON_CONNECT) from None
+            raise proxy_error(f"cannot connect to {proxy.label} (for {host}:{port}): {exc}",
+                              socket_error_code(exc), proxy=proxy.label,
+                              reason=REASON_CONNECT) from None
         try:
             negotiate(sock, proxy, host, port, timeout, families)
         except BaseException:
@@ -171,8 +171,10 @@ def open_socket(host: str, port: int, timeout: float | None, *, local_host: str 
         try:
             sock = _connect(host, port, timeout, families, local_host, local_port, options)
         except OSError as exc:
-            raise ConnectionError_(f"cannot connect to {host}:{port}: {exc}",
-                                   code=socket_error_code(exc)) from None
+            code = socket_error_code(exc)
+            cls = ConnectTimeoutError if code == ConnectTimeoutError.default_code \
+                else SSHConnectionError
+            raise cls(f"cannot connect to {host}:{port}: {exc}", code=code) from None
     sock.setblocking(False)
     return sock
 

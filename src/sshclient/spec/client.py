@@ -1011,9 +1011,9 @@ class SSHClient:
             raise
         if timeout is not None and driver.last_activity == start \
                 and time.monotonic() - start >= timeout:
-            from ..errors import TimeoutError_
+            from ..errors import SSHTimeoutError
 
-            raise TimeoutError_("send timed out", code=301)
+            raise SSHTimeoutError("send timed out", code=301)
 
     def send_bytes(self, channel_id: str, data: bytes) -> None:
         self.send_channel_data(channel_id, data)
