@@ -3,6 +3,10 @@
 `from sshclient import SSHClient` gives the spec's event-driven class;
 `sshclient.connect(...)` gives the Pythonic blocking API.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from .algorithms import Negotiated
 from .blocking import Channel, ExecResult, SSHConnection, connect
 from .errors import (
@@ -25,7 +29,22 @@ from .errors import (
 from .keys import PrivateKey, load_private_key_file
 from .options import HostKeyInfo
 from .proxy import ProxyError, ProxySettings
-from .spec import SSHClient
+
+if TYPE_CHECKING:
+    from .spec import SSHClient
+else:
+    def __getattr__(name: str) -> Any:
+        # The spec adapter (and its X.509 / PKCS#12 certificate store) loads
+        # on first use of SSHClient, so that `import sshclient` for connect()
+        # stays light (PEP 562).  Type checkers see the import above instead,
+        # and no __getattr__ that would make every misspelt name an Any.
+        if name == "SSHClient":
+            from .spec import SSHClient
+
+            globals()["SSHClient"] = SSHClient  # later lookups skip this function
+            return SSHClient
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __version__ = "0.1.0"
 __all__ = ["SSHClient", "SSHClientError", "connect", "SSHConnection", "Channel", "ExecResult",
