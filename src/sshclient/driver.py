@@ -12,6 +12,7 @@ import socket
 import time
 from typing import Callable
 
+from .deadline import Deadline
 from .errors import (
     DisconnectedError,
     RemoteProtocolError,
@@ -232,18 +233,22 @@ class BlockingDriver:
         raise DisconnectedError("the server closed the connection", code=1001)
 
     def run_until(self, done: Callable[[], bool], timeout: float | None,
-                  absolute: bool = False, what: str = "operation") -> None:
-        """Pump until `done()`; `timeout` is an inactivity timeout unless `absolute`."""
+                  absolute: bool = False, what: str = "operation",
+                  deadline: Deadline | None = None) -> None:
+        """Pump until `done()`; `timeout` is an inactivity timeout unless
+        `absolute`; a `deadline` bounds the whole wait as well (a login)."""
         start = time.monotonic()
         while not done():
-            if timeout is None or timeout <= 0:
-                self.pump(None)
-                continue
-            now = time.monotonic()
-            base = start if absolute else max(start, self.last_activity)
-            remaining = base + timeout - now
-            if remaining <= 0:
-                raise SSHTimeoutError(f"{what} timed out after {timeout:g} s", code=301)
+            remaining = None
+            if timeout is not None and timeout > 0:
+                now = time.monotonic()
+                base = start if absolute else max(start, self.last_activity)
+                remaining = base + timeout - now
+                if remaining <= 0:
+                    raise SSHTimeoutError(f"{what} timed out after {timeout:g} s", code=301)
+            if deadline is not None:
+                deadline.check()
+                remaining = deadline.bound(remaining)
             self.pump(remaining)
 
     def close(self) -> None:

@@ -36,6 +36,8 @@ stay None: `code` and `message` carry the details, and `str()` is
 """
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any, Callable, TypeVar
 
 from sshcore.errors import (  # noqa: F401  (re-exported: the one place to import from)
@@ -118,10 +120,38 @@ class UserCallbackFailed(BaseException):
         self.original = original
 
 
+class _UserClock(threading.local):
+    seconds = 0.0  # spent in the user's callbacks by this thread, ever
+    depth = 0      # callbacks now running (one inside another counts once)
+
+
+_user_clock = _UserClock()
+
+
+def user_seconds() -> float:
+    """Seconds this thread has spent in the user's own callbacks: a login
+    deadline leaves them out (see `deadline.Deadline`)."""
+    return _user_clock.seconds
+
+
+def timed_user_call(fn: Callable[..., T], *args: Any) -> T:
+    """Call the user's code, adding its time to `user_seconds()`."""
+    clock = _user_clock
+    if clock.depth:
+        return fn(*args)
+    clock.depth = 1
+    started = time.monotonic()
+    try:
+        return fn(*args)
+    finally:
+        clock.depth = 0
+        clock.seconds += time.monotonic() - started
+
+
 def call_user(fn: Callable[..., T], *args: Any) -> T:
     """Call a user-supplied callback from inside protocol handling."""
     try:
-        return fn(*args)
+        return timed_user_call(fn, *args)
     except SSHClientError:
         raise  # ours, raised on purpose (e.g. a verifier that rejects with a reason)
     except Exception as exc:
