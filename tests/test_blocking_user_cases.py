@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import pathlib
 import subprocess
+import sys
 
 import pytest
 
@@ -150,3 +152,26 @@ def test_public_names_are_exported():
         assert getattr(sshclient, name) is not None, name
     assert issubclass(sshclient.TimeoutError_, sshclient.SSHClientError)
     assert sshclient.HostKeyInfo.fingerprint.__doc__
+
+
+LAZY_IMPORT_CHECK = """
+import sys
+import sshclient
+HEAVY = ["sshclient.spec.client", "sshclient.spec.certstore", "cryptography.x509",
+         "cryptography.hazmat.primitives.serialization.pkcs12"]
+early = [name for name in HEAVY if name in sys.modules]
+assert not early, f"import sshclient loaded {early}"
+from sshclient import SSHClient
+assert SSHClient.__module__ == "sshclient.spec.client" and sshclient.SSHClient is SSHClient
+late = [name for name in HEAVY if name not in sys.modules]
+assert not late, f"SSHClient came without {late}"
+"""
+
+
+def test_import_loads_the_spec_adapter_only_when_used():
+    """`import sshclient` for connect() does not pay for the spec class's
+    X.509 / PKCS#12 certificate store; `from sshclient import SSHClient` still works."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    run = subprocess.run([sys.executable, "-c", LAZY_IMPORT_CHECK], env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr

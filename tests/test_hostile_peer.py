@@ -562,6 +562,8 @@ def test_server_disconnect_mid_transfer_1001(make_peer):
         got, err = read_until_error(start(conn))
     assert err.code == 1001, err
     assert "maintenance shutdown" in str(err)
+    # the server went away: a ConnectionError, as a reset would be
+    assert isinstance(err, sshclient.DisconnectedError) and isinstance(err, ConnectionError)
     assert_delivered(got, part)
 
 

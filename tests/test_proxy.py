@@ -566,6 +566,7 @@ def test_silent_proxy_times_out():
         listener.close()
     assert info.value.code == 10060 and info.value.reason == "timeout"
     assert "within 0.5 s" in str(info.value)
+    assert isinstance(info.value, TimeoutError) and isinstance(info.value, ConnectionError)
 
 
 def test_proxy_closing_mid_handshake():
@@ -577,6 +578,7 @@ def test_proxy_closing_mid_handshake():
         with pytest.raises(ProxyError) as info:
             open_socket("127.0.0.1", 22, 5, proxy=proxy)
     assert info.value.reason == "closed" and info.value.code == 1036
+    assert not isinstance(info.value, TimeoutError)
 
 
 def test_http_request_headers_and_early_banner():

@@ -3,6 +3,10 @@
 `from sshclient import SSHClient` gives the spec's event-driven class;
 `sshclient.connect(...)` gives the Pythonic blocking API.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from .algorithms import Negotiated
 from .blocking import Channel, ExecResult, SSHConnection, connect
 from .errors import (
@@ -16,6 +20,8 @@ from .errors import (
     InvalidArgumentError,
     RemoteProtocolError,
     SSHClientError,
+    SSHConnectionError,
+    SSHTimeoutError,
     TimeoutError_,
     UnknownChannelError,
     UsageError,
@@ -23,13 +29,29 @@ from .errors import (
 from .keys import PrivateKey, load_private_key_file
 from .options import HostKeyInfo
 from .proxy import ProxyError, ProxySettings
-from .spec import AuthMode, CertStoreType, FirewallType, SSHClient
+from .spec.enums import AuthMode, CertStoreType, FirewallType
+
+if TYPE_CHECKING:
+    from .spec import SSHClient
+else:
+    def __getattr__(name: str) -> Any:
+        # The spec adapter (and its X.509 / PKCS#12 certificate store) loads
+        # on first use of SSHClient, so that `import sshclient` for connect()
+        # stays light (PEP 562).  Type checkers see the import above instead,
+        # and no __getattr__ that would make every misspelt name an Any.
+        if name == "SSHClient":
+            from .spec import SSHClient
+
+            globals()["SSHClient"] = SSHClient  # later lookups skip this function
+            return SSHClient
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __version__ = "0.1.0"
 __all__ = ["SSHClient", "AuthMode", "CertStoreType", "FirewallType", "SSHClientError",
            "connect", "SSHConnection", "Channel", "ExecResult",
            "ProxySettings", "ProxyError", "HostKeyInfo", "Negotiated", "PrivateKey",
-           "load_private_key_file", "AuthenticationError", "ChannelError", "ConnectionError_",
-           "DisconnectedError", "HostKeyError", "RemoteProtocolError", "TimeoutError_",
+           "load_private_key_file", "AuthenticationError", "ChannelError", "SSHConnectionError",
+           "DisconnectedError", "HostKeyError", "RemoteProtocolError", "SSHTimeoutError",
            "UsageError", "ArgumentTypeError", "InvalidArgumentError", "ConcurrentUseError",
-           "UnknownChannelError"]
+           "UnknownChannelError", "ConnectionError_", "TimeoutError_"]

@@ -17,6 +17,7 @@ from typing import Any, BinaryIO, Callable, TypeVar, cast
 
 from . import events as ev
 from .algorithms import Negotiated
+from .deadline import Deadline
 from .driver import BlockingDriver
 from .errors import ChannelError, HostKeyError, SSHClientError, UsageError
 from .keys import PrivateKey, load_private_key_file
@@ -146,7 +147,7 @@ class Channel:
     @_locked
     def write(self, data: bytes | bytearray | memoryview) -> None:
         """Send all of `data`, waiting for window space as needed (up to
-        `timeout` seconds without progress: TimeoutError_ 301)."""
+        `timeout` seconds without progress: SSHTimeoutError 301)."""
         view = memoryview(data).cast("B")
         while len(view):
             view = view[self._send_some(view):]
@@ -335,7 +336,7 @@ class SSHConnection:
     """A logged-in connection (from `connect()`).
 
     `timeout`: seconds without any progress before an operation fails with
-    TimeoutError_ (301); None or 0 waits forever. It may be changed at any
+    SSHTimeoutError (301); None or 0 waits forever. It may be changed at any
     time, e.g. shorter after a slow login.
 
     Threads: a connection and its channels may be used from several threads
@@ -381,9 +382,12 @@ class SSHConnection:
             raise
 
     # ----------------------------------------------------------- login
-    def _login(self) -> None:
+    def _login(self, deadline: Deadline) -> None:
+        # Not _wait(): nobody else holds the connection yet, and connect()
+        # closes it on any failure.
         self._proto.begin_auth()
-        self._wait(lambda: self._proto.authenticated, "login")
+        self._driver.run_until(lambda: self._proto.authenticated, self.timeout, what="login",
+                               deadline=deadline)
 
     # --------------------------------------------------------- channels
     def _open(self, local_id: int) -> Channel:
@@ -509,15 +513,33 @@ def _verifier(user_verifier: Callable[[HostKeyInfo], bool] | None
     return verify
 
 
+class _SameAsTimeout:
+    def __repr__(self) -> str:
+        return "<same as timeout>"
+
+
+SAME_AS_TIMEOUT = _SameAsTimeout()
+
+
 def connect(host: str, port: int = 22, *, username: str, password: str | None = None,
             key: str | os.PathLike[str] | PrivateKey | None = None, passphrase: str | None = None,
             host_key_verifier: Callable[[HostKeyInfo], bool] | None = None,
             accept_any_host_key: bool = False, timeout: float | None = 30.0,
+            login_timeout: float | None | _SameAsTimeout = SAME_AS_TIMEOUT,
             proxy: ProxySettings | None = None, keepalive_interval: float = 0.0,
             keepalive_count_max: int = 5,
             **option_overrides: object) -> SSHConnection:
     """Open, key-exchange and log in; returns a ready `SSHConnection`.
 
+    `timeout`: seconds without progress before an operation fails, during
+    the login and after it (`SSHConnection.timeout`); None or 0: no limit.
+    `login_timeout` (default: the value of `timeout`; None or 0: no limit):
+    seconds for the whole login, from the TCP connect through any proxy's
+    handshake, the key exchange and authentication, however steadily the
+    server keeps sending; past it, SSHTimeoutError 301 (a TCP or proxy
+    connect that runs out of time: ConnectTimeoutError 10060, also one).
+    Time spent in your own callbacks (host_key_verifier, a prompt handler,
+    a signer) does not count.
     `proxy`: a SOCKS4/4A/5 or HTTP CONNECT proxy (`ProxySettings.from_url(
     "socks5://user:pass@host:1080")`).  `keepalive_interval`: seconds of silence
     before a keepalive@openssh.com probe; `keepalive_count_max` unanswered probes
@@ -531,6 +553,8 @@ def connect(host: str, port: int = 22, *, username: str, password: str | None = 
     check_type("password", password, (str, type(None)), "a str or None")
     check_type("passphrase", passphrase, (str, bytes, type(None)), "a str, bytes or None")
     timeout = check_timeout(timeout)
+    login_timeout = timeout if isinstance(login_timeout, _SameAsTimeout) else \
+        check_timeout(login_timeout, "login_timeout")
     check_timeout(keepalive_interval, "keepalive_interval")
     check_type("keepalive_count_max", keepalive_count_max, int, "an int")
     check_type("proxy", proxy, (ProxySettings, type(None)), "a ProxySettings or None")
@@ -560,11 +584,12 @@ def connect(host: str, port: int = 22, *, username: str, password: str | None = 
         setattr(options, name, value)
     check_algorithm_choices(options)  # before connecting: a typo is no network error
     started = time.monotonic()
-    sock = open_socket(host, port, timeout, proxy=proxy)
+    deadline = Deadline(login_timeout, "login")
+    sock = open_socket(host, port, timeout, proxy=proxy, deadline=deadline)
     connect_time = time.monotonic() - started
     conn = SSHConnection(options, sock, timeout)
     try:
-        conn._login()
+        conn._login(deadline)
     except BaseException:
         conn._driver.close()
         raise

@@ -20,10 +20,11 @@ import threading
 import time
 from typing import Callable
 
+from .deadline import Deadline
 from .errors import (
     DisconnectedError,
     SSHClientError,
-    TimeoutError_,
+    SSHTimeoutError,
     socket_error_code,
 )
 from .events import Event
@@ -255,8 +256,10 @@ class BlockingDriver:
             self.on_event(event)
 
     def run_until(self, done: Callable[[], bool], timeout: float | None,
-                  absolute: bool = False, what: str = "operation") -> None:
-        """Pump until `done()`; `timeout` is an inactivity timeout unless `absolute`.
+                  absolute: bool = False, what: str = "operation",
+                  deadline: Deadline | None = None) -> None:
+        """Pump until `done()`; `timeout` is an inactivity timeout unless
+        `absolute`; a `deadline` bounds the whole wait as well (a login).
         `done` is called with the lock held. Safe from several threads at once."""
         with self.lock:
             start = time.monotonic()
@@ -267,7 +270,10 @@ class BlockingDriver:
                     base = start if absolute else max(start, self.last_activity)
                     remaining = base + timeout - time.monotonic()
                     if remaining <= 0:
-                        raise TimeoutError_(f"{what} timed out after {timeout:g} s", code=301)
+                        raise SSHTimeoutError(f"{what} timed out after {timeout:g} s", code=301)
+                if deadline is not None:
+                    deadline.check()
+                    remaining = deadline.bound(remaining)
                 if self._pumper not in (None, me):
                     self._await_round(remaining)
                     continue

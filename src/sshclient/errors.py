@@ -4,10 +4,40 @@
 (1001 server disconnected … 1133 would block during key re-exchange, the
 TCP client codes 100–1120, and 10000+ socket errors).  The subclass says
 whose fault it was: the peer (`RemoteProtocolError`), the user
-(`UsageError`), or the network (`ConnectionError_`).
+(`UsageError`), or the network (`SSHConnectionError`).
+
+Where a built-in exception means the same thing, the class is one too, so
+code that knows nothing of this library still catches it:
+
+- `SSHTimeoutError` (301) is a `TimeoutError`; a TCP connect that times
+  out (`ConnectTimeoutError`, 10060) is a `TimeoutError` and an
+  `SSHConnectionError`.
+- `SSHConnectionError` (could not connect: refused, unreachable, name not
+  found, proxy failure) is a `ConnectionError`.
+- `DisconnectedError` (the server closed or dropped an open connection) is
+  a `ConnectionError` too, as a reset or a broken pipe is, but not an
+  `SSHConnectionError`: a handler that retries failed connects should not
+  also retry work cut off half way.
+- `WouldBlockError` (the spec API with timeout 0) is a `BlockingIOError`.
+- The `UsageError`s are `ValueError`, `TypeError`, `RuntimeError` or
+  `KeyError` (see `sshcore.errors`).
+
+`AuthenticationError` and `HostKeyError` have no built-in base: the
+nearest, `PermissionError`, means the local system denied access (a key
+file that cannot be read), which a handler around `connect()` must be
+able to tell from a server saying no.
+
+These built-ins are `OSError`s, whose `errno`, `strerror` and `filename`
+stay None: `code` and `message` carry the details, and `str()` is
+"[code] message" as for every `SSHClientError`.
+
+`ConnectionError_` and `TimeoutError_` are the old names of
+`SSHConnectionError` and `SSHTimeoutError` (the same classes).
 """
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any, Callable, TypeVar
 
 from sshcore.errors import (  # noqa: F401  (re-exported: the one place to import from)
@@ -26,7 +56,7 @@ from sshcore.errors import (  # noqa: F401  (re-exported: the one place to impor
 T = TypeVar("T")
 
 
-class DisconnectedError(SSHClientError):
+class DisconnectedError(SSHClientError, ConnectionError):
     """The server closed the connection or sent SSH_MSG_DISCONNECT."""
 
     default_code = 1001
@@ -51,17 +81,30 @@ class ChannelError(SSHClientError):
     default_code = 1020
 
 
-class ConnectionError_(SSHClientError):
+class SSHConnectionError(SSHClientError, ConnectionError):
     """TCP-level failure: refused, unreachable, DNS (socket errno mapped to 10000+)."""
 
     default_code = 10061
 
 
-class TimeoutError_(SSHClientError):
+class SSHTimeoutError(SSHClientError, TimeoutError):
+    """An operation did not finish in time (301)."""
+
     default_code = 301
 
 
-class WouldBlockError(SSHClientError):
+class ConnectTimeoutError(SSHConnectionError, SSHTimeoutError):
+    """The TCP connection (or a proxy's answer) did not come in time (10060)."""
+
+    default_code = 10060
+
+
+# The old names, kept for code written against them.
+ConnectionError_ = SSHConnectionError
+TimeoutError_ = SSHTimeoutError
+
+
+class WouldBlockError(SSHClientError, BlockingIOError):
     default_code = 1130
 
 
@@ -77,10 +120,38 @@ class UserCallbackFailed(BaseException):
         self.original = original
 
 
+class _UserClock(threading.local):
+    seconds = 0.0  # spent in the user's callbacks by this thread, ever
+    depth = 0      # callbacks now running (one inside another counts once)
+
+
+_user_clock = _UserClock()
+
+
+def user_seconds() -> float:
+    """Seconds this thread has spent in the user's own callbacks: a login
+    deadline leaves them out (see `deadline.Deadline`)."""
+    return _user_clock.seconds
+
+
+def timed_user_call(fn: Callable[..., T], *args: Any) -> T:
+    """Call the user's code, adding its time to `user_seconds()`."""
+    clock = _user_clock
+    if clock.depth:
+        return fn(*args)
+    clock.depth = 1
+    started = time.monotonic()
+    try:
+        return fn(*args)
+    finally:
+        clock.depth = 0
+        clock.seconds += time.monotonic() - started
+
+
 def call_user(fn: Callable[..., T], *args: Any) -> T:
     """Call a user-supplied callback from inside protocol handling."""
     try:
-        return fn(*args)
+        return timed_user_call(fn, *args)
     except SSHClientError:
         raise  # ours, raised on purpose (e.g. a verifier that rejects with a reason)
     except Exception as exc:

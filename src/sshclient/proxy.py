@@ -18,13 +18,14 @@ FirewallAutoDetect (``ALL_PROXY``, ``HTTPS_PROXY``, ``HTTP_PROXY``,
 ``NO_PROXY``); `negotiate()` runs the handshake on a connected blocking
 socket.  `sockets.open_socket(..., proxy=...)` puts it together.
 
-Every failure raises `ProxyError`, a `ConnectionError_`: its ``code`` is the
+Every failure raises `ProxyError`, an `SSHConnectionError`: its ``code`` is the
 socket's code (10061 refused, 10060 timed out, 11001 name not found, ...)
 when the proxy itself cannot be reached or stops answering, and 1036 ("SSH
 connection failed") when the proxy answers but refuses (authentication
 rejected, target unreachable, rule-set denial, HTTP status other than 2xx)
 or answers something that is not its protocol.  The message names the proxy
-and the reason; ``reason`` is a short keyword for programs.
+and the reason; ``reason`` is a short keyword for programs.  A proxy that
+does not answer in time raises `ProxyTimeoutError`, also a `TimeoutError`.
 """
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from urllib.parse import unquote, urlsplit
 
-from .errors import ConnectionError_, UsageError, socket_error_code
+from .errors import ConnectTimeoutError, SSHConnectionError, UsageError, socket_error_code
 
 logger = logging.getLogger("sshclient")
 
@@ -72,7 +73,7 @@ REASON_PROTOCOL = "protocol"      # the answer is not the expected protocol
 REASON_RESOLVE = "resolve"        # the client could not resolve the target (SOCKS4)
 
 
-class ProxyError(ConnectionError_):
+class ProxyError(SSHConnectionError):
     """A firewall/proxy failure.
 
     ``code``: socket code (10061, 10060, 11001, ...) when the proxy cannot be
@@ -90,6 +91,19 @@ class ProxyError(ConnectionError_):
         self.proxy = proxy
         self.reason = reason
         self.reply = reply
+
+
+class ProxyTimeoutError(ProxyError, ConnectTimeoutError):
+    """The proxy could not be reached, or did not answer, in time (10060)."""
+
+    default_code = 10060
+
+
+def proxy_error(message: str, code: int, *, proxy: str, reason: str,
+                reply: int | None = None) -> ProxyError:
+    """A `ProxyError` with `code`; a `ProxyTimeoutError` for 10060 (timed out)."""
+    cls = ProxyTimeoutError if code == ConnectTimeoutError.default_code else ProxyError
+    return cls(message, code, proxy=proxy, reason=reason, reply=reply)
 
 
 # ---------------------------------------------------------------- settings
@@ -329,8 +343,9 @@ class _Wire:
 
     def error(self, text: str, reason: str = REASON_PROTOCOL, code: int | None = None,
               reply: int | None = None) -> ProxyError:
-        return ProxyError(f"{self.proxy.label}: {text}", code, proxy=self.proxy.label,
-                          reason=reason, reply=reply)
+        return proxy_error(f"{self.proxy.label}: {text}", ProxyError.default_code
+                           if code is None else code, proxy=self.proxy.label, reason=reason,
+                           reply=reply)
 
     def _arm(self) -> None:
         if self.deadline is None:
@@ -363,6 +378,8 @@ class _Wire:
                 if not chunk:
                     raise self.error(f"closed the connection while {doing}", REASON_CLOSED)
                 buf += chunk
+        except ProxyError:
+            raise  # ours, from inside: an OSError now, but no socket error
         except OSError as exc:
             raise self._os_error(exc, doing) from None
         return bytes(buf)
@@ -398,6 +415,8 @@ class _Wire:
                 head += got
                 if ends and len(got) == take:
                     return bytes(head)
+        except ProxyError:
+            raise  # ours, from inside: an OSError now, but no socket error
         except OSError as exc:
             raise self._os_error(exc, doing) from None
 

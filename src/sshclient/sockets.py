@@ -11,8 +11,9 @@ import struct
 import sys
 import time
 
-from .errors import ConnectionError_, socket_error_code
-from .proxy import REASON_CONNECT, ProxyError, ProxySettings, negotiate
+from .deadline import Deadline
+from .errors import ConnectTimeoutError, SSHConnectionError, socket_error_code
+from .proxy import REASON_CONNECT, ProxySettings, negotiate, proxy_error
 from .validate import check_host
 
 _FAMILIES = {0: [socket.AF_INET], 1: [socket.AF_INET6], 2: [socket.AF_INET6, socket.AF_INET]}
@@ -97,8 +98,11 @@ def tcp_round_trip(sock: socket.socket) -> float | None:
 
 
 def _connect(host: str, port: int, timeout: float | None, families: list[int],
-             local_host: str, local_port: int, options: dict) -> socket.socket:
-    """First address of ``host`` (in family order) that accepts; raises the last OSError."""
+             local_host: str, local_port: int, options: dict,
+             deadline: Deadline) -> socket.socket:
+    """First address of ``host`` (in family order) that accepts; raises the last
+    OSError.  Each attempt has ``timeout`` seconds, all of them together what is
+    left before ``deadline``."""
     last_error: OSError | None = None
     for family in families:
         try:
@@ -107,13 +111,16 @@ def _connect(host: str, port: int, timeout: float | None, families: list[int],
             last_error = exc
             continue
         for fam, kind, proto, _name, addr in infos:
+            attempt = deadline.bound(timeout)
+            if attempt is not None and attempt <= 0:
+                raise socket.timeout("timed out")
             sock = socket.socket(fam, kind, proto)
             try:
                 if local_host or local_port:
                     sock.bind((local_host or ("::" if fam == socket.AF_INET6 else "0.0.0.0"),
                                local_port))
                 apply_socket_options(sock, **options)
-                sock.settimeout(timeout)
+                sock.settimeout(attempt)
                 sock.connect(addr)
             except OSError as exc:
                 sock.close()
@@ -129,17 +136,19 @@ def open_socket(host: str, port: int, timeout: float | None, *, local_host: str 
                 keepalive: bool = False, proxy: ProxySettings | None = None,
                 linger: bool = True, linger_time: int = 0, in_buffer: int = 0,
                 out_buffer: int = 0, keepalive_time_ms: int = 0,
-                keepalive_interval_ms: int = 0) -> socket.socket:
+                keepalive_interval_ms: int = 0,
+                deadline: Deadline | None = None) -> socket.socket:
     """A connected, non-blocking TCP socket to ``host:port``.
 
     ``ipv6``: the spec's UseIPv6 (0 v4 only, 1 v6 only, 2 v6 then v4); it
     also governs the connection to a proxy and names this side resolves for
     one.  ``timeout`` (seconds, None or 0: none) bounds each connection
-    attempt, and, through a proxy, the proxy's handshake.  ``proxy``: used
+    attempt, and, through a proxy, the proxy's handshake; a ``deadline``
+    (a login's) bounds all of it together.  ``proxy``: used
     unless it is None, of type 0, or ``host`` is in its exceptions.  The
     other keywords are the spec's socket settings, see `apply_socket_options`.
 
-    Raises `ConnectionError_` (code from the socket error: 10061 refused,
+    Raises `SSHConnectionError` (code from the socket error: 10061 refused,
     10060 timed out, 11001 host not found, ...) or, for proxy failures, its
     subclass `ProxyError` (see `proxy`).
     """
@@ -149,6 +158,8 @@ def open_socket(host: str, port: int, timeout: float | None, *, local_host: str 
         check_host(proxy.host, "proxy host")
     if timeout is not None and timeout <= 0:
         timeout = None
+    if deadline is None:
+        deadline = Deadline(None)
     families = address_families(ipv6)
     options = dict(nodelay=nodelay, keepalive=keepalive, linger=linger,
                    linger_time=linger_time, in_buffer=in_buffer, out_buffer=out_buffer,
@@ -157,22 +168,26 @@ def open_socket(host: str, port: int, timeout: float | None, *, local_host: str 
     if proxy is not None and proxy.applies_to(host):
         try:
             sock = _connect(proxy.host, proxy.effective_port, timeout, families, local_host,
-                            local_port, options)
+                            local_port, options, deadline)
         except OSError as exc:
-            raise ProxyError(f"cannot connect to {proxy.label} (for {host}:{port}): {exc}",
-                             socket_error_code(exc), proxy=proxy.label,
-                             reason=REASON_CONNECT) from None
+            raise proxy_error(f"cannot connect to {proxy.label} (for {host}:{port}): {exc}",
+                              socket_error_code(exc), proxy=proxy.label,
+                              reason=REASON_CONNECT) from None
         try:
-            negotiate(sock, proxy, host, port, timeout, families)
+            deadline.check()  # the time went on the connect: no handshake to bound
+            negotiate(sock, proxy, host, port, deadline.bound(timeout), families)
         except BaseException:
             sock.close()
             raise
     else:
         try:
-            sock = _connect(host, port, timeout, families, local_host, local_port, options)
+            sock = _connect(host, port, timeout, families, local_host, local_port, options,
+                            deadline)
         except OSError as exc:
-            raise ConnectionError_(f"cannot connect to {host}:{port}: {exc}",
-                                   code=socket_error_code(exc)) from None
+            code = socket_error_code(exc)
+            cls = ConnectTimeoutError if code == ConnectTimeoutError.default_code \
+                else SSHConnectionError
+            raise cls(f"cannot connect to {host}:{port}: {exc}", code=code) from None
     sock.setblocking(False)
     return sock
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Union
 
-from .errors import ArgumentTypeError, ConnectionError_, UsageError
+from .errors import ArgumentTypeError, SSHConnectionError, UsageError
 
 # RFC 1035 §2.3.4 (a name of 255 octets on the wire is 253 characters written out)
 MAX_NAME_LENGTH = 253
@@ -80,8 +80,8 @@ def check_host(host: object, name: str = "host") -> str:
     assert isinstance(host, str)
     problem = host_name_problem(host)
     if problem is not None:
-        raise ConnectionError_(f"{name} {shown_host(host)} is not a valid host name: {problem}",
-                               code=HOST_NOT_FOUND)
+        raise SSHConnectionError(
+            f"{name} {shown_host(host)} is not a valid host name: {problem}", code=HOST_NOT_FOUND)
     return host
 
 

@@ -80,6 +80,19 @@ class SSHClientError(Exception):
         self.message: str = text
         super().__init__(f"[{self.code}] {text}")
 
+    def __reduce__(self) -> tuple:
+        # Pickle and copy rebuild from args and __dict__ without calling
+        # __init__ again, which would put the spec's text in front of a
+        # message that already starts with it (and subclasses take other
+        # arguments); an OSError base would otherwise pickle the same way.
+        return (_rebuild, (type(self), self.args), self.__dict__)
+
+
+def _rebuild(cls: type[SSHClientError], args: tuple) -> SSHClientError:
+    exc = cls.__new__(cls)
+    exc.args = args
+    return exc
+
 
 class RemoteProtocolError(SSHClientError):
     """The peer sent something invalid or unexpected; the connection is closed."""

@@ -13,6 +13,7 @@ from typing import Any, Callable
 from .. import algorithms as algs
 from .. import events as ev
 from ..connection import OUTPUT_HIGH_WATER
+from ..deadline import Deadline
 from ..driver import BlockingDriver
 from ..errors import (
     ChannelError,
@@ -20,6 +21,7 @@ from ..errors import (
     SSHClientError,
     UsageError,
     WouldBlockError,
+    timed_user_call,
 )
 from ..hostkeys import (
     CERT_SUFFIX,
@@ -360,7 +362,7 @@ class SSHClient:
     def _fire(self, name: str, params: Any) -> Any:
         handler = getattr(self, name, None)
         if handler is not None:
-            handler(params)
+            timed_user_call(handler, params)  # not counted against a logon's deadline
         return params
 
     def _log(self, level: int, message: str, log_type: str = "Info") -> None:
@@ -636,8 +638,8 @@ class SSHClient:
             raise UsageError(code=116)
         from ..proxy import proxy_from_settings
         options = self._build_options(authenticate)
-        timeout = self._timeout_seconds()
-        conn_timeout = int(self._cfg("ConnectionTimeout")) or timeout
+        conn_timeout = self._logon_seconds()
+        deadline = Deadline(conn_timeout, "logon" if authenticate else "connect")
         self._status(f"Connecting to {host}:{port}.")
         try:
             proxy = proxy_from_settings(
@@ -655,7 +657,8 @@ class SSHClient:
                                in_buffer=int(self._cfg("InBufferSize")),
                                out_buffer=int(self._cfg("OutBufferSize")),
                                keepalive_time_ms=int(self._cfg("KeepAliveTime")),
-                               keepalive_interval_ms=int(self._cfg("KeepAliveInterval")))
+                               keepalive_interval_ms=int(self._cfg("KeepAliveInterval")),
+                               deadline=deadline)
         except SSHClientError as exc:
             self._fire("on_connected", P.SSHClientConnectedEventParams(
                 status_code=exc.code, description=exc.message))
@@ -690,9 +693,10 @@ class SSHClient:
             if authenticate:
                 self._proto.begin_auth()
                 self._wait(lambda: self._proto is not None and self._proto.authenticated,
-                           "logon")
+                           "logon", deadline)
             else:
-                self._wait(lambda: self._proto is not None and self._proto.kex_done, "connect")
+                self._wait(lambda: self._proto is not None and self._proto.kex_done, "connect",
+                           deadline)
         except BaseException as exc:
             self._abandon_logon(exc)
             raise
@@ -713,13 +717,21 @@ class SSHClient:
         t = int(self._props["timeout"])
         return float(t) if t > 0 else None
 
-    def _wait(self, done: Callable[[], bool], what: str) -> None:
+    def _logon_seconds(self) -> float | None:
+        """The wall-clock limit on establishing a connection (TCP, proxy, key
+        exchange, authentication): ConnectionTimeout, else timeout.  Unlike
+        other waits, never only an inactivity timeout: a server trickling a
+        byte at a time would hold the logon for ever."""
+        return float(int(self._cfg("ConnectionTimeout"))) or self._timeout_seconds()
+
+    def _wait(self, done: Callable[[], bool], what: str,
+              deadline: Deadline | None = None) -> None:
         driver = self._driver
         if driver is None:
             raise UsageError(code=1117)
         try:
             driver.run_until(done, self._timeout_seconds(), bool(self._cfg("AbsoluteTimeout")),
-                             what)
+                             what, deadline)
         except SSHClientError as exc:
             if exc.code != 301:
                 self._teardown(exc.code, exc.message)
@@ -785,9 +797,10 @@ class SSHClient:
         if not proto.authenticated:
             # connect() built its options without credentials: build them now.
             try:
+                deadline = Deadline(self._logon_seconds(), "logon")
                 proto.begin_auth(self._build_options(authenticate=True))
                 self._wait(lambda: self._proto is not None and self._proto.authenticated,
-                           "logon")
+                           "logon", deadline)
             except BaseException as exc:
                 self._abandon_logon(exc)
                 raise
@@ -1012,9 +1025,9 @@ class SSHClient:
             raise
         if timeout is not None and driver.last_activity == start \
                 and time.monotonic() - start >= timeout:
-            from ..errors import TimeoutError_
+            from ..errors import SSHTimeoutError
 
-            raise TimeoutError_("send timed out", code=301)
+            raise SSHTimeoutError("send timed out", code=301)
 
     def send_bytes(self, channel_id: str, data: bytes) -> None:
         self.send_channel_data(channel_id, data)
