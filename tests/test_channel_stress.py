@@ -295,7 +295,7 @@ def test_tunnel_and_session_carry_data_both_ways_at_once(server, test_user, tcp_
         while min(sent.values()) < len(data):
             for ch in (tunnel, session):
                 if sent[ch.id] < len(data):
-                    sent[ch.id] += ch._send_some(view[sent[ch.id]:sent[ch.id] + 65536])
+                    sent[ch.id] += ch._ch.send(view[sent[ch.id]:sent[ch.id] + 65536])
                 if table.available(ch.id, 0):
                     received[ch.id].append(ch.read())
             conn._driver.flush_nowait()

@@ -11,16 +11,22 @@ import io
 import os
 import select
 import time
-from dataclasses import dataclass
-from functools import partial
 from typing import Any, BinaryIO, Callable, TypeVar, cast
 
 from . import events as ev
 from .algorithms import Negotiated
 from .deadline import Deadline
 from .driver import BlockingDriver
-from .errors import ChannelError, HostKeyError, SSHClientError, UsageError
+from .errors import HostKeyError, SSHClientError, UsageError
 from .keys import PrivateKey, load_private_key_file
+from .operations import (
+    ChannelHandle,
+    ExecResult,
+    Operation,
+    Readable,
+    RunCommand,
+    Write,
+)
 from .options import (
     AUTH_PASSWORD,
     AUTH_PUBLICKEY,
@@ -46,11 +52,12 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def _locked(method: _F) -> _F:
-    """Run a public method holding its connection's lock: several threads may
-    use one connection (each waits for I/O with the lock let go)."""
+    """Run a public method holding its connection's lock (several threads may
+    use one connection; each waits for I/O with the lock let go); what the
+    call queued is sent on the way out."""
     @functools.wraps(method)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        with self._lock:
+        with self._driver.operating():
             return method(self, *args, **kwargs)
     return cast(_F, wrapper)
 
@@ -70,62 +77,32 @@ def _fileno_of(sink: object) -> int | None:
     return int(fd)
 
 
-@dataclass
-class ExecResult:
-    stdout: bytes
-    stderr: bytes
-    exit_status: int | None
-    exit_signal: str | None = None
-
-
 class Channel:
     """One SSH channel: a session (exec/shell/subsystem) or a TCP tunnel."""
 
-    def __init__(self, conn: SSHConnection, local_id: int) -> None:
+    def __init__(self, conn: SSHConnection, handle: ChannelHandle) -> None:
         self._conn = conn
-        self._lock = conn._lock
-        self.id = local_id
-        # exit_status / exit_signal stay readable after close() (the
-        # connection forgets the channel then)
-        self._record = conn._proto.connection.get(local_id)
-
-    @property
-    def _state(self):
-        return self._conn._proto.connection.get(self.id)
-
-    @property
-    def _table(self):
-        return self._conn._proto.engine.channels
+        self._driver = conn._driver
+        self._ch = handle
+        self.id = handle.id
 
     # ----------------------------------------------------------- requests
-    def _request(self, send: Callable[[], None], what: str) -> None:
-        state = self._state
-        answers = state.answers
-        before = len(answers)
-        send()
-        self._conn._wait(lambda: len(answers) > before or state.close_received, what)
-        if len(answers) <= before or not answers[before]:
-            raise ChannelError(f"{what} was refused by the server", code=1033)
-
     @_locked
     def exec(self, command: str | bytes) -> None:
-        self._request(lambda: self._conn._proto.connection.exec_command(self.id, command),
-                      "exec request")
+        self._conn._run(self._ch.exec(command))
 
     @_locked
     def shell(self) -> None:
-        self._request(lambda: self._conn._proto.connection.start_shell(self.id), "shell request")
+        self._conn._run(self._ch.shell())
 
     @_locked
     def subsystem(self, name: str) -> None:
-        self._request(lambda: self._conn._proto.connection.start_subsystem(self.id, name),
-                      "subsystem request")
+        self._conn._run(self._ch.subsystem(name))
 
     @_locked
     def request_pty(self, term: str = "vt100", cols: int = 80, rows: int = 24,
                     modes: bytes = b"\x00") -> None:
-        self._request(lambda: self._conn._proto.connection.request_pty(
-            self.id, term, cols, rows, 0, 0, modes), "pty request")
+        self._conn._run(self._ch.request_pty(term, cols, rows, 0, 0, modes))
 
     @_locked
     def resize_pty(self, cols: int, rows: int, width_px: int = 0, height_px: int = 0) -> None:
@@ -137,90 +114,45 @@ class Channel:
             if not isinstance(value, int) or not 0 <= value <= 0xFFFFFFFF:
                 raise UsageError(f"resize_pty(): {name} must be an int in 0..2^32-1, "
                                  f"not {value!r}", code=211)
-        if self._state.close_received:
-            raise ChannelError("channel closed by the server", code=1022)
-        self._conn._proto.connection.change_window_size(self.id, cols, rows, width_px,
-                                                        height_px)
-        self._conn._driver.flush_nowait()
+        self._ch.change_window_size(cols, rows, width_px, height_px)
 
     # --------------------------------------------------------------- data
     @_locked
     def write(self, data: bytes | bytearray | memoryview) -> None:
         """Send all of `data`, waiting for window space as needed (up to
         `timeout` seconds without progress: SSHTimeoutError 301)."""
-        view = memoryview(data).cast("B")
-        while len(view):
-            view = view[self._send_some(view):]
-            if len(view):
-                self._wait_writable()
-        self._conn._driver.flush_nowait()
-
-    def _send_some(self, view: memoryview) -> int:
-        """Queue what the window takes now; flushes a large backlog."""
-        conn = self._conn
-        if self._state.close_received:
-            raise ChannelError("channel closed by the server while sending", code=1022)
-        sent = conn._proto.connection.send_data(self.id, view)
-        if sent and conn._proto.output_size() > (1 << 20):
-            conn._driver.flush_nowait()
-        return sent
-
-    def _wait_writable(self) -> None:
-        conn, state = self._conn, self._state
-        conn._wait(lambda: conn._proto.connection.can_send(self.id) or state.close_received,
-                   "write")
+        self._conn._run(Write(self._ch, data))
 
     @_locked
     def send_eof(self) -> None:
-        self._conn._proto.connection.send_eof(self.id)
-        self._conn._driver.flush_nowait()
+        self._ch.send_eof()
 
     def _wait_readable(self, stream: int, *also: int) -> bool:
         """Wait for data on `stream` (or on any of `also`) or EOF; True if
         `stream` has data."""
-        table = self._table
-        state = self._state
-        streams = (stream, *also)
+        wait = Readable(self._ch, stream, *also)
         try:
-            # A full window held by a stream nobody reads also ends the wait:
-            # the server can send nothing more, so waiting would only time out.
-            self._conn._wait(lambda: any(table.available(self.id, s) > 0 for s in streams)
-                             or state.eof_received or state.close_received
-                             or table.window_stalled(self.id), "read")
+            self._conn._wait(wait.ready, wait.what)
         except SSHClientError:
             # Data that arrived before the failure is handed over first; the
             # error comes again on the read after it.
-            if any(table.available(self.id, s) > 0 for s in streams):
-                return table.available(self.id, stream) > 0
+            if wait.has_data():
+                return self._ch.available(stream) > 0
             raise
-        if (not any(table.available(self.id, s) > 0 for s in streams)
-                and not (state.eof_received or state.close_received)):
-            self._raise_stalled(stream)
-        return table.available(self.id, stream) > 0
-
-    def _raise_stalled(self, stream: int) -> None:
-        names = {0: "stdout", 1: "stderr"}
-        other = 1 - stream if stream in names else 0
-        held = self._table.available(self.id, other)
-        raise UsageError(
-            f"reading {names.get(stream, f'stream {stream}')} would wait forever: "
-            f"{held} unread bytes of {names[other]} hold the whole channel window "
-            f"(the streams share it); read {names[other]} first, or use "
-            f"drain(stderr_sink=...) or exec(), which read both", code=211)
+        return bool(wait.result())
 
     @_locked
     def read(self, max_bytes: int = -1, stream: int = 0) -> bytes:
         """Up to `max_bytes` (all buffered if -1); b"" at EOF."""
         if not self._wait_readable(stream):
             return b""
-        return self._table.read(self.id, max_bytes, stream)
+        return self._ch.read(max_bytes, stream)
 
     @_locked
     def read_into(self, buf: bytearray | memoryview, stream: int = 0) -> int:
         if not self._wait_readable(stream):
             return 0
-        n = self._table.read_into(self.id, buf, stream)
-        return int(n)
+        return self._ch.read_into(buf, stream)
 
     @_locked
     def read_stderr(self, max_bytes: int = -1) -> bytes:
@@ -250,40 +182,39 @@ class Channel:
         cannot move and drain() raises UsageError 211 instead of waiting).
         """
         take = self._drain_step(sink)
-        table = self._table
-        state = self._state
+        ch = self._ch
         # With a stderr sink, stderr wakes the wait too: both streams share
         # the window, so stderr left unread while waiting for stdout would
         # fill it and stall stdout for good.
         also = (1,) if stderr_sink is not None else ()
         total = 0
         while True:
-            if stderr_sink is not None and table.available(self.id, 1):
-                stderr_sink(table.read(self.id, -1, 1))
+            if stderr_sink is not None and ch.available(1):
+                stderr_sink(ch.read(-1, 1))
             if self._wait_readable(0, *also):
                 total += take()
-            elif state.eof_received or state.close_received:
-                if stderr_sink is not None and table.available(self.id, 1):
-                    stderr_sink(table.read(self.id, -1, 1))
+            elif ch.at_end():
+                if stderr_sink is not None and ch.available(1):
+                    stderr_sink(ch.read(-1, 1))
                 return total
 
     def _drain_step(self, sink: object) -> Callable[[], int]:
         """What drain() does with the stdout bytes buffered now; returns the count."""
-        table, cid = self._table, self.id
+        ch = self._ch
         fd = _fileno_of(sink)
         if fd is not None:
             def write() -> int:
                 done = 0
-                while table.available(cid, 0):
-                    n = table.write_to(cid, fd)
+                while ch.available(0):
+                    n = ch.write_to(fd)
                     if n == 0:  # a non-blocking fd that is full: others may go on
-                        with self._lock.released():
+                        with self._driver.lock.released():
                             select.select([], [fd], [], self._conn.timeout)
                     done += n
                 return done
             return write
         if sink is None:
-            return lambda: table.skip(cid)
+            return ch.skip
         if not callable(sink):
             sink = getattr(sink, "write", None)  # a file without a real fd (BytesIO, ...)
         if not callable(sink):
@@ -291,22 +222,22 @@ class Channel:
         view = memoryview(bytearray(_READ_SIZE))
 
         def copy() -> int:
-            n = table.read_into(cid, view)
+            n = ch.read_into(view)
             sink(view[:n])
             return n
         return copy
 
     @property
     def exit_status(self) -> int | None:
-        return self._record.exit_status
+        return self._ch.record.exit_status
 
     @property
     def exit_signal(self) -> str | None:
-        return self._record.exit_signal
+        return self._ch.record.exit_signal
 
     @_locked
     def wait_closed(self) -> int | None:
-        state = self._state
+        state = self._ch.state  # 1021 once the channel is forgotten
         self._conn._wait(lambda: state.close_received, "channel close")
         return state.exit_status
 
@@ -314,16 +245,15 @@ class Channel:
     def close(self) -> None:
         """Close the channel; does not wait for the server (wait_closed()
         does): sshd answers only once the command has exited."""
-        proto = self._conn._proto
-        if self.id not in proto.connection.channels:
+        ch = self._ch
+        if not ch.alive:
             return
-        if self._conn.error is None and not self._conn._driver.closed:
+        if self._conn.error is None and not self._driver.closed:
             try:
-                proto.connection.abandon(self.id)
-                self._conn._driver.flush_nowait()
+                ch.abandon()
             except SSHClientError:
                 pass  # the connection is gone; nothing left to close politely
-        proto.connection.forget(self.id)
+        ch.forget()
 
     def __enter__(self) -> Channel:
         return self
@@ -353,16 +283,15 @@ class SSHConnection:
         self.timeout = timeout
         self._proto = ClientProtocol(options)
         self._driver = BlockingDriver(self._proto, sock, self._on_event)
-        self._lock = self._driver.lock
         self.banner = ""
         self.error: SSHClientError | None = None  # what ended the connection
 
     # ------------------------------------------------------------ events
     def _on_event(self, event: ev.Event) -> None:
         if isinstance(event, ev.ChannelRequestReceived) and event.want_reply:
-            self._proto.connection.reply_channel_request(event.channel, False)
+            self._proto.answer_channel_request(event.channel, False)
         elif isinstance(event, ev.ChannelOpenRequested):
-            self._proto.connection.answer_channel_open(event.channel, False)
+            self._proto.answer_channel_open(event.channel, False)
         elif isinstance(event, ev.AuthBanner):
             self.banner += event.message
 
@@ -381,6 +310,15 @@ class SSHConnection:
                 self._driver.close()
             raise
 
+    def _run(self, op: Operation) -> Any:
+        """Carry an operation through: step, wait for what it needs, repeat."""
+        while True:
+            op.step()
+            if op.finished:
+                return op.result()
+            self._driver.flush_nowait()  # what the step queued goes out while we wait
+            self._wait(op.ready, op.what)
+
     # ----------------------------------------------------------- login
     def _login(self, deadline: Deadline) -> None:
         # Not _wait(): nobody else holds the connection yet, and connect()
@@ -390,87 +328,35 @@ class SSHConnection:
                                deadline=deadline)
 
     # --------------------------------------------------------- channels
-    def _open(self, local_id: int) -> Channel:
-        state = self._proto.connection.get(local_id)
-        self._wait(lambda: state.opened or state.open_failed, "channel open")
-        if state.open_failed:
-            self._proto.connection.forget(local_id)
-            raise ChannelError(
-                f"open refused: {state.failure_description} (reason {state.failure_reason})",
-                code=1020)
-        return Channel(self, local_id)
-
     @_locked
     def open_session(self) -> Channel:
-        return self._open(self._proto.connection.open_session())
+        return Channel(self, self._run(self._proto.open_session()))
 
     @_locked
     def open_tcpip(self, host: str, port: int, src_host: str = "127.0.0.1",
                    src_port: int = 0) -> Channel:
-        return self._open(self._proto.connection.open_direct_tcpip(host, port, src_host,
-                                                                    src_port))
+        return Channel(self, self._run(self._proto.open_direct_tcpip(host, port, src_host,
+                                                                     src_port)))
 
     @_locked
     def exec(self, command: str | bytes, stdin: bytes | None = None) -> ExecResult:
+        opening = self._proto.open_session()
         # Pipelined: the exec request goes out with the open, not a round trip later.
-        connection = self._proto.connection
-        local_id = connection.open_session()
-        connection.exec_command(local_id, command)
-        with self._open(local_id) as ch:
-            state = ch._state
-            self._wait(lambda: bool(state.answers) or state.close_received, "exec request")
-            if state.answers[:1] != [True]:  # the exec reply
-                raise ChannelError("exec request was refused by the server", code=1033)
-            return self._run(ch, memoryview(stdin or b"").cast("B"))
-
-    def _run(self, ch: Channel, stdin: memoryview) -> ExecResult:
-        """Feed stdin while collecting output (like subprocess.run(input=)):
-        writing all of stdin first would deadlock once the command's unread
-        output filled our window. A command that exits without reading all
-        of its input still gets its result."""
-        out: list[bytes] = []
-        err: list[bytes] = []
-        table = self._proto.engine.channels
-        connection = self._proto.connection
-        state = ch._state
-        cid = ch.id
-
-        def collect() -> bool:
-            got = False
-            for stream, parts in ((0, out), (1, err)):
-                if table.available(cid, stream):
-                    parts.append(table.read(cid, -1, stream))
-                    got = True
-            return got
-
-        def ready(feeding: bool) -> bool:
-            return bool(table.available(cid, 0) or table.available(cid, 1)
-                        or state.close_received or (feeding and connection.can_send(cid)))
-
-        while True:
-            if len(stdin) and not state.close_received:
-                stdin = stdin[ch._send_some(stdin):]
-            if not len(stdin) and not state.eof_sent:
-                ch.send_eof()
-            self._driver.flush_nowait()
-            collect()
-            if state.close_received:
-                collect()
-                return ExecResult(b"".join(out), b"".join(err), state.exit_status,
-                                  state.exit_signal)
-            self._wait(partial(ready, len(stdin) > 0), "exec")
+        request = opening.channel.exec(command)
+        with Channel(self, self._run(opening)) as ch:
+            self._run(request)
+            result: ExecResult = self._run(RunCommand(ch._ch, stdin or b""))
+            return result
 
     @_locked
     def rekey(self) -> None:
         """Start a key re-exchange and wait until it is done."""
-        count = self._proto.transport.kex_count
-        self._proto.transport.start_kex()
-        self._wait(lambda: self._proto.transport.kex_count > count, "key re-exchange")
+        self._run(self._proto.rekey())
 
     @property
     def negotiated(self) -> Negotiated | None:
         """The algorithms of the last key exchange (None before the first)."""
-        return self._proto.transport.negotiated
+        return self._proto.negotiated
 
     @_locked
     def close(self) -> None:

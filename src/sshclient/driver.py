@@ -18,6 +18,8 @@ import selectors
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Callable
 
 from .deadline import Deadline
@@ -69,6 +71,16 @@ class BlockingDriver:
         self.rate_limiter: RateLimiter | None = None
         self._throttled = False
         self._streaming = False  # the last pump found data waiting
+
+    # ------------------------------------------------------------ front ends
+    @contextmanager
+    def operating(self) -> Iterator[None]:
+        """Hold the lock for one call of a front end; on the way out of the
+        outermost call, send what it queued."""
+        with self.lock:
+            yield
+            if self.lock.depth == 1 and not self.closed:
+                self.flush_nowait()
 
     # ---------------------------------------------------------------- output
     def flush_nowait(self) -> bool:

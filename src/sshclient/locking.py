@@ -35,6 +35,11 @@ class ConnectionLock:
             self._owner = None
             self._lock.release()
 
+    @property
+    def depth(self) -> int:
+        """How many times the owning thread holds it (0: free or another's)."""
+        return self._depth if self.held() else 0
+
     def held(self) -> bool:
         """True if the calling thread holds the lock."""
         return self._owner == threading.get_ident()

@@ -15,6 +15,7 @@ from collections import deque
 from sshcore.wire import Reader, Writer
 
 from . import constants as c
+from .algorithms import Negotiated
 from .auth import Authenticator
 from .connection import ConnectionLayer
 from .errors import (
@@ -34,6 +35,7 @@ from .events import (
     Event,
     KexCompleted,
 )
+from .operations import KeyExchange, OpenChannel
 from .options import DEFAULT_WINDOW_LIMIT, ClientOptions, window_limit_for_rtt
 from .transport import Transport
 
@@ -271,6 +273,32 @@ class ClientProtocol:
             return
         raise RemoteProtocolError(f"unexpected message {msg_type} in state {self.state}",
                                   code=1036)
+
+    # ---------------------------------------------------------- operations
+    # What front ends start; see operations.py for how they wait on them.
+    def open_session(self) -> OpenChannel:
+        return OpenChannel(self, self.connection.open_session())
+
+    def open_direct_tcpip(self, host: str, port: int, src_host: str = "127.0.0.1",
+                          src_port: int = 0) -> OpenChannel:
+        return OpenChannel(self, self.connection.open_direct_tcpip(host, port, src_host,
+                                                                   src_port))
+
+    def rekey(self) -> KeyExchange:
+        return KeyExchange(self)
+
+    def answer_channel_request(self, local_id: int, ok: bool) -> None:
+        """Reply to a ChannelRequestReceived that wants one."""
+        self.connection.reply_channel_request(local_id, ok)
+
+    def answer_channel_open(self, local_id: int, ok: bool) -> None:
+        """Accept or refuse a ChannelOpenRequested."""
+        self.connection.answer_channel_open(local_id, ok)
+
+    @property
+    def negotiated(self) -> Negotiated | None:
+        """The algorithms of the last key exchange (None before the first)."""
+        return self.transport.negotiated
 
     # ----------------------------------------------------------- the link
     def set_round_trip(self, rtt: float) -> None:
