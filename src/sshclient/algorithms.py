@@ -14,33 +14,6 @@ from sshcore.packet import compression_available
 
 from .errors import SSHClientError
 
-# The spec's default values (shared/spec, ssh_*_algorithms properties).
-SPEC_DEFAULT_KEX = (
-    "curve25519-sha256,curve25519-sha256@libssh.org,diffie-hellman-group-exchange-sha256,"
-    "diffie-hellman-group14-sha256,diffie-hellman-group16-sha512,diffie-hellman-group18-sha512,"
-    "ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521,diffie-hellman-group-exchange-sha1,"
-    "diffie-hellman-group14-sha1,diffie-hellman-group1-sha1,"
-    "gss-group14-sha256-toWM5Slw5Ew8Mqkay+al2g==,gss-group16-sha512-toWM5Slw5Ew8Mqkay+al2g==,"
-    "gss-nistp256-sha256-toWM5Slw5Ew8Mqkay+al2g==,gss-curve25519-sha256-toWM5Slw5Ew8Mqkay+al2g==,"
-    "gss-group14-sha1-toWM5Slw5Ew8Mqkay+al2g==,gss-gex-sha1-toWM5Slw5Ew8Mqkay+al2g=="
-)
-SPEC_DEFAULT_CIPHERS = (
-    "aes256-ctr,aes192-ctr,aes128-ctr,3des-ctr,arcfour256,arcfour128,arcfour,"
-    "aes256-gcm@openssh.com,aes128-gcm@openssh.com,chacha20-poly1305@openssh.com"
-)
-SPEC_DEFAULT_MACS = (
-    "hmac-sha2-256,hmac-sha2-512,hmac-sha1,hmac-md5,hmac-ripemd160,hmac-sha1-96,hmac-md5-96,"
-    "hmac-sha2-256-96,hmac-sha2-512-96,hmac-ripemd160-96,hmac-sha2-256-etm@openssh.com,"
-    "hmac-sha2-512-etm@openssh.com,hmac-sha2-256-96-etm@openssh.com,"
-    "hmac-sha2-512-96-etm@openssh.com,umac-64@openssh.com,umac-64-etm@openssh.com,"
-    "umac-128@openssh.com,umac-128-etm@openssh.com"
-)
-SPEC_DEFAULT_HOST_KEYS = (
-    "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,rsa-sha2-256,"
-    "rsa-sha2-512,ssh-rsa,ssh-ed448,ssh-dss,x509v3-sign-rsa,x509v3-sign-dss"
-)
-SPEC_DEFAULT_COMPRESSION = "none,zlib"
-
 # Pseudo-algorithms appended to our kex list.
 EXT_INFO_CLIENT = "ext-info-c"
 STRICT_KEX_CLIENT = "kex-strict-c-v00@openssh.com"
