@@ -182,15 +182,18 @@ SPEC_SUPPORTED_COMPRESSION = ",".join(_runnable(["zlib", "zlib@openssh.com", "no
      "UMAC is not implemented (no libcrypto primitive; use an hmac-sha2 MAC)); supported: "
      + SPEC_SUPPORTED_MACS),
     # The spec API takes plain host key algorithms only: certificates come
-    # from SSHAcceptServerCAKey.
+    # from SSHAcceptServerCAKey.  The registry knows both names below, so the
+    # reason is its row's, no longer "unknown algorithm".
     ("ssh_public_key_algorithms", "x509v3-sign-dss,ssh-ed25519-cert-v01@openssh.com",
      "none of the public key algorithms 'x509v3-sign-dss,ssh-ed25519-cert-v01@openssh.com' "
      "is supported (x509v3-sign-dss: X.509 host key algorithms (RFC 6187) are not "
-     "implemented; ssh-ed25519-cert-v01@openssh.com: unknown algorithm); supported: "
+     "implemented; ssh-ed25519-cert-v01@openssh.com: host certificate algorithm: offered "
+     "when host CA keys are configured); supported: "
      + SPEC_SUPPORTED_HOST_KEYS),
     ("ssh_key_exchange_algorithms", "ext-info-c",
-     "none of the key exchange algorithms 'ext-info-c' is supported (ext-info-c: unknown "
-     "algorithm); supported: " + SPEC_SUPPORTED_KEX),
+     "none of the key exchange algorithms 'ext-info-c' is supported (ext-info-c: asks the "
+     "server for SSH_MSG_EXT_INFO (RFC 8308); added by the client itself); supported: "
+     + SPEC_SUPPORTED_KEX),
     ("ssh_compression_algorithms", "zzz",
      "none of the compression algorithms 'zzz' is supported (zzz: unknown algorithm); "
      "supported: " + SPEC_SUPPORTED_COMPRESSION),

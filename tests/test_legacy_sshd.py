@@ -12,9 +12,7 @@ import pytest
 import servers
 import sshclient
 from peer import ExecSpec, HostilePeer
-from sshclient import SSHClient, SSHClientError
-from sshclient.hostkeys import HOST_KEY_ALGORITHMS
-from sshclient.kex import SUPPORTED_KEX
+from sshclient import SSHClient, SSHClientError, algorithms
 from sshcore import crypto
 from test_spec_sshd import logon, make_client, run_command
 
@@ -193,8 +191,8 @@ def test_pythonic_defaults_offer_nothing_weak():
             | {"ssh-dss"})
     o = ClientOptions()
     assert not (o.ciphers or o.macs or o.kex_algorithms or o.host_key_algorithms)
-    assert not weak & (set(crypto.CIPHERS) | set(crypto.MACS) | set(SUPPORTED_KEX)
-                       | set(HOST_KEY_ALGORITHMS))
+    offered = {name for kind in algorithms.Kind for name in algorithms.defaults(kind)}
+    assert not weak & offered
     check_algorithm_choices(o)
     with pytest.raises(SSHClientError) as info:
         check_algorithm_choices(ClientOptions(ciphers=["aes128-ctr", "arcfour256"]))
