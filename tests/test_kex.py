@@ -28,16 +28,15 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sshclient import dh_groups
+from sshclient import algorithms, dh_groups
 from sshclient.errors import RemoteProtocolError, SSHClientError, UsageError
 from sshclient.kex import (
-    LEGACY_KEX,
-    SUPPORTED_KEX,
     KexMethod,
     KexResult,
     _agreement,
     create_kex,
     derive_key,
+    is_supported,
 )
 
 VECTORS = Path(__file__).parent / "vectors"
@@ -207,14 +206,11 @@ def ffdh_backend(request: Any, monkeypatch: pytest.MonkeyPatch) -> str:
 
 # ----------------------------------------------------------------------------- API surface
 def test_method_lists() -> None:
-    assert SUPPORTED_KEX == (
-        "curve25519-sha256", "curve25519-sha256@libssh.org", "ecdh-sha2-nistp256",
-        "ecdh-sha2-nistp384", "ecdh-sha2-nistp521", "diffie-hellman-group-exchange-sha256",
-        "diffie-hellman-group16-sha512", "diffie-hellman-group18-sha512",
-        "diffie-hellman-group14-sha256")
-    assert set(LEGACY_KEX) == {"diffie-hellman-group14-sha1", "diffie-hellman-group1-sha1",
-                               "diffie-hellman-group-exchange-sha1"}
-    assert set(SUPPORTED_KEX) | set(LEGACY_KEX) == set(METHODS)
+    """The registry's kex rows are exactly the methods create_kex can run."""
+    implemented = {row.name for row in algorithms.rows("kex") if row.implemented}
+    assert implemented == set(METHODS)
+    assert all(is_supported(name) for name in implemented)
+    assert algorithms.defaults("kex")[0] == "curve25519-sha256"
 
 
 def test_unknown_method_is_1005() -> None:

@@ -7,7 +7,7 @@ def test_extensions_import_and_round_trip():
     from sshcore.packet import PacketEngine
     from sshcore.wire import Reader, Writer
 
-    assert "aes128-gcm@openssh.com" in crypto.CIPHERS
+    assert "aes128-gcm@openssh.com" in crypto.CIPHER_NAMES
     payload = Writer().byte(94).uint32(0).string(b"hello").getvalue()
     sender, receiver = PacketEngine(), PacketEngine()
     key, iv = bytes(range(16)), bytes(range(12))

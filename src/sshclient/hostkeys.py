@@ -53,6 +53,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from sshcore.wire import Reader, Writer, encode_string
 
+from . import algorithms
+from .algorithms import CERT_SUFFIX, Kind, Offer
 from .errors import HostKeyError, UsageError
 
 __all__ = [
@@ -75,28 +77,23 @@ __all__ = [
     "signature_algorithm_for",
 ]
 
-#: Host key algorithms we can verify, most preferred first.
-HOST_KEY_ALGORITHMS: Tuple[str, ...] = (
-    "ssh-ed25519",
-    "ecdsa-sha2-nistp256",
-    "ecdsa-sha2-nistp384",
-    "ecdsa-sha2-nistp521",
-    "rsa-sha2-512",
-    "rsa-sha2-256",
-    "ssh-rsa",
-)
+# Which host key algorithms we offer is the algorithm registry's; the
+# verifiers below (_SIGNATURE_ALGORITHMS) are what runs them.
+_PLAIN = tuple(row for row in algorithms.rows(Kind.HOST_KEY)
+               if row.implemented and not row.is_certificate)
 
-#: Verified, but offered only when asked for by name: ssh-dss (DSA with SHA-1,
-#: at most 1024 bits in practice; OpenSSH disabled it by default in 7.0) and
-#: ssh-ed448 (strong, but no mainstream server has it, OpenSSH included).
-EXTRA_HOST_KEY_ALGORITHMS: Tuple[str, ...] = ("ssh-ed448", "ssh-dss")
+#: Host key algorithms we offer by default, most preferred first.
+HOST_KEY_ALGORITHMS: Tuple[str, ...] = tuple(
+    row.name for row in _PLAIN if row.offer is Offer.DEFAULT)
 
-#: Suffix of OpenSSH certificate key types and algorithms.
-CERT_SUFFIX = "-cert-v01@openssh.com"
+#: Verified, but offered only when asked for by name (ssh-ed448, ssh-dss:
+#: the registry's rows say why).
+EXTRA_HOST_KEY_ALGORITHMS: Tuple[str, ...] = tuple(
+    row.name for row in _PLAIN if row.offer is not Offer.DEFAULT)
 
 #: OpenSSH host certificate algorithms, most preferred first (PROTOCOL.certkeys).
 HOST_KEY_CERT_ALGORITHMS: Tuple[str, ...] = tuple(
-    alg + CERT_SUFFIX for alg in HOST_KEY_ALGORITHMS)
+    row.name for row in algorithms.rows(Kind.HOST_KEY) if row.is_certificate)
 
 #: Signature algorithms accepted from a certificate authority: OpenSSH's default
 #: CASignatureAlgorithms, which refuses SHA-1 ``ssh-rsa`` since OpenSSH 8.2.

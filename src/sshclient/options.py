@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Optional
 
+from . import algorithms
 from .hostkeys import Certificate
 
 if TYPE_CHECKING:
@@ -95,7 +96,10 @@ class ClientOptions:
     # In preference order: "none", "zlib" (RFC 4253 §6.2), "zlib@openssh.com"
     # (OpenSSH's, compressing only after authentication), e.g.
     # ["zlib@openssh.com", "zlib", "none"] to compress with any server that can.
-    compression: list[str] = field(default_factory=lambda: ["none"])
+    # Unlike the lists above, an empty list does not mean "our defaults": the
+    # transport offers this one as it is, so the default is spelled out.
+    compression: list[str] = field(
+        default_factory=lambda: list(algorithms.defaults(algorithms.Kind.COMPRESSION)))
     strict_kex_mode: int = 1  # UseStrictKeyExchange 0..3
     gex_bits: tuple[int, int, int] = (2048, 3072, 8192)
 

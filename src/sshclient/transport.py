@@ -28,14 +28,11 @@ from .errors import (
 )
 from .events import Event, KexCompleted, KexStarted, LogMessage, ServerVersionReceived
 from .hostkeys import (
-    EXTRA_HOST_KEY_ALGORITHMS,
-    HOST_KEY_ALGORITHMS,
-    HOST_KEY_CERT_ALGORITHMS,
     fingerprint,
     key_type_for_algorithm,
     parse_public_key,
 )
-from .kex import LEGACY_KEX, SUPPORTED_KEX, KexMethod, KexResult, create_kex, derive_key
+from .kex import KexMethod, KexResult, create_kex, derive_key
 from .options import ClientOptions, HostKeyInfo
 
 MAX_VERSION_LINE = 8192
@@ -70,25 +67,28 @@ def version_matches(version: str, patterns: str) -> bool:
     return False
 
 
+# ClientOptions field -> the kind of algorithm it lists.
+_OPTION_KINDS = {
+    "kex_algorithms": algs.Kind.KEX,
+    "host_key_algorithms": algs.Kind.HOST_KEY,
+    "ciphers": algs.Kind.CIPHER,
+    "macs": algs.Kind.MAC,
+    "compression": algs.Kind.COMPRESSION,
+}
+
+
 def check_algorithm_choices(options: ClientOptions) -> None:
-    """Algorithm lists a caller chose must be lists of names we implement
-    (1005 says why the others cannot run): what we offer in KEXINIT we must
-    be able to run. Empty lists mean our defaults, which hold no weak ones."""
-    implemented = {
-        "kex_algorithms": ("key exchange", SUPPORTED_KEX + LEGACY_KEX
-                           + (algs.EXT_INFO_CLIENT, algs.STRICT_KEX_CLIENT)),
-        "host_key_algorithms": ("host key", HOST_KEY_ALGORITHMS + EXTRA_HOST_KEY_ALGORITHMS
-                                + HOST_KEY_CERT_ALGORITHMS),
-        "ciphers": ("encryption", crypto.CIPHERS + crypto.LEGACY_CIPHERS),
-        "macs": ("MAC", crypto.MACS + crypto.LEGACY_MACS),
-        "compression": ("compression", algs.IMPLEMENTED_COMPRESSION),
-    }
-    for field_name, (kind, known) in implemented.items():
+    """Algorithm lists a caller chose must be lists of names we can run, or
+    our kex markers (1005 says why the others cannot run): what we offer in
+    KEXINIT we must be able to run. Empty lists mean our defaults, which
+    hold no weak ones."""
+    for field_name, kind in _OPTION_KINDS.items():
         chosen = getattr(options, field_name)
         if isinstance(chosen, (str, bytes)) or not all(isinstance(n, str) for n in chosen):
             raise UsageError(f"{field_name} must be a list of algorithm names, "
                              f"not {chosen!r}", code=211)
-        algs.check_requested(kind, list(chosen), known, dict(crypto.UNAVAILABLE))
+        accepted = algs.supported(kind) + algs.with_offer(kind, algs.Offer.MARKER)
+        algs.check_requested(kind, list(chosen), accepted)
 
 
 class Transport:
@@ -388,17 +388,17 @@ class Transport:
     def _kexinit_payload(self) -> bytes:
         o = self.options
         initial = self.session_id is None
-        kex = list(o.kex_algorithms or SUPPORTED_KEX)
+        kex = self._our_list("kex_algorithms")
         if initial:
             kex.append(algs.EXT_INFO_CLIENT)
             if o.strict_kex_mode > 0:
                 kex.append(algs.STRICT_KEX_CLIENT)
-        ciphers = list(o.ciphers or crypto.CIPHERS)
-        macs = list(o.macs or crypto.MACS)
+        ciphers = self._our_list("ciphers")
+        macs = self._our_list("macs")
         return (
             Writer().byte(c.MSG_KEXINIT).raw(os.urandom(16))
             .name_list(kex)
-            .name_list(o.host_key_algorithms or HOST_KEY_ALGORITHMS)
+            .name_list(self._our_list("host_key_algorithms"))
             .name_list(ciphers).name_list(ciphers)
             .name_list(macs).name_list(macs)
             .name_list(o.compression).name_list(o.compression)
@@ -406,6 +406,12 @@ class Transport:
             .boolean(False).uint32(0)
             .getvalue()
         )
+
+    def _our_list(self, field_name: str) -> list[str]:
+        """What we offer for one KEXINIT name-list: the caller's list, else
+        the registry's default offer."""
+        return list(getattr(self.options, field_name)
+                    or algs.defaults(_OPTION_KINDS[field_name]))
 
     def start_kex(self) -> None:
         """Send our KEXINIT (first exchange, or a re-exchange we start)."""
@@ -450,10 +456,10 @@ class Transport:
                 raise RemoteProtocolError(
                     "strict key exchange: KEXINIT was not the server's first packet", code=1036)
         o = self.options
-        c_kex = list(o.kex_algorithms or SUPPORTED_KEX)
-        c_hostkey = list(o.host_key_algorithms or HOST_KEY_ALGORITHMS)
-        c_ciphers = list(o.ciphers or crypto.CIPHERS)
-        c_macs = list(o.macs or crypto.MACS)
+        c_kex = self._our_list("kex_algorithms")
+        c_hostkey = self._our_list("host_key_algorithms")
+        c_ciphers = self._our_list("ciphers")
+        c_macs = self._our_list("macs")
         kex_name = algs.choose("key exchange", c_kex, s_kex)
         host_key_alg = algs.choose("host key", c_hostkey, s_hostkey)
         enc_cs = algs.choose("cipher (client to server)", c_ciphers, s_enc_cs)
@@ -467,7 +473,7 @@ class Transport:
         self.negotiated = algs.Negotiated(
             kex=kex_name, host_key=host_key_alg, cipher_c2s=enc_cs, cipher_s2c=enc_sc,
             mac_c2s=mac_cs, mac_s2c=mac_sc, compression_c2s=comp_cs, compression_s2c=comp_sc,
-            strict_kex=self.strict_kex, server_ext_info="ext-info-s" in s_kex,
+            strict_kex=self.strict_kex, server_ext_info=algs.EXT_INFO_SERVER in s_kex,
         )
         if initial:
             self._check_strict_policy(self.negotiated)

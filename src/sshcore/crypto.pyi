@@ -5,10 +5,8 @@ _Bytes = Union[bytes, bytearray, memoryview]
 _Backend = Optional[Literal["fast", "nogil", "cryptography"]]
 
 MODES: Tuple[str, ...]
-CIPHERS: Tuple[str, ...]
-MACS: Tuple[str, ...]
-LEGACY_CIPHERS: Tuple[str, ...]
-LEGACY_MACS: Tuple[str, ...]
+CIPHER_NAMES: Tuple[str, ...]
+MAC_NAMES: Tuple[str, ...]
 UNAVAILABLE: Dict[str, str]
 
 def cipher_info(name: str) -> Tuple[int, int, int, bool]:

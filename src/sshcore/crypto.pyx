@@ -92,38 +92,11 @@ cdef int ct_equal(const uint8_t* a, const uint8_t* b, size_t n) noexcept nogil:
     return sshcore_ct_equal(a, b, n)
 
 
-# ---------------------------------------------------------------- registry
+# ---------------------------------------------------------------- dispatch
+# The core knows how to run each name below; which ones are offered, and
+# which only when named, is sshclient.algorithms' business (this module
+# cannot import that layer; that layer reads these tables).
 
-CIPHERS = (
-    "chacha20-poly1305@openssh.com",
-    "aes128-gcm@openssh.com",
-    "aes256-gcm@openssh.com",
-    "aes128-ctr",
-    "aes192-ctr",
-    "aes256-ctr",
-)
-MACS = (
-    "hmac-sha2-256-etm@openssh.com",
-    "hmac-sha2-512-etm@openssh.com",
-    "hmac-sha1-etm@openssh.com",
-    "hmac-sha2-256",
-    "hmac-sha2-512",
-    "hmac-sha1",
-)
-
-#: Implemented, but offered only when asked for by name: CBC (RFC 4253; the
-#: length is encrypted and a MAC-then-encrypt CBC invites padding-oracle
-#: attacks), 3DES (64-bit blocks: Sweet32), HMAC-MD5 and truncated HMACs.
-#: Names whose primitive this libcrypto lacks are dropped at import (see
-#: UNAVAILABLE).
-LEGACY_CIPHERS = ("aes128-cbc", "aes192-cbc", "aes256-cbc", "3des-cbc")
-LEGACY_MACS = (
-    "hmac-sha1-96", "hmac-sha2-256-96", "hmac-sha2-512-96", "hmac-md5", "hmac-md5-96",
-    "hmac-ripemd160", "hmac-ripemd160-96",
-    "hmac-sha1-96-etm@openssh.com", "hmac-sha2-256-96-etm@openssh.com",
-    "hmac-sha2-512-96-etm@openssh.com", "hmac-md5-etm@openssh.com",
-    "hmac-md5-96-etm@openssh.com",
-)
 #: Known names that cannot run here: name -> why (filled at import).
 UNAVAILABLE = {}
 
@@ -165,6 +138,12 @@ _MAC_INFO = {
     "hmac-md5-etm@openssh.com": (16, 16, True, "md5"),
     "hmac-md5-96-etm@openssh.com": (16, 12, True, "md5"),
 }
+
+
+#: Every packet cipher and MAC name make_cipher knows, in table order (those
+#: in UNAVAILABLE cannot run here).
+CIPHER_NAMES = tuple(name for name in _CIPHER_INFO if name != "none")
+MAC_NAMES = tuple(_MAC_INFO)
 
 
 def cipher_info(name: str) -> tuple:
@@ -592,8 +571,8 @@ def _passes(check, *args) -> bool:
 def _probe_legacy():
     """Drop EVP pointers whose known answer fails (so that algorithm uses the
     fallback), and list as UNAVAILABLE what neither implementation can run."""
-    global o_md5, o_ripemd160, LEGACY_CIPHERS, LEGACY_MACS
-    for cipher in LEGACY_CIPHERS:
+    global o_md5, o_ripemd160
+    for cipher in _CBC_ALGO:
         evp_ok = _cbc_evp(cipher) != NULL and _passes(_selftest_cbc, cipher, "nogil")
         if not evp_ok:
             _drop_cbc_evp(cipher)
@@ -613,8 +592,6 @@ def _probe_legacy():
                 for mac, info in _MAC_INFO.items():
                     if info[3] == digest:
                         UNAVAILABLE[mac] = why
-    LEGACY_CIPHERS = tuple(c for c in LEGACY_CIPHERS if c not in UNAVAILABLE)
-    LEGACY_MACS = tuple(m for m in LEGACY_MACS if m not in UNAVAILABLE)
 
 
 def _selftest_chacha(_Chacha ch):

@@ -15,6 +15,8 @@ Methods: curve25519-sha256(@libssh.org) (RFC 8731), ecdh-sha2-nistp256/384/521 (
 diffie-hellman-group-exchange-sha256/-sha1 (RFC 4419), diffie-hellman-group14/16/18
 (RFC 4253, RFC 8268) and diffie-hellman-group1-sha1.  Errors are RemoteProtocolError with
 code 1036 (message out of order), 1034 (finite-field DH) or 1038 (ECDH / X25519).
+Which methods we offer, and in what order, is the algorithm registry's
+(`sshclient.algorithms`).
 """
 from __future__ import annotations
 
@@ -32,16 +34,12 @@ from ._common import (
 )
 from ._method import (
     DEFAULT_GEX_BITS,
-    LEGACY_KEX,
-    SUPPORTED_KEX,
     KexMethod,
     create_kex,
     is_supported,
 )
 
 __all__ = [
-    "SUPPORTED_KEX",
-    "LEGACY_KEX",
     "DEFAULT_GEX_BITS",
     "KexResult",
     "KexMethod",

@@ -44,25 +44,6 @@ from ._common import (
     bad_value,
 )
 
-#: Our preference order (what the transport offers by default).
-SUPPORTED_KEX: Tuple[str, ...] = (
-    "curve25519-sha256",
-    "curve25519-sha256@libssh.org",
-    "ecdh-sha2-nistp256",
-    "ecdh-sha2-nistp384",
-    "ecdh-sha2-nistp521",
-    "diffie-hellman-group-exchange-sha256",
-    "diffie-hellman-group16-sha512",
-    "diffie-hellman-group18-sha512",
-    "diffie-hellman-group14-sha256",
-)
-#: Implemented but not offered unless asked for: SHA-1 exchange hashes, or a 1024-bit group.
-LEGACY_KEX: Tuple[str, ...] = (
-    "diffie-hellman-group14-sha1",
-    "diffie-hellman-group-exchange-sha1",
-    "diffie-hellman-group1-sha1",
-)
-
 # Limits on the group a GEX server may hand out (RFC 4419 §3: 1024 <= min, max <= 8192).
 GEX_MIN_BITS = 1024
 GEX_MAX_BITS = 8192
@@ -281,7 +262,9 @@ def create_kex(name: str, client_version: bytes, server_version: bytes,
 
 
 def is_supported(name: str) -> bool:
+    """Whether `create_kex` can run `name` (which ones we offer is the
+    algorithm registry's business)."""
     return name in _METHODS
 
 
-__all__ = ["SUPPORTED_KEX", "LEGACY_KEX", "KexMethod", "create_kex", "is_supported"]
+__all__ = ["KexMethod", "create_kex", "is_supported"]

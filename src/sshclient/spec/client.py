@@ -25,13 +25,10 @@ from ..errors import (
 )
 from ..hostkeys import (
     CERT_SUFFIX,
-    EXTRA_HOST_KEY_ALGORITHMS,
-    HOST_KEY_ALGORITHMS,
     HOST_KEY_CERT_ALGORITHMS,
     fingerprint,
 )
 from ..hostkeys import Certificate as HostCertificate
-from ..kex import LEGACY_KEX, SUPPORTED_KEX
 from ..options import (
     AUTH_KEYBOARD_INTERACTIVE,
     AUTH_MULTIFACTOR,
@@ -64,27 +61,21 @@ except ImportError:  # pragma: no cover - the extension is always built
 
 logger = logging.getLogger("sshclient")
 
-_KEX_ALIASES = {"kex-strict-c-v00@openssh.com", "ext-info-c"}
+# Spec property -> the kind of algorithm it lists, and how a 1005 from its
+# setter names that kind.
+_ALGORITHM_PROPERTIES = {
+    "ssh_encryption_algorithms": (algs.Kind.CIPHER, "encryption"),
+    "ssh_mac_algorithms": (algs.Kind.MAC, "MAC"),
+    "ssh_key_exchange_algorithms": (algs.Kind.KEX, "key exchange"),
+    "ssh_public_key_algorithms": (algs.Kind.HOST_KEY, "public key"),
+    "ssh_compression_algorithms": (algs.Kind.COMPRESSION, "compression"),
+}
 
 
-def _implemented_ciphers() -> tuple[str, ...]:
-    return tuple(_crypto.CIPHERS) + tuple(_crypto.LEGACY_CIPHERS) if _crypto else ()
-
-
-def _implemented_macs() -> tuple[str, ...]:
-    return tuple(_crypto.MACS) + tuple(_crypto.LEGACY_MACS) if _crypto else ()
-
-
-def _unavailable() -> dict[str, str]:
-    return dict(_crypto.UNAVAILABLE) if _crypto else {}
-
-
-_IMPLEMENTED_KEX = SUPPORTED_KEX + LEGACY_KEX
-_IMPLEMENTED_HOST_KEYS = HOST_KEY_ALGORITHMS + EXTRA_HOST_KEY_ALGORITHMS
-# Implemented but weak: in a list left at the spec's default they are offered
-# after every strong one (the spec's MAC list has hmac-md5 before the etm MACs).
-_WEAK = frozenset(LEGACY_KEX + ("ssh-dss",) + (
-    tuple(_crypto.LEGACY_CIPHERS) + tuple(_crypto.LEGACY_MACS) if _crypto else ()))
+def _accepted(kind: algs.Kind) -> tuple[str, ...]:
+    """What a spec algorithm property may name: what runs here, less the host
+    certificate algorithms (SSHAcceptServerCAKey puts those in the offer)."""
+    return tuple(name for name in algs.supported(kind) if not name.endswith(CERT_SUFFIX))
 
 
 class SSHClient:
@@ -131,16 +122,9 @@ class SSHClient:
             self._cert = None
         if name.startswith("ssh_accept_server_host_key_store"):
             self._accept_key = None
-        kinds = {
-            "ssh_encryption_algorithms": ("encryption", _implemented_ciphers()),
-            "ssh_mac_algorithms": ("MAC", _implemented_macs()),
-            "ssh_key_exchange_algorithms": ("key exchange", _IMPLEMENTED_KEX),
-            "ssh_public_key_algorithms": ("public key", _IMPLEMENTED_HOST_KEYS),
-            "ssh_compression_algorithms": ("compression", algs.IMPLEMENTED_COMPRESSION),
-        }
-        if name in kinds:
-            kind, implemented = kinds[name]
-            algs.check_algorithm_list(kind, value, implemented, _unavailable())
+        if name in _ALGORITHM_PROPERTIES:
+            kind, label = _ALGORITHM_PROPERTIES[name]
+            algs.check_algorithm_list(kind, label, value, _accepted(kind))
 
     # ======================================================== properties
     def _is_connected(self) -> bool:
@@ -335,12 +319,13 @@ class SSHClient:
     def _cfg(self, name: str) -> Any:
         return self._config[name.lower()]
 
-    def _offer(self, prop: str, implemented: tuple[str, ...]) -> list[str]:
+    def _offer(self, prop: str) -> list[str]:
         """What to offer for an algorithm property: the user's order, or for
-        the spec's default the implemented ones with the weak ones last."""
+        the spec's default the ones we can run with the weak ones last."""
+        kind, _label = _ALGORITHM_PROPERTIES[prop]
         value = self._props[prop]
-        names = algs.check_algorithm_list(prop, value, implemented, _unavailable())
-        return algs.prefer_strong(names, _WEAK) if value == PROPERTY_DEFAULTS[prop] else names
+        names = algs.check_algorithm_list(kind, prop, value, _accepted(kind))
+        return algs.prefer_strong(names, algs.weak()) if value == PROPERTY_DEFAULTS[prop] else names
 
     def _local_host_now(self) -> str:
         if self._driver is not None and not self._driver.closed:
@@ -522,7 +507,7 @@ class SSHClient:
         named = str(signed).split()[:1]
         if named and named[0] in ("rsa-sha2-256" + CERT_SUFFIX, "rsa-sha2-512" + CERT_SUFFIX):
             sig_algs = [named[0][:-len(CERT_SUFFIX)]]  # the SignedSSHCert line names it
-        host_key_algorithms = self._offer("ssh_public_key_algorithms", _IMPLEMENTED_HOST_KEYS)
+        host_key_algorithms = self._offer("ssh_public_key_algorithms")
         if str(self._cfg("SSHAcceptServerCAKey")).strip():  # host certificates first
             host_key_algorithms = [a + CERT_SUFFIX for a in host_key_algorithms
                                    if a + CERT_SUFFIX in HOST_KEY_CERT_ALGORITHMS
@@ -535,11 +520,11 @@ class SSHClient:
             do_not_repeat_auth_methods=bool(self._cfg("DoNotRepeatAuthMethods")),
             pubkey_signature_algorithms=sig_algs,
             password_prompt_pattern=self._cfg("PasswordPrompt"),
-            kex_algorithms=self._offer("ssh_key_exchange_algorithms", _IMPLEMENTED_KEX),
+            kex_algorithms=self._offer("ssh_key_exchange_algorithms"),
             host_key_algorithms=host_key_algorithms,
-            ciphers=self._offer("ssh_encryption_algorithms", _implemented_ciphers()),
-            macs=self._offer("ssh_mac_algorithms", _implemented_macs()),
-            compression=self._offer("ssh_compression_algorithms", algs.IMPLEMENTED_COMPRESSION),
+            ciphers=self._offer("ssh_encryption_algorithms"),
+            macs=self._offer("ssh_mac_algorithms"),
+            compression=self._offer("ssh_compression_algorithms"),
             strict_kex_mode=int(self._cfg("UseStrictKeyExchange")),
             gex_bits=(2048, max(2048, min(8192, int(self._cfg("PreferredDHGroupBits")))), 8192),
             client_version=self._cfg("ClientSSHVersionString"),

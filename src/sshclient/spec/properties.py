@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, Callable
 
-from .. import algorithms as algs
 from ..errors import SSHClientError, UsageError
 from ..secret import Secret, reveal
 from ..validate import ArgumentTypeError, check_host, check_type
+from . import defaults
 from .enums import AuthMode, CertStoreType
 
 
@@ -81,11 +81,11 @@ SIMPLE_PROPERTIES: tuple[Prop, ...] = (
     Prop("ssh_password", str, "", secret=True),
     Prop("ssh_auth_mode", int, AuthMode.PASSWORD, validate=_auth_mode),
     Prop("timeout", int, 60, validate=_non_negative),
-    Prop("ssh_compression_algorithms", str, algs.SPEC_DEFAULT_COMPRESSION),
-    Prop("ssh_encryption_algorithms", str, algs.SPEC_DEFAULT_CIPHERS),
-    Prop("ssh_key_exchange_algorithms", str, algs.SPEC_DEFAULT_KEX),
-    Prop("ssh_mac_algorithms", str, algs.SPEC_DEFAULT_MACS),
-    Prop("ssh_public_key_algorithms", str, algs.SPEC_DEFAULT_HOST_KEYS),
+    Prop("ssh_compression_algorithms", str, defaults.COMPRESSION_ALGORITHMS),
+    Prop("ssh_encryption_algorithms", str, defaults.ENCRYPTION_ALGORITHMS),
+    Prop("ssh_key_exchange_algorithms", str, defaults.KEX_ALGORITHMS),
+    Prop("ssh_mac_algorithms", str, defaults.MAC_ALGORITHMS),
+    Prop("ssh_public_key_algorithms", str, defaults.PUBLIC_KEY_ALGORITHMS),
     Prop("firewall_auto_detect", bool, False),
     Prop("firewall_host", str, "", validate=_host("firewall_host")),
     Prop("firewall_password", str, "", secret=True),

@@ -1,0 +1,83 @@
+"""Questions asked of the algorithm table.
+
+Every list the library offers or accepts comes from here.  Whether an
+implemented algorithm can run on this machine is asked of the compiled core
+at call time (its UNAVAILABLE map is filled at import, and tests simulate a
+libcrypto without RIPEMD-160 by editing it).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sshcore import crypto
+from sshcore.packet import compression_available
+
+from .table import ALGORITHMS, Algorithm, Kind, Offer
+
+
+def _kind(kind: Kind | str) -> Kind:
+    return Kind(kind)
+
+
+def rows(kind: Kind | str | None = None) -> tuple[Algorithm, ...]:
+    """The table's rows (all, or of one kind), in preference order."""
+    if kind is None:
+        return ALGORITHMS
+    wanted = _kind(kind)
+    return tuple(row for row in ALGORITHMS if row.kind is wanted)
+
+
+def unavailable_reason(row: Algorithm) -> str | None:
+    """Why an implemented algorithm cannot run on this machine, or None."""
+    if row.kind in (Kind.CIPHER, Kind.MAC):
+        return crypto.UNAVAILABLE.get(row.name)
+    if row.kind is Kind.COMPRESSION and row.name != "none" and not compression_available():
+        return "zlib is unavailable: sshcore did not find libz"
+    return None
+
+
+def _runnable(kind: Kind | str) -> Iterator[Algorithm]:
+    return (row for row in rows(kind) if row.implemented and unavailable_reason(row) is None)
+
+
+def defaults(kind: Kind | str) -> tuple[str, ...]:
+    """Our default offer for `kind`, most preferred first."""
+    return tuple(row.name for row in _runnable(kind) if row.offer is Offer.DEFAULT)
+
+
+def supported(kind: Kind | str) -> tuple[str, ...]:
+    """Every algorithm of `kind` that runs here (default, on request or
+    legacy), in preference order: what `ssh -Q` would list."""
+    return tuple(row.name for row in _runnable(kind))
+
+
+def with_offer(kind: Kind | str, offer: Offer) -> tuple[str, ...]:
+    """The runnable names of `kind` offered as `offer` (for MARKER: the markers)."""
+    if offer is Offer.MARKER:
+        return tuple(row.name for row in rows(kind) if row.offer is Offer.MARKER)
+    return tuple(row.name for row in _runnable(kind) if row.offer is offer)
+
+
+def weak() -> frozenset[str]:
+    """Every legacy name, of any kind."""
+    return frozenset(row.name for row in ALGORITHMS if row.offer is Offer.LEGACY)
+
+
+def find(name: str, kind: Kind | str | None = None) -> Algorithm | None:
+    """The row for `name`: of `kind` first, then of any kind (a name put in
+    the wrong list still gets its reason), else None."""
+    candidates = rows(kind) + ALGORITHMS if kind is not None else ALGORITHMS
+    return next((row for row in candidates if row.matches(name)), None)
+
+
+def why_unsupported(name: str, kind: Kind | str | None = None) -> str:
+    """Why `name` is not in a list of what we can run: not implemented,
+    unavailable here, not an algorithm to choose, or unknown."""
+    row = find(name, kind)
+    if row is None:
+        return "unknown algorithm"
+    if kind is not None and row.kind is not _kind(kind) and row.implemented:
+        return f"belongs in the {row.kind.label} list, not the {_kind(kind).label} list"
+    if row.implemented:
+        return unavailable_reason(row) or row.why or "not accepted in this list"
+    return row.why
