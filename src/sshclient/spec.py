@@ -18,6 +18,7 @@ from .eventclient import (
     CertStoreType,
     FirewallType,
     SSHClient,
+    accessors,
     certprops,
     certstore,
     channels,
@@ -32,8 +33,8 @@ from .eventclient import (
 # Not a package: `import sshclient.spec.client` finds these entries in
 # sys.modules once this module has run, which the import system looks at
 # before it needs a package path.
-for _module in (certprops, certstore, channels, client, enums, params, properties, rawpacket,
-                settings):
+for _module in (accessors, certprops, certstore, channels, client, enums, params, properties,
+                rawpacket, settings):
     sys.modules[f"{__name__}.{_module.__name__.rpartition('.')[2]}"] = _module
 del _module
 

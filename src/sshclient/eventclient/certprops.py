@@ -20,32 +20,66 @@ from typing import Any, Callable
 from ..errors import SSHClientError
 from ..secret import reveal
 from .certstore import Certificate, load_encoded, load_store
+from .properties import install_accessors
 
-# field -> (default, how to compute it from a Certificate)
-FIELDS: dict[str, tuple[Any, Callable[[Certificate], Any]]] = {
-    "effective_date": ("", lambda c: c.effective_date),
-    "expiration_date": ("", lambda c: c.expiration_date),
-    "extended_key_usage": ("", lambda c: c.extended_key_usage),
-    "fingerprint": ("", lambda c: c.fingerprint("md5")),
-    "fingerprint_sha1": ("", lambda c: c.fingerprint("sha1")),
-    "fingerprint_sha256": ("", lambda c: c.fingerprint("sha256")),
-    "issuer": ("", lambda c: c.issuer),
-    "private_key": ("", lambda c: c.private_key.private_pem() if c.private_key else ""),
-    "private_key_available": (False, lambda c: c.private_key is not None),
-    "private_key_container": ("", lambda c: ""),
-    "public_key": ("", lambda c: c.public_key.public_pem()),
-    "public_key_algorithm": ("", lambda c: c.algorithm_name),
-    "public_key_length": (0, lambda c: c.public_key.bits),
-    "serial_number": ("", lambda c: c.serial_number),
-    "signature_algorithm": ("", lambda c: c.signature_algorithm or c.public_key.key_type),
-    "subject_alt_names": ("", lambda c: c.subject_alt_names),
-    "thumbprint_md5": ("", lambda c: c.thumbprint("md5")),
-    "thumbprint_sha1": ("", lambda c: c.thumbprint("sha1")),
-    "thumbprint_sha256": ("", lambda c: c.thumbprint("sha256")),
-    "usage": ("", lambda c: c.usage),
-    "usage_flags": (0, lambda c: c.usage_flags),
-    "version": ("", lambda c: c.version),
+# field -> (default, how to compute it from a Certificate, doc).  In the doc,
+# {key} names the key the properties describe (see KEYS).
+FIELDS: dict[str, tuple[Any, Callable[[Certificate], Any], str]] = {
+    "effective_date": ("", lambda c: c.effective_date,
+                       "Start of {key}'s validity, local time (23-Jan-2000 15:00:00); "
+                       "empty for a plain key."),
+    "expiration_date": ("", lambda c: c.expiration_date,
+                        "End of {key}'s validity, local time; empty for a plain key."),
+    "extended_key_usage": ("", lambda c: c.extended_key_usage,
+                           "Extended key usages of {key}'s X.509 certificate, as "
+                           "comma-separated dotted OIDs."),
+    "fingerprint": ("", lambda c: c.fingerprint("md5"),
+                    "MD5 of {key}'s SSH key blob, as colon-separated hex."),
+    "fingerprint_sha1": ("", lambda c: c.fingerprint("sha1"),
+                         "SHA-1 of {key}'s SSH key blob, as colon-separated hex."),
+    "fingerprint_sha256": ("", lambda c: c.fingerprint("sha256"),
+                           "SHA-256 of {key}'s SSH key blob, as colon-separated hex."),
+    "issuer": ("", lambda c: c.issuer,
+               "Who signed {key}'s certificate: the X.509 issuer name, or the CA key of "
+               "an OpenSSH certificate."),
+    "private_key": ("", lambda c: c.private_key.private_pem() if c.private_key else "",
+                    "Private half of {key} as PEM, when the store holds it; else empty."),
+    "private_key_available": (False, lambda c: c.private_key is not None,
+                              "True when the store gave the private half of {key}."),
+    "private_key_container": ("", lambda c: "",
+                              "Always empty here: key containers are a Windows store "
+                              "feature."),
+    "public_key": ("", lambda c: c.public_key.public_pem(),
+                   "Public half of {key} as PEM (SubjectPublicKeyInfo)."),
+    "public_key_algorithm": ("", lambda c: c.algorithm_name,
+                             "Algorithm of {key} (e.g. RSA, ECDSA, Ed25519)."),
+    "public_key_length": (0, lambda c: c.public_key.bits, "Size of {key} in bits."),
+    "serial_number": ("", lambda c: c.serial_number,
+                      "Serial number of {key}'s certificate, as hex."),
+    "signature_algorithm": ("", lambda c: c.signature_algorithm or c.public_key.key_type,
+                            "Algorithm the issuer signed {key}'s certificate with (the key "
+                            "type for a plain key)."),
+    "subject_alt_names": ("", lambda c: c.subject_alt_names,
+                          "Alternative names in {key}'s certificate (principals of an "
+                          "OpenSSH certificate), comma separated."),
+    "thumbprint_md5": ("", lambda c: c.thumbprint("md5"),
+                       "MD5 of {key}'s certificate (DER), as hex."),
+    "thumbprint_sha1": ("", lambda c: c.thumbprint("sha1"),
+                        "SHA-1 of {key}'s certificate (DER), as hex."),
+    "thumbprint_sha256": ("", lambda c: c.thumbprint("sha256"),
+                          "SHA-256 of {key}'s certificate (DER), as hex."),
+    "usage": ("", lambda c: c.usage,
+              "Key usages of {key}'s X.509 certificate, as names, comma separated."),
+    "usage_flags": (0, lambda c: c.usage_flags,
+                    "Key usages of {key}'s X.509 certificate, as a bit mask."),
+    "version": ("", lambda c: c.version, "Version of {key}'s X.509 certificate."),
 }
+
+# property prefix -> what "{key}" reads as in its docs
+KEYS = {"ssh_cert": "the client key", "ssh_accept_server_host_key": "the trusted host key"}
+
+ENCODED_DOC = ("{key} itself, PEM or Base64; setting it selects that key or certificate "
+               "(with its private half from the store properties, when they hold it).")
 
 # attribute holding the Certificate -> attribute holding the subject property's value
 _SUBJECT_ATTRS = {"_cert": "_cert_subject", "_accept_key": "_accept_subject"}
@@ -54,20 +88,19 @@ _SUBJECT_ATTRS = {"_cert": "_cert_subject", "_accept_key": "_accept_subject"}
 def install_cert_properties(cls: type, prefix: str, attr: str,
                             subject_attr: str | None = None) -> None:
     """Add read-only get_<prefix>_<field> + property for every field; <prefix>_encoded r/w."""
-    for field_name, (default, compute) in FIELDS.items():
-        _install_readonly(cls, f"{prefix}_{field_name}", attr, default, compute)
+    for field_name, (default, compute, doc) in FIELDS.items():
+        _install_readonly(cls, f"{prefix}_{field_name}", attr, default, compute,
+                          doc.format(key=KEYS[prefix]))
     _install_encoded(cls, prefix, attr, subject_attr or _SUBJECT_ATTRS.get(attr, attr + "_subject"))
 
 
 def _install_readonly(cls: type, name: str, attr: str, default: Any,
-                      compute: Callable[[Certificate], Any]) -> None:
+                      compute: Callable[[Certificate], Any], doc: str) -> None:
     def getter(self: Any) -> Any:
         cert = getattr(self, attr)
         return default if cert is None else compute(cert)
 
-    getter.__name__ = "get_" + name
-    setattr(cls, "get_" + name, getter)
-    setattr(cls, name, property(getter, None))
+    install_accessors(cls, name, doc, getter, None)
 
 
 def _key_in_store(self: Any, prefix: str, cert: Certificate) -> Certificate | None:
@@ -107,7 +140,5 @@ def _install_encoded(cls: type, prefix: str, attr: str, subject_attr: str) -> No
         setattr(self, attr, cert)
         setattr(self, subject_attr, subject)
 
-    getter.__name__, setter.__name__ = "get_" + name, "set_" + name
-    setattr(cls, "get_" + name, getter)
-    setattr(cls, "set_" + name, setter)
-    setattr(cls, name, property(getter, setter))
+    doc = ENCODED_DOC.format(key=KEYS[prefix])
+    install_accessors(cls, name, doc[0].upper() + doc[1:], getter, setter)

@@ -45,7 +45,7 @@ from ..sockets import RateLimiter, open_socket
 from . import params as P
 from . import rawpacket
 from . import settings as S
-from .certprops import install_cert_properties
+from .accessors import TableAccessors
 from .certstore import (
     Certificate,
     CertificateNotFound,
@@ -55,7 +55,7 @@ from .certstore import (
 )
 from .channels import SpecChannel
 from .enums import FirewallType
-from .properties import PROPERTY_DEFAULTS, SIMPLE_PROPERTIES, install_simple_properties
+from .properties import PROPERTY_DEFAULTS
 
 try:
     from sshcore import crypto as _crypto
@@ -87,17 +87,22 @@ _WEAK = frozenset(LEGACY_KEX + ("ssh-dss",) + (
     tuple(_crypto.LEGACY_CIPHERS) + tuple(_crypto.LEGACY_MACS) if _crypto else ()))
 
 
-class SSHClient:
-    """SSH-2 client with the interface of the spec (shared/spec)."""
+class SSHClient(TableAccessors):
+    """An SSH-2 client driven by properties, methods and on_* event handlers,
+    with the names and error codes of a commercial SSH toolkit's SSHClient.
 
-    # Installed from the property table at the end of this module.
-    set_ssh_host: Callable[[str], None]
-    set_ssh_port: Callable[[int], None]
+    Set the properties (ssh_user, ssh_auth_mode, ...), give handlers to the
+    on_* events you need, call ssh_logon(), then open channels and start
+    services on them.  With timeout > 0 each call blocks until done; with
+    timeout == 0 calls return at once and do_events() delivers the results.
+    Failures raise SSHClientError with the spec's numeric code.  Most
+    properties and all events come from tables (see accessors.py).
+    """
 
     def __init__(self, runtime_license: str = "") -> None:
+        """A client with every property at its default; `runtime_license` is
+        accepted for compatibility and ignored (no key is needed)."""
         self._init_state()
-        for name in P.EVENT_NAMES:
-            setattr(self, name, None)
 
     # ====================================================== state & reset
     def _init_state(self) -> None:
@@ -554,7 +559,7 @@ class SSHClient:
             host_key_verifier=self._verify_host_key,
             custom_auth_handler=self._custom_auth,
             kbd_interactive_handler=self._kbd_interactive if (
-                self.on_ssh_keyboard_interactive is not None  # type: ignore[attr-defined]
+                self.on_ssh_keyboard_interactive is not None
                 or p["ssh_auth_mode"] == AUTH_KEYBOARD_INTERACTIVE) else None,
         )
 
@@ -1159,7 +1164,3 @@ _EVENT_HANDLERS: dict[type, Callable[[SSHClient, Any], None]] = {
     ev.ChannelRequestAnswered: SSHClient._ev_answered,
     ev.ChannelOpenRequested: SSHClient._ev_open_requested,
 }
-
-install_simple_properties(SSHClient, SIMPLE_PROPERTIES)
-install_cert_properties(SSHClient, "ssh_cert", "_cert")
-install_cert_properties(SSHClient, "ssh_accept_server_host_key", "_accept_key")
