@@ -152,14 +152,18 @@ class SSHClient(TableAccessors):
         return self._driver is not None and not self._driver.closed
 
     def get_connected(self) -> bool:
+        """True while the TCP connection to the server is open (read-only)."""
         return self._is_connected()
 
     connected = property(get_connected, None)
 
     def get_firewall_type(self) -> FirewallType:
+        """Kind of proxy the connection goes through, as a FirewallType (NONE: direct)."""
         return FirewallType(self._props.get("firewall_type", 0))
 
     def set_firewall_type(self, value: int) -> None:
+        """Choose the proxy kind (a FirewallType or its number); also sets firewall_port to
+        that kind's usual port (80 for TUNNEL, 1080 for the SOCKS ones)."""
         value = int(value)
         ports = {0: 0, 1: 80, 2: 1080, 3: 1080, 10: 1080}
         if value not in ports:
@@ -170,6 +174,7 @@ class SSHClient(TableAccessors):
     firewall_type = property(get_firewall_type, set_firewall_type)
 
     def get_ssh_channel_count(self) -> int:
+        """How many channels are open now; the per-channel getters take 0 .. count-1."""
         return len(self._channels)
 
     ssh_channel_count = property(get_ssh_channel_count, None)
@@ -185,39 +190,56 @@ class SSHClient(TableAccessors):
                                f"(ssh_channel_count is {len(self._channels)})", code=1021) from None
 
     def get_bytes_sent(self, ssh_channel_id: int) -> int:
+        """Bytes the last send_channel_data() (or send_bytes/send_text) on the channel at
+        this index handed over; less than asked when a non-blocking send stopped early."""
         return self._channel_at(ssh_channel_id).bytes_sent
 
     def get_channel_eol(self, ssh_channel_id: int) -> str:
+        """Line end that cuts the data of the channel at this index into events (empty:
+        no line framing)."""
         return self._channel_at(ssh_channel_id).eol.decode("latin-1")
 
     def set_channel_eol(self, ssh_channel_id: int, value: str | bytes) -> None:
+        """Set the line end used to frame the data of the channel at this index (str as
+        Latin-1, or bytes); takes effect with max_channel_length > 0."""
         raw = value.encode("latin-1") if isinstance(value, str) else bytes(value)
         self._channel_at(ssh_channel_id).eol = raw
 
     def get_channel_id(self, ssh_channel_id: int) -> str:
+        """The id that methods and events use for the channel at this index."""
         return self._channel_at(ssh_channel_id).channel_id
 
     def get_max_channel_length(self, ssh_channel_id: int) -> int:
+        """Longest piece of line-framed data one event carries for the channel at this index."""
         return self._channel_at(ssh_channel_id).max_length
 
     def set_max_channel_length(self, ssh_channel_id: int, value: int) -> None:
+        """Set the longest piece one line-framed event may carry for the channel at this
+        index (0 turns line framing off)."""
         self._channel_at(ssh_channel_id).max_length = max(0, int(value))
 
     def get_ready_to_send(self, ssh_channel_id: int) -> bool:
+        """True when the channel at this index can take data now without blocking."""
         ch = self._channel_at(ssh_channel_id)
         return self._can_send(ch)
 
     def get_record_length(self, ssh_channel_id: int) -> int:
+        """Fixed size of each data event of the channel at this index (0: no record framing)."""
         return self._channel_at(ssh_channel_id).record_length
 
     def get_service(self, ssh_channel_id: int) -> str:
+        """Channel type of the channel at this index (session, direct-tcpip, ...)."""
         return self._channel_at(ssh_channel_id).service
 
     # ---- certificates (client key)
     def get_ssh_cert_subject(self) -> str:
+        """Subject of the client key chosen from ssh_cert_store; setting it picks the entry
+        ("*" or "": the first one; else an exact, then a partial, match) and reads
+        back as that entry's full subject, or "" when none matched."""
         return self._cert_subject
 
     def set_ssh_cert_subject(self, value: str) -> None:
+        """Pick the client key in ssh_cert_store by subject (see ssh_cert_subject)."""
         self._cert, self._cert_subject = self._select_from_store("ssh_cert", value)
 
     ssh_cert_subject = property(get_ssh_cert_subject, set_ssh_cert_subject)
@@ -227,9 +249,13 @@ class SSHClient(TableAccessors):
                                 reveal(self._props["ssh_cert_store_password"]), self._cert_subject)
 
     def get_ssh_accept_server_host_key_subject(self) -> str:
+        """Subject of the trusted host key chosen from ssh_accept_server_host_key_store;
+        setting it picks the entry as ssh_cert_subject does."""
         return self._accept_subject
 
     def set_ssh_accept_server_host_key_subject(self, value: str) -> None:
+        """Pick the trusted host key in its store by subject (see
+        ssh_accept_server_host_key_subject)."""
         self._accept_key, self._accept_subject = self._select_from_store(
             "ssh_accept_server_host_key", value)
 
@@ -358,9 +384,11 @@ class SSHClient(TableAccessors):
         return int(self._props["local_port"])
 
     def get_local_host(self) -> str:
+        """Get local_host: the address connected from while connected, else the one set."""
         return self._local_host_now()
 
     def get_local_port(self) -> int:
+        """Get local_port: the port connected from while connected, else the one set."""
         return self._local_port_now()
 
     # ========================================================= events
@@ -864,6 +892,7 @@ class SSHClient(TableAccessors):
             raise
 
     def exchange_keys(self) -> None:
+        """Start a new key exchange on the open connection (waits for it unless timeout is 0)."""
         proto = self._require_connected()
         count = proto.transport.kex_count
         proto.transport.start_kex()
@@ -913,11 +942,15 @@ class SSHClient(TableAccessors):
         return ch.channel_id
 
     def open_channel(self, channel_type: str) -> str:
+        """Open a channel of this type (usually "session") and return its id."""
         proto = self._require_logon()
         return self._open(proto.connection.open_channel(channel_type), channel_type)
 
     def open_tcp_ip_channel(self, dest_host: str, dest_port: int, src_host: str,
                             src_port: int) -> str:
+        """Open a direct-tcpip channel: the server connects to dest_host:dest_port, and
+        the bytes of the channel travel over that connection. src_host/src_port
+        say where the traffic comes from (127.0.0.1 when empty). Returns its id."""
         proto = self._require_logon()
         local_id = proto.connection.open_direct_tcpip(dest_host, int(dest_port),
                                                       src_host or "127.0.0.1", int(src_port))
@@ -939,6 +972,9 @@ class SSHClient(TableAccessors):
             raise ChannelError(f"{what} failed on channel {channel_id}", code=1033)
 
     def start_service(self, channel_id: str, service: str, parameter: str) -> None:
+        """Start "exec" (parameter: the command), "shell" or "subsystem" (parameter:
+        its name) on an open channel; any other service name is sent as a channel
+        request of that type with `parameter` as its string argument."""
         proto = self._require_logon()
         conn = proto.connection
         kind = service.strip()
@@ -960,6 +996,8 @@ class SSHClient(TableAccessors):
 
     def open_terminal(self, channel_id: str, terminal_type: str, width: int, height: int,
                       use_pixels: bool, modes: str) -> None:
+        """Ask for a pseudo-terminal on the channel: its type (vt100 when empty), size in
+        characters (or pixels with use_pixels) and hex-encoded terminal modes."""
         proto = self._require_logon()
         mode_bytes = _terminal_modes(modes)
         cols, rows = (0, 0) if use_pixels else (width, height)
@@ -991,6 +1029,9 @@ class SSHClient(TableAccessors):
             ch.ready_to_send = False
 
     def send_channel_data(self, channel_id: str, data: bytes) -> None:
+        """Send bytes on a channel. Blocks until all are handed over (timeout > 0); with
+        timeout 0 it sends what the window allows and raises WouldBlockError for the
+        rest (bytes_sent tells how much went)."""
         proto = self._require_logon()
         ch = self._channel_by_id(channel_id)
         view = memoryview(bytes(data) if not isinstance(data, (bytes, bytearray)) else data)
@@ -1035,12 +1076,15 @@ class SSHClient(TableAccessors):
             raise SSHTimeoutError("send timed out", code=301)
 
     def send_bytes(self, channel_id: str, data: bytes) -> None:
+        """Same as send_channel_data()."""
         self.send_channel_data(channel_id, data)
 
     def send_text(self, channel_id: str, text: str) -> None:
+        """Send text on a channel, encoded with the CodePage setting (UTF-8 by default)."""
         self.send_channel_data(channel_id, _encode_text(text, int(self._cfg("CodePage"))))
 
     def close_channel(self, channel_id: str) -> None:
+        """Close a channel (waits for the server's close unless timeout is 0)."""
         proto = self._require_connected()
         ch = self._channel_by_id(channel_id)
         state = proto.connection.channels.get(ch.local_id)
@@ -1051,6 +1095,7 @@ class SSHClient(TableAccessors):
             self._wait(lambda: ch.closed, "channel close")
 
     def change_record_length(self, channel_id: str, record_length: int) -> None:
+        """Set the fixed size of the channel's data events from now on (0: no records)."""
         self._channel_by_id(channel_id).record_length = max(0, int(record_length))
 
     # ---- raw packets
@@ -1061,18 +1106,23 @@ class SSHClient(TableAccessors):
 
     @staticmethod
     def get_ssh_param(payload: bytes, field: str) -> str:
+        """Read a field of a packet an event handed over, as text: a name such as
+        RequestType or ExitStatus, or a %-format of field types (see rawpacket)."""
         return rawpacket.get_ssh_param(payload, field)
 
     @staticmethod
     def get_ssh_param_bytes(payload: bytes, field: str) -> bytes:
+        """Read a field of a packet as get_ssh_param() does, as raw bytes."""
         return rawpacket.get_ssh_param_bytes(payload, field)
 
     @staticmethod
     def encode_packet(packet: bytes) -> str:
+        """A packet as upper-case hex, the form on_ssh_custom_auth uses."""
         return rawpacket.encode_packet(packet)
 
     @staticmethod
     def decode_packet(encoded_packet: str) -> bytes:
+        """The bytes of a hex-encoded packet (blanks ignored)."""
         return rawpacket.decode_packet(encoded_packet)
 
     def send_ssh_packet(self, channel_id: str, packet_type: int, payload: bytes) -> None:

@@ -77,6 +77,7 @@ class _Params:
 
     @classmethod
     def field_doc(cls, name: str) -> str:
+        """The doc of field `name` of this class."""
         return cls._docs.get(name) or FIELD_DOCS[name]
 
     @classmethod
