@@ -157,12 +157,12 @@ def test_public_names_are_exported():
 LAZY_IMPORT_CHECK = """
 import sys
 import sshclient
-HEAVY = ["sshclient.spec.client", "sshclient.spec.certstore", "cryptography.x509",
+HEAVY = ["sshclient.eventclient.client", "sshclient.eventclient.certstore", "cryptography.x509",
          "cryptography.hazmat.primitives.serialization.pkcs12"]
 early = [name for name in HEAVY if name in sys.modules]
 assert not early, f"import sshclient loaded {early}"
 from sshclient import SSHClient
-assert SSHClient.__module__ == "sshclient.spec.client" and sshclient.SSHClient is SSHClient
+assert SSHClient.__module__ == "sshclient.eventclient.client" and sshclient.SSHClient is SSHClient
 late = [name for name in HEAVY if name not in sys.modules]
 assert not late, f"SSHClient came without {late}"
 """

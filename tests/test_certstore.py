@@ -1,4 +1,4 @@
-"""Certificate stores and the spec's certificate fields (spec/certstore.py, certprops.py).
+"""Certificate stores and the spec's certificate fields (eventclient/certstore.py, certprops.py).
 
 Expected values come from the tools that made the files in tests/data/certs
 (openssl: subjects, serials, thumbprints, dates; ssh-keygen: public key lines
@@ -15,9 +15,8 @@ from pathlib import Path
 import pytest
 
 from sshclient import SSHClient, SSHClientError
-from sshclient.hostkeys import parse_openssh_public_key, parse_public_key
-from sshclient.spec import certstore
-from sshclient.spec.certstore import (
+from sshclient.eventclient import certstore
+from sshclient.eventclient.certstore import (
     CertificateNotFound,
     fingerprint_matches,
     load_certificate,
@@ -25,6 +24,7 @@ from sshclient.spec.certstore import (
     load_store,
     parse_ca_keys,
 )
+from sshclient.hostkeys import parse_openssh_public_key, parse_public_key
 
 CERTS = Path(__file__).parent / "data" / "certs"
 KEYS = Path(__file__).parent / "data" / "keys"

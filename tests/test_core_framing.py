@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sshclient.spec.channels import SpecChannel
+from sshclient.eventclient.channels import SpecChannel
 from sshcore.channels import ChannelTable
 from sshcore.packet import PacketEngine
 

@@ -98,7 +98,7 @@ def test_the_spec_text_has_the_same_values(enum, prefix):
 def test_exported_from_the_package():
     for name in ("AuthMode", "CertStoreType", "FirewallType"):
         assert name in sshclient.__all__
-        assert getattr(sshclient, name) is getattr(sshclient.spec, name)
+        assert getattr(sshclient, name) is getattr(sshclient.eventclient, name)
 
 
 ENUM_PROPERTIES = [

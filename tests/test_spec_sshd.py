@@ -289,9 +289,9 @@ def test_ssh_keepalive_is_answered(sshd, test_user):
     end = time.monotonic() + 3.5
     while time.monotonic() < end:
         client.do_events()
-    driver = client._driver
-    assert driver is not None and driver._last_keepalive > 0  # some were sent...
-    assert driver.keepalives_outstanding <= 1  # ...and sshd answered them
+    proto = client._proto  # keep-alive timing lives in the protocol, not the driver
+    assert proto is not None and proto._last_keepalive > 0  # some were sent...
+    assert proto.keepalives_outstanding <= 1  # ...and sshd answered them
     assert client.connected
     client.ssh_logoff()
 

@@ -10,7 +10,7 @@ import pytest
 import spec_text
 from sshclient import SSHClient, SSHClientError
 from sshclient.errors import MESSAGES
-from sshclient.spec import params as P
+from sshclient.eventclient import params as P
 
 if spec_text.spec_dir() is None:
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):

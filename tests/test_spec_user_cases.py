@@ -11,7 +11,7 @@ import time
 import pytest
 
 from sshclient import SSHClient, SSHClientError
-from sshclient.spec.client import _terminal_modes
+from sshclient.eventclient.client import _terminal_modes
 from test_spec_sshd import Recorder, make_client, run_command, wait_closed
 
 # ----------------------------------------------------------- algorithm lists

@@ -27,3 +27,15 @@ def test_spec_class_constructs():
     assert client.ssh_port == 22
     assert client.timeout == 60
     assert not client.connected
+
+
+def test_type_information_is_installed():
+    """py.typed and the stubs of the table-made SSHClient surface ship in the wheel:
+    without them a type checker rejects client.ssh_user = ..."""
+    from pathlib import Path
+
+    import sshclient.eventclient
+
+    package = Path(sshclient.eventclient.__file__).parent
+    assert (package.parent / "py.typed").is_file()
+    assert (package / "accessors.pyi").is_file() and (package / "params.pyi").is_file()

@@ -26,13 +26,13 @@ from .errors import (
     UnknownChannelError,
     UsageError,
 )
+from .eventclient.enums import AuthMode, CertStoreType, FirewallType
 from .keys import PrivateKey, load_private_key_file
 from .options import HostKeyInfo
 from .proxy import ProxyError, ProxySettings
-from .spec.enums import AuthMode, CertStoreType, FirewallType
 
 if TYPE_CHECKING:
-    from .spec import SSHClient
+    from .eventclient import SSHClient
 else:
     def __getattr__(name: str) -> Any:
         # The spec adapter (and its X.509 / PKCS#12 certificate store) loads
@@ -40,7 +40,7 @@ else:
         # stays light (PEP 562).  Type checkers see the import above instead,
         # and no __getattr__ that would make every misspelt name an Any.
         if name == "SSHClient":
-            from .spec import SSHClient
+            from .eventclient import SSHClient
 
             globals()["SSHClient"] = SSHClient  # later lookups skip this function
             return SSHClient

@@ -68,6 +68,9 @@ class DisconnectedError(SSHClientError, ConnectionError):
 
 
 class AuthenticationError(SSHClientError):
+    """The server refused every way of logging in that was tried (1032); the
+    message names the methods it refused."""
+
     default_code = 1032
 
 
@@ -78,6 +81,10 @@ class HostKeyError(SSHClientError):
 
 
 class ChannelError(SSHClientError):
+    """A channel could not be opened (1020), is not known or no longer open
+    (1021), was closed or ended by the server mid-use (1022), or refused a
+    request (1033)."""
+
     default_code = 1020
 
 

@@ -193,10 +193,12 @@ class ProxySettings:
 
     @property
     def enabled(self) -> bool:
+        """True unless the type is NONE (a direct connection)."""
         return self.type != FIREWALL_NONE
 
     @property
     def effective_port(self) -> int:
+        """The port to reach the proxy on: `port`, or the usual one for its type when 0."""
         return self.port or DEFAULT_PORTS[self.type]
 
     @property

@@ -42,7 +42,7 @@ from ..sockets import RateLimiter, open_socket
 from . import params as P
 from . import rawpacket
 from . import settings as S
-from .certprops import install_cert_properties
+from .accessors import TableAccessors
 from .certstore import (
     Certificate,
     CertificateNotFound,
@@ -52,7 +52,7 @@ from .certstore import (
 )
 from .channels import SpecChannel
 from .enums import FirewallType
-from .properties import PROPERTY_DEFAULTS, SIMPLE_PROPERTIES, install_simple_properties
+from .properties import PROPERTY_DEFAULTS
 
 try:
     from sshcore import crypto as _crypto
@@ -78,17 +78,22 @@ def _accepted(kind: algs.Kind) -> tuple[str, ...]:
     return tuple(name for name in algs.supported(kind) if not name.endswith(CERT_SUFFIX))
 
 
-class SSHClient:
-    """SSH-2 client with the interface of the spec (shared/spec)."""
+class SSHClient(TableAccessors):
+    """An SSH-2 client driven by properties, methods and on_* event handlers,
+    with the names and error codes of a commercial SSH toolkit's SSHClient.
 
-    # Installed from the property table at the end of this module.
-    set_ssh_host: Callable[[str], None]
-    set_ssh_port: Callable[[int], None]
+    Set the properties (ssh_user, ssh_auth_mode, ...), give handlers to the
+    on_* events you need, call ssh_logon(), then open channels and start
+    services on them.  With timeout > 0 each call blocks until done; with
+    timeout == 0 calls return at once and do_events() delivers the results.
+    Failures raise SSHClientError with the spec's numeric code.  Most
+    properties and all events come from tables (see accessors.py).
+    """
 
     def __init__(self, runtime_license: str = "") -> None:
+        """A client with every property at its default; `runtime_license` is
+        accepted for compatibility and ignored (no key is needed)."""
         self._init_state()
-        for name in P.EVENT_NAMES:
-            setattr(self, name, None)
 
     # ====================================================== state & reset
     def _init_state(self) -> None:
@@ -131,14 +136,18 @@ class SSHClient:
         return self._driver is not None and not self._driver.closed
 
     def get_connected(self) -> bool:
+        """True while the TCP connection to the server is open (read-only)."""
         return self._is_connected()
 
     connected = property(get_connected, None)
 
     def get_firewall_type(self) -> FirewallType:
+        """Kind of proxy the connection goes through, as a FirewallType (NONE: direct)."""
         return FirewallType(self._props.get("firewall_type", 0))
 
     def set_firewall_type(self, value: int) -> None:
+        """Choose the proxy kind (a FirewallType or its number); also sets firewall_port to
+        that kind's usual port (80 for TUNNEL, 1080 for the SOCKS ones)."""
         value = int(value)
         ports = {0: 0, 1: 80, 2: 1080, 3: 1080, 10: 1080}
         if value not in ports:
@@ -149,6 +158,7 @@ class SSHClient:
     firewall_type = property(get_firewall_type, set_firewall_type)
 
     def get_ssh_channel_count(self) -> int:
+        """How many channels are open now; the per-channel getters take 0 .. count-1."""
         return len(self._channels)
 
     ssh_channel_count = property(get_ssh_channel_count, None)
@@ -164,39 +174,56 @@ class SSHClient:
                                f"(ssh_channel_count is {len(self._channels)})", code=1021) from None
 
     def get_bytes_sent(self, ssh_channel_id: int) -> int:
+        """Bytes the last send_channel_data() (or send_bytes/send_text) on the channel at
+        this index handed over; less than asked when a non-blocking send stopped early."""
         return self._channel_at(ssh_channel_id).bytes_sent
 
     def get_channel_eol(self, ssh_channel_id: int) -> str:
+        """Line end that cuts the data of the channel at this index into events (empty:
+        no line framing)."""
         return self._channel_at(ssh_channel_id).eol.decode("latin-1")
 
     def set_channel_eol(self, ssh_channel_id: int, value: str | bytes) -> None:
+        """Set the line end used to frame the data of the channel at this index (str as
+        Latin-1, or bytes); takes effect with max_channel_length > 0."""
         raw = value.encode("latin-1") if isinstance(value, str) else bytes(value)
         self._channel_at(ssh_channel_id).eol = raw
 
     def get_channel_id(self, ssh_channel_id: int) -> str:
+        """The id that methods and events use for the channel at this index."""
         return self._channel_at(ssh_channel_id).channel_id
 
     def get_max_channel_length(self, ssh_channel_id: int) -> int:
+        """Longest piece of line-framed data one event carries for the channel at this index."""
         return self._channel_at(ssh_channel_id).max_length
 
     def set_max_channel_length(self, ssh_channel_id: int, value: int) -> None:
+        """Set the longest piece one line-framed event may carry for the channel at this
+        index (0 turns line framing off)."""
         self._channel_at(ssh_channel_id).max_length = max(0, int(value))
 
     def get_ready_to_send(self, ssh_channel_id: int) -> bool:
+        """True when the channel at this index can take data now without blocking."""
         ch = self._channel_at(ssh_channel_id)
         return self._can_send(ch)
 
     def get_record_length(self, ssh_channel_id: int) -> int:
+        """Fixed size of each data event of the channel at this index (0: no record framing)."""
         return self._channel_at(ssh_channel_id).record_length
 
     def get_service(self, ssh_channel_id: int) -> str:
+        """Channel type of the channel at this index (session, direct-tcpip, ...)."""
         return self._channel_at(ssh_channel_id).service
 
     # ---- certificates (client key)
     def get_ssh_cert_subject(self) -> str:
+        """Subject of the client key chosen from ssh_cert_store; setting it picks the entry
+        ("*" or "": the first one; else an exact, then a partial, match) and reads
+        back as that entry's full subject, or "" when none matched."""
         return self._cert_subject
 
     def set_ssh_cert_subject(self, value: str) -> None:
+        """Pick the client key in ssh_cert_store by subject (see ssh_cert_subject)."""
         self._cert, self._cert_subject = self._select_from_store("ssh_cert", value)
 
     ssh_cert_subject = property(get_ssh_cert_subject, set_ssh_cert_subject)
@@ -206,9 +233,13 @@ class SSHClient:
                                 reveal(self._props["ssh_cert_store_password"]), self._cert_subject)
 
     def get_ssh_accept_server_host_key_subject(self) -> str:
+        """Subject of the trusted host key chosen from ssh_accept_server_host_key_store;
+        setting it picks the entry as ssh_cert_subject does."""
         return self._accept_subject
 
     def set_ssh_accept_server_host_key_subject(self, value: str) -> None:
+        """Pick the trusted host key in its store by subject (see
+        ssh_accept_server_host_key_subject)."""
         self._accept_key, self._accept_subject = self._select_from_store(
             "ssh_accept_server_host_key", value)
 
@@ -338,9 +369,11 @@ class SSHClient:
         return int(self._props["local_port"])
 
     def get_local_host(self) -> str:
+        """Get local_host: the address connected from while connected, else the one set."""
         return self._local_host_now()
 
     def get_local_port(self) -> int:
+        """Get local_port: the port connected from while connected, else the one set."""
         return self._local_port_now()
 
     # ========================================================= events
@@ -539,7 +572,7 @@ class SSHClient:
             host_key_verifier=self._verify_host_key,
             custom_auth_handler=self._custom_auth,
             kbd_interactive_handler=self._kbd_interactive if (
-                self.on_ssh_keyboard_interactive is not None  # type: ignore[attr-defined]
+                self.on_ssh_keyboard_interactive is not None
                 or p["ssh_auth_mode"] == AUTH_KEYBOARD_INTERACTIVE) else None,
         )
 
@@ -844,6 +877,7 @@ class SSHClient:
             raise
 
     def exchange_keys(self) -> None:
+        """Start a new key exchange on the open connection (waits for it unless timeout is 0)."""
         proto = self._require_connected()
         count = proto.transport.kex_count
         proto.transport.start_kex()
@@ -893,11 +927,15 @@ class SSHClient:
         return ch.channel_id
 
     def open_channel(self, channel_type: str) -> str:
+        """Open a channel of this type (usually "session") and return its id."""
         proto = self._require_logon()
         return self._open(proto.connection.open_channel(channel_type), channel_type)
 
     def open_tcp_ip_channel(self, dest_host: str, dest_port: int, src_host: str,
                             src_port: int) -> str:
+        """Open a direct-tcpip channel: the server connects to dest_host:dest_port, and
+        the bytes of the channel travel over that connection. src_host/src_port
+        say where the traffic comes from (127.0.0.1 when empty). Returns its id."""
         proto = self._require_logon()
         local_id = proto.connection.open_direct_tcpip(dest_host, int(dest_port),
                                                       src_host or "127.0.0.1", int(src_port))
@@ -919,6 +957,9 @@ class SSHClient:
             raise ChannelError(f"{what} failed on channel {channel_id}", code=1033)
 
     def start_service(self, channel_id: str, service: str, parameter: str) -> None:
+        """Start "exec" (parameter: the command), "shell" or "subsystem" (parameter:
+        its name) on an open channel; any other service name is sent as a channel
+        request of that type with `parameter` as its string argument."""
         proto = self._require_logon()
         conn = proto.connection
         kind = service.strip()
@@ -940,6 +981,8 @@ class SSHClient:
 
     def open_terminal(self, channel_id: str, terminal_type: str, width: int, height: int,
                       use_pixels: bool, modes: str) -> None:
+        """Ask for a pseudo-terminal on the channel: its type (vt100 when empty), size in
+        characters (or pixels with use_pixels) and hex-encoded terminal modes."""
         proto = self._require_logon()
         mode_bytes = _terminal_modes(modes)
         cols, rows = (0, 0) if use_pixels else (width, height)
@@ -971,6 +1014,9 @@ class SSHClient:
             ch.ready_to_send = False
 
     def send_channel_data(self, channel_id: str, data: bytes) -> None:
+        """Send bytes on a channel. Blocks until all are handed over (timeout > 0); with
+        timeout 0 it sends what the window allows and raises WouldBlockError for the
+        rest (bytes_sent tells how much went)."""
         proto = self._require_logon()
         ch = self._channel_by_id(channel_id)
         view = memoryview(bytes(data) if not isinstance(data, (bytes, bytearray)) else data)
@@ -1015,12 +1061,15 @@ class SSHClient:
             raise SSHTimeoutError("send timed out", code=301)
 
     def send_bytes(self, channel_id: str, data: bytes) -> None:
+        """Same as send_channel_data()."""
         self.send_channel_data(channel_id, data)
 
     def send_text(self, channel_id: str, text: str) -> None:
+        """Send text on a channel, encoded with the CodePage setting (UTF-8 by default)."""
         self.send_channel_data(channel_id, _encode_text(text, int(self._cfg("CodePage"))))
 
     def close_channel(self, channel_id: str) -> None:
+        """Close a channel (waits for the server's close unless timeout is 0)."""
         proto = self._require_connected()
         ch = self._channel_by_id(channel_id)
         state = proto.connection.channels.get(ch.local_id)
@@ -1031,6 +1080,7 @@ class SSHClient:
             self._wait(lambda: ch.closed, "channel close")
 
     def change_record_length(self, channel_id: str, record_length: int) -> None:
+        """Set the fixed size of the channel's data events from now on (0: no records)."""
         self._channel_by_id(channel_id).record_length = max(0, int(record_length))
 
     # ---- raw packets
@@ -1041,18 +1091,23 @@ class SSHClient:
 
     @staticmethod
     def get_ssh_param(payload: bytes, field: str) -> str:
+        """Read a field of a packet an event handed over, as text: a name such as
+        RequestType or ExitStatus, or a %-format of field types (see rawpacket)."""
         return rawpacket.get_ssh_param(payload, field)
 
     @staticmethod
     def get_ssh_param_bytes(payload: bytes, field: str) -> bytes:
+        """Read a field of a packet as get_ssh_param() does, as raw bytes."""
         return rawpacket.get_ssh_param_bytes(payload, field)
 
     @staticmethod
     def encode_packet(packet: bytes) -> str:
+        """A packet as upper-case hex, the form on_ssh_custom_auth uses."""
         return rawpacket.encode_packet(packet)
 
     @staticmethod
     def decode_packet(encoded_packet: str) -> bytes:
+        """The bytes of a hex-encoded packet (blanks ignored)."""
         return rawpacket.decode_packet(encoded_packet)
 
     def send_ssh_packet(self, channel_id: str, packet_type: int, payload: bytes) -> None:
@@ -1144,7 +1199,3 @@ _EVENT_HANDLERS: dict[type, Callable[[SSHClient, Any], None]] = {
     ev.ChannelRequestAnswered: SSHClient._ev_answered,
     ev.ChannelOpenRequested: SSHClient._ev_open_requested,
 }
-
-install_simple_properties(SSHClient, SIMPLE_PROPERTIES)
-install_cert_properties(SSHClient, "ssh_cert", "_cert")
-install_cert_properties(SSHClient, "ssh_accept_server_host_key", "_accept_key")

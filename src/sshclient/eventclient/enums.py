@@ -38,7 +38,7 @@ class CertStoreType(_SpecEnum):
     what ``ssh_cert_store`` (or the host key store) holds. *_FILE members take
     a path, *_BLOB members the data itself (binary or Base64). The Windows,
     Java, .NET, PKCS#7 and hardware stores cannot be opened here (error
-    1005); the docstring of sshclient.spec.certstore lists those that can."""
+    1005); the docstring of sshclient.eventclient.certstore lists those that can."""
 
     USER = 0  # Windows user certificate store
     MACHINE = 1  # Windows machine certificate store
