@@ -15,10 +15,11 @@ from typing import Any, BinaryIO, Callable, TypeVar, cast
 
 from . import events as ev
 from .algorithms import Negotiated
+from .connect_args import SAME_AS_TIMEOUT, SameAsTimeout, prepare_connect
 from .deadline import Deadline
 from .driver import BlockingDriver
-from .errors import HostKeyError, SSHClientError, UsageError
-from .keys import PrivateKey, load_private_key_file
+from .errors import SSHClientError, UsageError
+from .keys import PrivateKey
 from .operations import (
     ChannelHandle,
     ExecResult,
@@ -28,24 +29,12 @@ from .operations import (
     Write,
 )
 from .options import (
-    AUTH_PASSWORD,
-    AUTH_PUBLICKEY,
     ClientOptions,
     HostKeyInfo,
 )
 from .protocol import ClientProtocol
 from .proxy import ProxySettings
-from .secret import Secret
 from .sockets import open_socket, tcp_round_trip
-from .transport import check_algorithm_choices
-from .validate import (
-    ArgumentTypeError,
-    check_host,
-    check_port,
-    check_timeout,
-    check_type,
-    type_name,
-)
 
 _READ_SIZE = 1 << 20
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -374,44 +363,11 @@ class SSHConnection:
         self.close()
 
 
-class _HostKeyRejected(HostKeyError):
-    """1030 worded for connect(): the spec's text for this code tells how to
-    accept a key in the spec API (SSHClient), which a connect() user lacks."""
-
-    def __init__(self, info: HostKeyInfo) -> None:
-        super().__init__(code=1030)
-        self.message = (
-            f"host_key_verifier rejected the server's {info.key_type} host key "
-            f"{info.fingerprint}. To trust this key, first make sure it is the server's "
-            "(ssh-keygen -lf on the server's host key file prints the same form), then have "
-            "host_key_verifier return True when HostKeyInfo.fingerprint equals it.")
-        self.args = (f"[{self.code}] {self.message}",)
-
-
-def _verifier(user_verifier: Callable[[HostKeyInfo], bool] | None
-              ) -> Callable[[HostKeyInfo], bool]:
-    """The user's host key check (None: accept any key), raising our own
-    error when it says no."""
-    def verify(info: HostKeyInfo) -> bool:
-        if user_verifier is None or user_verifier(info):
-            return True
-        raise _HostKeyRejected(info)
-    return verify
-
-
-class _SameAsTimeout:
-    def __repr__(self) -> str:
-        return "<same as timeout>"
-
-
-SAME_AS_TIMEOUT = _SameAsTimeout()
-
-
 def connect(host: str, port: int = 22, *, username: str, password: str | None = None,
             key: str | os.PathLike[str] | PrivateKey | None = None, passphrase: str | None = None,
             host_key_verifier: Callable[[HostKeyInfo], bool] | None = None,
             accept_any_host_key: bool = False, timeout: float | None = 30.0,
-            login_timeout: float | None | _SameAsTimeout = SAME_AS_TIMEOUT,
+            login_timeout: float | None | SameAsTimeout = SAME_AS_TIMEOUT,
             proxy: ProxySettings | None = None, keepalive_interval: float = 0.0,
             keepalive_count_max: int = 5,
             **option_overrides: object) -> SSHConnection:
@@ -432,58 +388,27 @@ def connect(host: str, port: int = 22, *, username: str, password: str | None = 
     end the connection (error 1039).  Other keywords set `ClientOptions` fields
     (ciphers=[...], macs=[...], kex_algorithms=[...], window_size=..., ...).
     """
-    # Every argument is checked before a key file is read or a name looked up.
-    check_host(host)
-    check_port(port)
-    check_type("username", username, str, "a str")
-    check_type("password", password, (str, type(None)), "a str or None")
-    check_type("passphrase", passphrase, (str, bytes, type(None)), "a str, bytes or None")
-    timeout = check_timeout(timeout)
-    login_timeout = timeout if isinstance(login_timeout, _SameAsTimeout) else \
-        check_timeout(login_timeout, "login_timeout")
-    check_timeout(keepalive_interval, "keepalive_interval")
-    check_type("keepalive_count_max", keepalive_count_max, int, "an int")
-    check_type("proxy", proxy, (ProxySettings, type(None)), "a ProxySettings or None")
-    if host_key_verifier is not None and not callable(host_key_verifier):
-        raise ArgumentTypeError("host_key_verifier must be a callable taking a HostKeyInfo, "
-                                f"not {type_name(host_key_verifier)}")
-    private_key = None
-    if isinstance(key, (str, os.PathLike)):
-        private_key = load_private_key_file(os.path.expanduser(key), passphrase)
-    elif key is not None:
-        if not isinstance(key, PrivateKey):
-            raise UsageError(f"key must be a file path or a PrivateKey, not {type(key).__name__}",
-                             code=211)
-        private_key = key
-    if host_key_verifier is None and not accept_any_host_key:
-        raise UsageError("pass host_key_verifier=... or accept_any_host_key=True", code=211)
-    options = ClientOptions(
-        username=username, password=None if password is None else Secret(password),
-        private_key=private_key,
-        auth_mode=AUTH_PUBLICKEY if private_key is not None else AUTH_PASSWORD,
-        try_all_auth_methods=True, host_key_verifier=_verifier(host_key_verifier),
-        keepalive_interval=keepalive_interval, keepalive_count_max=keepalive_count_max,
-    )
-    for name, value in option_overrides.items():
-        if not hasattr(options, name):
-            raise UsageError(f"unknown option {name!r}")
-        setattr(options, name, value)
-    check_algorithm_choices(options)  # before connecting: a typo is no network error
+    req = prepare_connect(host, port, username=username, password=password, key=key,
+                          passphrase=passphrase, host_key_verifier=host_key_verifier,
+                          accept_any_host_key=accept_any_host_key, timeout=timeout,
+                          login_timeout=login_timeout, proxy=proxy,
+                          keepalive_interval=keepalive_interval,
+                          keepalive_count_max=keepalive_count_max, **option_overrides)
     started = time.monotonic()
-    deadline = Deadline(login_timeout, "login")
-    sock = open_socket(host, port, timeout, proxy=proxy, deadline=deadline)
+    deadline = Deadline(req.login_timeout, "login")
+    sock = open_socket(req.host, req.port, req.timeout, proxy=req.proxy, deadline=deadline)
     connect_time = time.monotonic() - started
-    conn = SSHConnection(options, sock, timeout)
+    conn = SSHConnection(req.options, sock, req.timeout)
     try:
         conn._login(deadline)
     except BaseException:
         conn._driver.close()
         raise
-    if "window_limit" not in option_overrides:
+    if not req.window_limit_chosen:
         # A window_limit the caller chose is taken as it is. Otherwise the
         # round trip decides: the kernel's, seen over the handshake, on a
         # direct TCP link; through a proxy only our connect time covers the
         # whole path (an upper bound: it includes the proxy's work).
-        rtt = tcp_round_trip(sock) if proxy is None else None
+        rtt = tcp_round_trip(sock) if req.proxy is None else None
         conn._proto.set_round_trip(connect_time if rtt is None else rtt)
     return conn

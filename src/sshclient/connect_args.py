@@ -1,0 +1,122 @@
+"""What connect() is given, checked and turned into ClientOptions: the same
+for every front end (blocking and asyncio), so both refuse the same mistakes
+with the same words before anything reaches the network."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Callable
+
+from .errors import HostKeyError, UsageError
+from .keys import PrivateKey, load_private_key_file
+from .options import AUTH_PASSWORD, AUTH_PUBLICKEY, ClientOptions, HostKeyInfo
+from .proxy import ProxySettings
+from .secret import Secret
+from .transport import check_algorithm_choices
+from .validate import (
+    ArgumentTypeError,
+    check_host,
+    check_port,
+    check_timeout,
+    check_type,
+    type_name,
+)
+
+
+class _HostKeyRejected(HostKeyError):
+    """1030 worded for connect(): the spec's text for this code tells how to
+    accept a key in the spec API (SSHClient), which a connect() user lacks."""
+
+    def __init__(self, info: HostKeyInfo) -> None:
+        super().__init__(code=1030)
+        self.message = (
+            f"host_key_verifier rejected the server's {info.key_type} host key "
+            f"{info.fingerprint}. To trust this key, first make sure it is the server's "
+            "(ssh-keygen -lf on the server's host key file prints the same form), then have "
+            "host_key_verifier return True when HostKeyInfo.fingerprint equals it.")
+        self.args = (f"[{self.code}] {self.message}",)
+
+
+def _verifier(user_verifier: Callable[[HostKeyInfo], bool] | None
+              ) -> Callable[[HostKeyInfo], bool]:
+    """The user's host key check (None: accept any key), raising our own
+    error when it says no."""
+    def verify(info: HostKeyInfo) -> bool:
+        if user_verifier is None or user_verifier(info):
+            return True
+        raise _HostKeyRejected(info)
+    return verify
+
+
+class SameAsTimeout:
+    """The default of login_timeout: whatever timeout is."""
+
+    def __repr__(self) -> str:
+        return "<same as timeout>"
+
+
+SAME_AS_TIMEOUT = SameAsTimeout()
+
+
+@dataclass
+class ConnectRequest:
+    """A checked connect() call: where to, through what, and the options."""
+    host: str
+    port: int
+    options: ClientOptions
+    timeout: float | None
+    login_timeout: float | None
+    proxy: ProxySettings | None
+    window_limit_chosen: bool  # the caller set window_limit: no measuring
+
+
+def prepare_connect(host: str, port: int = 22, *, username: str,
+                    password: str | None = None,
+                    key: str | os.PathLike[str] | PrivateKey | None = None,
+                    passphrase: str | None = None,
+                    host_key_verifier: Callable[[HostKeyInfo], bool] | None = None,
+                    accept_any_host_key: bool = False, timeout: float | None = 30.0,
+                    login_timeout: float | None | SameAsTimeout = SAME_AS_TIMEOUT,
+                    proxy: ProxySettings | None = None, keepalive_interval: float = 0.0,
+                    keepalive_count_max: int = 5,
+                    **option_overrides: object) -> ConnectRequest:
+    """Check connect()'s arguments (see its docstring); nothing touches the network."""
+    # Every argument is checked before a key file is read or a name looked up.
+    check_host(host)
+    check_port(port)
+    check_type("username", username, str, "a str")
+    check_type("password", password, (str, type(None)), "a str or None")
+    check_type("passphrase", passphrase, (str, bytes, type(None)), "a str, bytes or None")
+    timeout = check_timeout(timeout)
+    login_timeout = timeout if isinstance(login_timeout, SameAsTimeout) else \
+        check_timeout(login_timeout, "login_timeout")
+    check_timeout(keepalive_interval, "keepalive_interval")
+    check_type("keepalive_count_max", keepalive_count_max, int, "an int")
+    check_type("proxy", proxy, (ProxySettings, type(None)), "a ProxySettings or None")
+    if host_key_verifier is not None and not callable(host_key_verifier):
+        raise ArgumentTypeError("host_key_verifier must be a callable taking a HostKeyInfo, "
+                                f"not {type_name(host_key_verifier)}")
+    private_key = None
+    if isinstance(key, (str, os.PathLike)):
+        private_key = load_private_key_file(os.path.expanduser(key), passphrase)
+    elif key is not None:
+        if not isinstance(key, PrivateKey):
+            raise UsageError(f"key must be a file path or a PrivateKey, not {type(key).__name__}",
+                             code=211)
+        private_key = key
+    if host_key_verifier is None and not accept_any_host_key:
+        raise UsageError("pass host_key_verifier=... or accept_any_host_key=True", code=211)
+    options = ClientOptions(
+        username=username, password=None if password is None else Secret(password),
+        private_key=private_key,
+        auth_mode=AUTH_PUBLICKEY if private_key is not None else AUTH_PASSWORD,
+        try_all_auth_methods=True, host_key_verifier=_verifier(host_key_verifier),
+        keepalive_interval=keepalive_interval, keepalive_count_max=keepalive_count_max,
+    )
+    for name, value in option_overrides.items():
+        if not hasattr(options, name):
+            raise UsageError(f"unknown option {name!r}")
+        setattr(options, name, value)
+    check_algorithm_choices(options)  # before connecting: a typo is no network error
+    return ConnectRequest(host, port, options, timeout, login_timeout, proxy,
+                          "window_limit" in option_overrides)
