@@ -22,11 +22,14 @@ from .errors import SSHClientError, UsageError
 from .keys import PrivateKey
 from .operations import (
     ChannelHandle,
+    Drain,
+    ExecCommand,
     ExecResult,
     Operation,
-    Readable,
-    RunCommand,
+    Read,
     Write,
+    answer_by_default,
+    drain_copier,
 )
 from .options import (
     ClientOptions,
@@ -98,11 +101,6 @@ class Channel:
         """Tell the server the terminal is now cols x rows characters (and
         width_px x height_px pixels, 0 if unknown); the program in the pty
         gets SIGWINCH. No reply comes: the request cannot fail visibly."""
-        for name, value in (("cols", cols), ("rows", rows), ("width_px", width_px),
-                            ("height_px", height_px)):
-            if not isinstance(value, int) or not 0 <= value <= 0xFFFFFFFF:
-                raise UsageError(f"resize_pty(): {name} must be an int in 0..2^32-1, "
-                                 f"not {value!r}", code=211)
         self._ch.change_window_size(cols, rows, width_px, height_px)
 
     # --------------------------------------------------------------- data
@@ -116,32 +114,16 @@ class Channel:
     def send_eof(self) -> None:
         self._ch.send_eof()
 
-    def _wait_readable(self, stream: int, *also: int) -> bool:
-        """Wait for data on `stream` (or on any of `also`) or EOF; True if
-        `stream` has data."""
-        wait = Readable(self._ch, stream, *also)
-        try:
-            self._conn._wait(wait.ready, wait.what)
-        except SSHClientError:
-            # Data that arrived before the failure is handed over first; the
-            # error comes again on the read after it.
-            if wait.has_data():
-                return self._ch.available(stream) > 0
-            raise
-        return bool(wait.result())
-
     @_locked
     def read(self, max_bytes: int = -1, stream: int = 0) -> bytes:
         """Up to `max_bytes` (all buffered if -1); b"" at EOF."""
-        if not self._wait_readable(stream):
-            return b""
-        return self._ch.read(max_bytes, stream)
+        data: bytes = self._conn._run(Read(self._ch, max_bytes, stream))
+        return data
 
     @_locked
     def read_into(self, buf: bytearray | memoryview, stream: int = 0) -> int:
-        if not self._wait_readable(stream):
-            return 0
-        return self._ch.read_into(buf, stream)
+        n: int = self._conn._run(Read(self._ch, -1, stream, into=buf))
+        return n
 
     @_locked
     def read_stderr(self, max_bytes: int = -1) -> bytes:
@@ -170,51 +152,27 @@ class Channel:
         shares the channel window: once unread stderr holds all of it, stdout
         cannot move and drain() raises UsageError 211 instead of waiting).
         """
-        take = self._drain_step(sink)
-        ch = self._ch
-        # With a stderr sink, stderr wakes the wait too: both streams share
-        # the window, so stderr left unread while waiting for stdout would
-        # fill it and stall stdout for good.
-        also = (1,) if stderr_sink is not None else ()
-        total = 0
-        while True:
-            if stderr_sink is not None and ch.available(1):
-                stderr_sink(ch.read(-1, 1))
-            if self._wait_readable(0, *also):
-                total += take()
-            elif ch.at_end():
-                if stderr_sink is not None and ch.available(1):
-                    stderr_sink(ch.read(-1, 1))
-                return total
+        total: int = self._conn._run(Drain(self._ch, self._drain_step(sink), stderr_sink))
+        return total
 
     def _drain_step(self, sink: object) -> Callable[[], int]:
-        """What drain() does with the stdout bytes buffered now; returns the count."""
+        """What drain() does with the stdout bytes buffered now; returns the
+        count. A real file is written straight from the channel buffer."""
         ch = self._ch
         fd = _fileno_of(sink)
-        if fd is not None:
-            def write() -> int:
-                done = 0
-                while ch.available(0):
-                    n = ch.write_to(fd)
-                    if n == 0:  # a non-blocking fd that is full: others may go on
-                        with self._driver.lock.released():
-                            select.select([], [fd], [], self._conn.timeout)
-                    done += n
-                return done
-            return write
-        if sink is None:
-            return ch.skip
-        if not callable(sink):
-            sink = getattr(sink, "write", None)  # a file without a real fd (BytesIO, ...)
-        if not callable(sink):
-            raise UsageError("drain(): sink must be a callable or a binary file")
-        view = memoryview(bytearray(_READ_SIZE))
+        if fd is None:
+            return drain_copier(ch, sink, _READ_SIZE)
 
-        def copy() -> int:
-            n = ch.read_into(view)
-            sink(view[:n])
-            return n
-        return copy
+        def write() -> int:
+            done = 0
+            while ch.available(0):
+                n = ch.write_to(fd)
+                if n == 0:  # a non-blocking fd that is full: others may go on
+                    with self._driver.lock.released():
+                        select.select([], [fd], [], self._conn.timeout)
+                done += n
+            return done
+        return write
 
     @property
     def exit_status(self) -> int | None:
@@ -234,15 +192,7 @@ class Channel:
     def close(self) -> None:
         """Close the channel; does not wait for the server (wait_closed()
         does): sshd answers only once the command has exited."""
-        ch = self._ch
-        if not ch.alive:
-            return
-        if self._conn.error is None and not self._driver.closed:
-            try:
-                ch.abandon()
-            except SSHClientError:
-                pass  # the connection is gone; nothing left to close politely
-        ch.forget()
+        self._ch.close(connection_usable=self._conn.error is None and not self._driver.closed)
 
     def __enter__(self) -> Channel:
         return self
@@ -277,12 +227,7 @@ class SSHConnection:
 
     # ------------------------------------------------------------ events
     def _on_event(self, event: ev.Event) -> None:
-        if isinstance(event, ev.ChannelRequestReceived) and event.want_reply:
-            self._proto.answer_channel_request(event.channel, False)
-        elif isinstance(event, ev.ChannelOpenRequested):
-            self._proto.answer_channel_open(event.channel, False)
-        elif isinstance(event, ev.AuthBanner):
-            self.banner += event.message
+        self.banner += answer_by_default(self._proto, event)
 
     def _wait(self, done: Callable[[], bool], what: str) -> None:
         if self.error is not None:
@@ -301,12 +246,23 @@ class SSHConnection:
 
     def _run(self, op: Operation) -> Any:
         """Carry an operation through: step, wait for what it needs, repeat."""
-        while True:
-            op.step()
-            if op.finished:
-                return op.result()
-            self._driver.flush_nowait()  # what the step queued goes out while we wait
-            self._wait(op.ready, op.what)
+        try:
+            while True:
+                op.step()
+                if op.finished:
+                    return op.result()
+                self._driver.flush_nowait()  # what the step queued goes out while we wait
+                try:
+                    self._wait(op.ready, op.what)
+                except SSHClientError:
+                    if op.salvage:  # data that came before the failure first
+                        op.step()
+                        if op.finished:
+                            return op.result()
+                    raise
+        except BaseException:
+            op.cancel()
+            raise
 
     # ----------------------------------------------------------- login
     def _login(self, deadline: Deadline) -> None:
@@ -329,13 +285,8 @@ class SSHConnection:
 
     @_locked
     def exec(self, command: str | bytes, stdin: bytes | None = None) -> ExecResult:
-        opening = self._proto.open_session()
-        # Pipelined: the exec request goes out with the open, not a round trip later.
-        request = opening.channel.exec(command)
-        with Channel(self, self._run(opening)) as ch:
-            self._run(request)
-            result: ExecResult = self._run(RunCommand(ch._ch, stdin or b""))
-            return result
+        result: ExecResult = self._run(ExecCommand(self._proto, command, stdin or b""))
+        return result
 
     @_locked
     def rekey(self) -> None:

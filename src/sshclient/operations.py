@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 from .connection import ChannelState
-from .errors import ChannelError, InvalidArgumentError, UsageError
+from .errors import ChannelError, InvalidArgumentError, SSHClientError, UsageError
+from .events import AuthBanner, ChannelOpenRequested, ChannelRequestReceived, Event
 
 if TYPE_CHECKING:
     from .protocol import ClientProtocol
@@ -106,6 +107,12 @@ class ChannelHandle:
         self._connection.send_eof(self.id)
 
     def change_window_size(self, cols: int, rows: int, width_px: int, height_px: int) -> None:
+        """The terminal was resized (no reply comes: it cannot fail visibly)."""
+        for name, value in (("cols", cols), ("rows", rows), ("width_px", width_px),
+                            ("height_px", height_px)):
+            if not isinstance(value, int) or not 0 <= value <= 0xFFFFFFFF:
+                raise UsageError(f"resize_pty(): {name} must be an int in 0..2^32-1, "
+                                 f"not {value!r}", code=211)
         if self.state.close_received:
             raise ChannelError("channel closed by the server", code=1022)
         self._connection.change_window_size(self.id, cols, rows, width_px, height_px)
@@ -138,12 +145,32 @@ class ChannelHandle:
     def forget(self) -> None:
         self._connection.forget(self.id)
 
+    def close(self, connection_usable: bool) -> None:
+        """Close without waiting for the server, and forget the channel (what
+        Channel.close() does in every front end); on a broken connection
+        there is nobody left to tell."""
+        if not self.alive:
+            return
+        if connection_usable:
+            try:
+                self.abandon()
+            except SSHClientError:
+                pass  # the connection went while closing: nothing left to be polite to
+        self.forget()
+
 
 class Operation(ABC):
     """See the module docstring."""
 
     what = "operation"
     finished = False
+    # When a wait fails (the connection broke), one last step may still
+    # finish a read from what arrived before: that data is handed over and
+    # the error comes on the next call. Never for sending operations.
+    salvage = False
+
+    def cancel(self) -> None:  # noqa: B027 (most operations have nothing to undo)
+        """The front end gave up on it (an error, a timeout, a cancelled task)."""
 
     def step(self) -> None:
         """Progress that needs no waiting (most operations send at creation)."""
@@ -294,6 +321,153 @@ class RunCommand(Operation):
         record = self._channel.record
         return ExecResult(b"".join(self._out), b"".join(self._err), record.exit_status,
                           record.exit_signal)
+
+
+class Read(Operation):
+    """Some data of one stream once there is any (all buffered, or up to
+    max_bytes; into a buffer if given); b"" / 0 at the stream's end."""
+
+    what = "read"
+    salvage = True
+
+    def __init__(self, channel: ChannelHandle, max_bytes: int = -1, stream: int = STDOUT,
+                 into: bytearray | memoryview | None = None) -> None:
+        self._readable = Readable(channel, stream)
+        self._channel, self._max, self._stream, self._into = channel, max_bytes, stream, into
+        self._data: bytes | int = b"" if into is None else 0
+
+    def step(self) -> None:
+        channel = self._channel
+        if channel.available(self._stream):
+            self._data = (channel.read(self._max, self._stream) if self._into is None
+                          else channel.read_into(self._into, self._stream))
+            self.finished = True
+        elif channel.at_end():
+            self.finished = True
+        elif self._readable.ready():
+            self._readable.result()  # the other stream holds the window: says so
+
+    def ready(self) -> bool:
+        return self._readable.ready()
+
+    def result(self) -> bytes | int:
+        return self._data
+
+
+class Drain(Operation):
+    """stdout to its end through `take` (which consumes what is buffered and
+    returns the count); stderr to `stderr_sink` as it comes, or left
+    buffered (it shares the window: once it holds all of it, stdout cannot
+    move and the drain says so instead of waiting)."""
+
+    what = "read"
+    salvage = True
+
+    def __init__(self, channel: ChannelHandle, take: Callable[[], int],
+                 stderr_sink: Callable[[bytes], object] | None = None) -> None:
+        self._channel, self._take, self._stderr_sink = channel, take, stderr_sink
+        # with a stderr sink stderr wakes the wait too, or unread stderr
+        # would fill the shared window and stall stdout for good
+        also = (STDERR,) if stderr_sink is not None else ()
+        self._readable = Readable(channel, STDOUT, *also)
+        self.total = 0
+
+    def step(self) -> None:
+        channel = self._channel
+        if self._stderr_sink is not None and channel.available(STDERR):
+            self._stderr_sink(channel.read(-1, STDERR))
+        if channel.available(STDOUT):
+            self.total += self._take()
+        if channel.at_end() and not channel.available(STDOUT):
+            if self._stderr_sink is not None and channel.available(STDERR):
+                self._stderr_sink(channel.read(-1, STDERR))
+            self.finished = True
+        elif self._readable.ready() and not self._readable.has_data():
+            self._readable.result()  # the window is held by unread stderr: says so
+
+    def ready(self) -> bool:
+        return self._readable.ready()
+
+    def result(self) -> int:
+        return self.total
+
+
+def drain_copier(channel: ChannelHandle, sink: object,
+                 buffer_size: int = 1 << 20) -> Callable[[], int]:
+    """drain()'s `take` for a sink given as None (discard without copying),
+    a callable (handed a memoryview of one reused buffer, valid during the
+    call) or an object with write() (a binary file)."""
+    if sink is None:
+        return channel.skip
+    write = getattr(sink, "write", None)
+    target = sink if callable(sink) else write
+    if not callable(target):
+        raise UsageError("drain(): sink must be a callable or a binary file")
+    view = memoryview(bytearray(buffer_size))
+
+    def copy() -> int:
+        done = 0
+        while channel.available(STDOUT):
+            n = channel.read_into(view)
+            target(view[:n])
+            done += n
+        return done
+    return copy
+
+
+class ExecCommand(Operation):
+    """exec() of a connection: open a session, send the exec request with
+    the open (no extra round trip), then run it with `stdin` (RunCommand);
+    the channel is closed at the end or when the front end gives up."""
+
+    what = "exec"
+
+    def __init__(self, proto: ClientProtocol, command: str | bytes,
+                 stdin: bytes | bytearray | memoryview = b"") -> None:
+        self._proto = proto
+        self._opening = proto.open_session()
+        self._channel = self._opening.channel
+        self._phase: Operation = self._opening
+        self._request = self._channel.exec(command)
+        self._stdin = stdin
+
+    def step(self) -> None:
+        while True:
+            self._phase.step()
+            if not self._phase.finished:
+                return
+            self._phase.result()  # raises a refusal
+            if self._phase is self._opening:
+                self._phase = self._request
+            elif self._phase is self._request:
+                self._phase = RunCommand(self._channel, self._stdin)
+            else:
+                self.finished = True
+                return
+
+    def ready(self) -> bool:
+        return self._phase.ready()
+
+    def result(self) -> ExecResult:
+        result: ExecResult = self._phase.result()
+        self.cancel()
+        return result
+
+    def cancel(self) -> None:
+        self._channel.close(connection_usable=not self._proto.closed)
+
+
+def answer_by_default(proto: ClientProtocol, event: Event) -> str:
+    """What the Pythonic front ends do with events nobody asked about: the
+    server's requests wanting a reply and its channel opens are refused (no
+    forwarding is set up); returns banner text to show, or ""."""
+    if isinstance(event, ChannelRequestReceived) and event.want_reply:
+        proto.answer_channel_request(event.channel, False)
+    elif isinstance(event, ChannelOpenRequested):
+        proto.answer_channel_open(event.channel, False)
+    elif isinstance(event, AuthBanner):
+        return event.message
+    return ""
 
 
 class KeyExchange(Operation):

@@ -1,0 +1,625 @@
+"""The asyncio API: the blocking API's classes one to one, as coroutines
+wherever they wait.
+
+    async with sshclient.aio.connect("host", username="me", key="~/.ssh/id_ed25519",
+                                     host_key_verifier=check) as conn:
+        result = await conn.exec("uname -a")
+        async with await conn.open_session() as ch:
+            await ch.exec("tail -f /var/log/syslog")
+            async for line in ch:
+                print(line)
+
+The same operations (operations.py) as the blocking API run here; only the
+waiting differs: an `asyncio.BufferedProtocol` receives straight into the
+compiled engine's buffer, and a waiting coroutine sleeps on a future that
+is resolved after the round of input that makes its condition true.
+Cancelling a wait (asyncio.timeout, task.cancel) loses no data: nothing is
+taken from a channel's buffer until the read's condition holds.
+"""
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+from collections.abc import AsyncIterator, Awaitable, Generator, Iterable
+from typing import Any, BinaryIO, Callable, cast
+
+from . import events as ev
+from .algorithms import Negotiated
+from .connect_args import SAME_AS_TIMEOUT, SameAsTimeout, prepare_connect
+from .deadline import Deadline
+from .errors import (
+    DisconnectedError,
+    SSHClientError,
+    SSHTimeoutError,
+    UsageError,
+    socket_error_code,
+)
+from .keys import PrivateKey
+from .operations import (
+    ChannelHandle,
+    Drain,
+    ExecCommand,
+    ExecResult,
+    Operation,
+    Read,
+    Write,
+    answer_by_default,
+    drain_copier,
+)
+from .options import ClientOptions, HostKeyInfo
+from .protocol import ClientProtocol
+from .proxy import ProxySettings
+from .sockets import open_socket, tcp_round_trip
+
+__all__ = ["connect", "run_many", "run", "new_event_loop", "AsyncSSHConnection",
+           "AsyncChannel", "ExecResult"]
+
+_READ_HINT = 256 * 1024
+_READ_SIZE = 1 << 20
+
+
+class _Driver(asyncio.BufferedProtocol):
+    """Moves bytes between an asyncio transport and a ClientProtocol, runs its
+    timers on the loop's clock, and wakes the coroutines waiting on it."""
+
+    def __init__(self, proto: ClientProtocol, on_event: Callable[[ev.Event], None]) -> None:
+        self.proto = proto
+        self.on_event = on_event
+        self.loop = asyncio.get_running_loop()
+        self.transport: asyncio.Transport | None = None
+        self.error: SSHClientError | None = None
+        self.closed = False
+        self.last_activity = self.loop.time()
+        self._waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self._reading_paused = False
+        self._writing_paused = False
+
+    # --------------------------------------------------- asyncio's callbacks
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports do not derive from asyncio.Transport: no isinstance
+        self.transport = cast(asyncio.Transport, transport)
+        self.flush()
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        view = self.proto.recv_buffer(max(sizehint, _READ_HINT))
+        if not len(view):
+            # Full of input not yet processed: process it, then there is room
+            # (what is left is at most one partial packet).
+            self._process()
+            view = self.proto.recv_buffer(max(sizehint, _READ_HINT))
+        return view
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.proto.recv_commit(nbytes)
+        self.last_activity = self.loop.time()
+        self._process()
+
+    def eof_received(self) -> bool:
+        self.proto.recv_commit(0)  # EOF: the protocol says what it means
+        self._process()
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        if self.error is None:
+            if self.proto.error is not None:
+                self.error = self.proto.error
+            elif isinstance(exc, OSError):
+                self.error = DisconnectedError(f"connection lost: {exc}",
+                                               code=socket_error_code(exc))
+            else:
+                self.error = DisconnectedError("connection is closed", code=1001)
+        if self._timer is not None:
+            self._timer.cancel()
+        self._wake()
+
+    def pause_writing(self) -> None:
+        self._writing_paused = True  # output then waits in the engine (bounded)
+
+    def resume_writing(self) -> None:
+        self._writing_paused = False
+        self.flush()
+        self._wake()
+
+    # ------------------------------------------------------------- protocol
+    def _process(self) -> None:
+        try:
+            events = self.proto.process()
+            for event in events:
+                self.on_event(event)
+            self.proto.handle_timeout(self.loop.time())
+        except SSHClientError as exc:
+            self._fail(exc)
+            return
+        self.flush()
+        if self.proto.closed and self.proto.error is not None:
+            self._fail(self.proto.error)
+            return
+        self._arm_timer()
+        self._apply_backpressure()
+        self._wake()
+
+    def _fail(self, exc: SSHClientError) -> None:
+        if self.error is None:
+            self.error = exc
+        self.flush()  # the DISCONNECT, if the protocol queued one
+        if self.transport is not None:
+            self.transport.close()
+        self._wake()
+
+    def _apply_backpressure(self) -> None:
+        if self.transport is None:
+            return
+        wants = self.proto.wants_input()
+        if not wants and not self._reading_paused:
+            self.transport.pause_reading()
+            self._reading_paused = True
+        elif wants and self._reading_paused:
+            self.transport.resume_reading()
+            self._reading_paused = False
+
+    def flush(self) -> None:
+        """Hand what the protocol queued to the transport (unless it asked
+        us to pause: then it waits, bounded, in the engine)."""
+        if self.transport is None or self._writing_paused or self.transport.is_closing():
+            return
+        if self.proto.output_size():
+            self.transport.write(self.proto.take_output())
+            self.last_activity = self.loop.time()
+        self._apply_backpressure()
+
+    def _arm_timer(self) -> None:
+        deadline = self.proto.next_deadline()
+        if self._timer is not None:
+            if deadline is not None and self._timer.when() == deadline:
+                return
+            self._timer.cancel()
+            self._timer = None
+        if deadline is not None:
+            self._timer = self.loop.call_at(deadline, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        if not self.closed:
+            self._process()
+
+    # -------------------------------------------------------------- waiting
+    def _wake(self) -> None:
+        for ready, future in self._waiters:
+            if future.done():
+                continue
+            if ready():
+                future.set_result(None)
+            elif self.error is not None:
+                future.set_exception(self.error)
+
+    async def wait(self, ready: Callable[[], bool], timeout: float | None, what: str,
+                   deadline: Deadline | None = None) -> None:
+        """Until `ready()`; `timeout` without progress (SSHTimeoutError 301),
+        `deadline` for the whole wait. Cancelling leaves everything as it was."""
+        if ready():
+            return
+        if self.error is not None:
+            raise self.error
+        future: asyncio.Future[None] = self.loop.create_future()
+        waiter = (ready, future)
+        self._waiters.append(waiter)
+        start = self.loop.time()
+        try:
+            while True:
+                limit: float | None = None
+                if timeout is not None and timeout > 0:
+                    limit = max(start, self.last_activity) + timeout - self.loop.time()
+                    if limit <= 0:
+                        raise SSHTimeoutError(f"{what} timed out after {timeout:g} s",
+                                              code=301)
+                if deadline is not None:
+                    deadline.check()
+                    limit = deadline.bound(limit)
+                try:
+                    await asyncio.wait_for(asyncio.shield(future), limit)
+                    return
+                except asyncio.TimeoutError:
+                    continue  # progress may have moved the inactivity limit: look again
+        finally:
+            self._waiters.remove(waiter)
+            if not future.done():
+                future.cancel()
+
+    def close(self) -> None:
+        self.closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+        if self.transport is not None and not self.transport.is_closing():
+            self.flush()
+            self.transport.close()
+
+
+class AsyncChannel:
+    """One SSH channel, as `sshclient.Channel` but awaited where it waits.
+    `async for line in channel` gives stdout line by line (bytes, with the
+    line ending) until EOF."""
+
+    def __init__(self, conn: AsyncSSHConnection, handle: ChannelHandle) -> None:
+        self._conn = conn
+        self._driver = conn._driver
+        self._ch = handle
+        self.id = handle.id
+
+    # ----------------------------------------------------------- requests
+    async def exec(self, command: str | bytes) -> None:
+        """Run a command on this session channel (refused: ChannelError 1033)."""
+        await self._conn._run(self._ch.exec(command))
+
+    async def shell(self) -> None:
+        """Start the user's login shell on this session channel."""
+        await self._conn._run(self._ch.shell())
+
+    async def subsystem(self, name: str) -> None:
+        """Start a subsystem (e.g. "sftp") on this session channel."""
+        await self._conn._run(self._ch.subsystem(name))
+
+    async def request_pty(self, term: str = "vt100", cols: int = 80, rows: int = 24,
+                          modes: bytes = b"\x00") -> None:
+        """Ask for a pseudo-terminal before exec() or shell()."""
+        await self._conn._run(self._ch.request_pty(term, cols, rows, 0, 0, modes))
+
+    def resize_pty(self, cols: int, rows: int, width_px: int = 0, height_px: int = 0) -> None:
+        """Tell the server the terminal's new size (no reply comes)."""
+        self._ch.change_window_size(cols, rows, width_px, height_px)
+        self._driver.flush()
+
+    # --------------------------------------------------------------- data
+    async def write(self, data: bytes | bytearray | memoryview) -> None:
+        """Send all of `data`, as fast as the channel window opens."""
+        await self._conn._run(Write(self._ch, data))
+
+    def send_eof(self) -> None:
+        """Tell the server no more data follows (its stdin ends)."""
+        self._ch.send_eof()
+        self._driver.flush()
+
+    async def read(self, max_bytes: int = -1, stream: int = 0) -> bytes:
+        """Up to `max_bytes` (all buffered if -1) of stdout (or stderr:
+        stream=1) once some is there; b"" at EOF."""
+        data: bytes = await self._conn._run(Read(self._ch, max_bytes, stream))
+        return data
+
+    async def read_into(self, buf: bytearray | memoryview, stream: int = 0) -> int:
+        """Read into `buf`; the byte count, 0 at EOF."""
+        n: int = await self._conn._run(Read(self._ch, -1, stream, into=buf))
+        return n
+
+    async def read_stderr(self, max_bytes: int = -1) -> bytes:
+        """read() of stderr."""
+        return await self.read(max_bytes, 1)
+
+    async def read_all(self, stream: int = 0) -> bytes:
+        """Everything until EOF."""
+        parts: list[bytes] = []
+        while chunk := await self.read(-1, stream):
+            parts.append(chunk)
+        return b"".join(parts)
+
+    async def drain(self, sink: Callable[[memoryview], object] | BinaryIO | None = None,
+                    stderr_sink: Callable[[bytes], object] | None = None) -> int:
+        """Read stdout to EOF into `sink` (None discards without copying, a
+        binary file, or a callable given a reused memoryview); stderr goes to
+        `stderr_sink` or stays buffered. Returns the stdout byte count."""
+        total: int = await self._conn._run(
+            Drain(self._ch, drain_copier(self._ch, sink, _READ_SIZE), stderr_sink))
+        return total
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._lines()
+
+    async def _lines(self) -> AsyncIterator[bytes]:
+        pending = bytearray()
+        while chunk := await self.read():
+            pending += chunk
+            while (end := pending.find(b"\n")) >= 0:
+                yield bytes(pending[:end + 1])
+                del pending[:end + 1]
+        if pending:
+            yield bytes(pending)
+
+    # ------------------------------------------------------------- closing
+    @property
+    def exit_status(self) -> int | None:
+        """The command's exit status, once the server sent it."""
+        return self._ch.record.exit_status
+
+    @property
+    def exit_signal(self) -> str | None:
+        """The signal that ended the command, if one did."""
+        return self._ch.record.exit_signal
+
+    async def wait_closed(self) -> int | None:
+        """Until the server closes the channel; returns the exit status."""
+        state = self._ch.state
+        await self._conn._wait(lambda: state.close_received, "channel close")
+        return state.exit_status
+
+    def close(self) -> None:
+        """Close without waiting for the server (wait_closed() waits)."""
+        self._ch.close(connection_usable=self._conn.error is None and not self._driver.closed)
+        self._driver.flush()
+
+    async def __aenter__(self) -> AsyncChannel:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncSSHConnection:
+    """A logged-in connection (from `sshclient.aio.connect()`), as
+    `sshclient.SSHConnection` but awaited where it waits. `timeout`: seconds
+    without progress before a wait fails (301); None waits for ever.
+    Operations of one connection may run in many tasks at once."""
+
+    def __init__(self, options: ClientOptions, timeout: float | None) -> None:
+        self.options = options
+        self.timeout = timeout
+        self.banner = ""
+        self._proto = ClientProtocol(options)
+        self._driver = _Driver(self._proto, self._on_event)
+        self._bridges: set[asyncio.Task[None]] = set()
+
+    @property
+    def error(self) -> SSHClientError | None:
+        """What ended the connection, if something did."""
+        return self._driver.error
+
+    def _on_event(self, event: ev.Event) -> None:
+        self.banner += answer_by_default(self._proto, event)
+
+    async def _wait(self, ready: Callable[[], bool], what: str) -> None:
+        try:
+            await self._driver.wait(ready, self.timeout, what)
+        except SSHClientError as exc:
+            if exc.code != 301 and not isinstance(exc, UsageError):
+                self._driver.close()  # anything but a timeout or a misuse ends it
+            raise
+
+    async def _run(self, op: Operation) -> Any:
+        """Carry an operation through: step, wait for what it needs, repeat."""
+        try:
+            while True:
+                op.step()
+                self._driver.flush()
+                if op.finished:
+                    return op.result()
+                try:
+                    await self._wait(op.ready, op.what)
+                except SSHClientError:
+                    if op.salvage:  # data that came before the failure first
+                        op.step()
+                        if op.finished:
+                            return op.result()
+                    raise
+        except BaseException:
+            op.cancel()
+            raise
+        finally:
+            self._driver.flush()
+
+    async def _login(self, deadline: Deadline) -> None:
+        self._proto.begin_auth()
+        self._driver.flush()
+        await self._driver.wait(lambda: self._proto.authenticated, self.timeout, "login",
+                                deadline)
+
+    # ------------------------------------------------------------ channels
+    async def open_session(self) -> AsyncChannel:
+        """A new session channel (for exec, shell, subsystem)."""
+        return AsyncChannel(self, await self._run(self._proto.open_session()))
+
+    async def open_tcpip(self, host: str, port: int, src_host: str = "127.0.0.1",
+                         src_port: int = 0) -> AsyncChannel:
+        """A direct-tcpip channel: the server connects to host:port for us."""
+        return AsyncChannel(self, await self._run(
+            self._proto.open_direct_tcpip(host, port, src_host, src_port)))
+
+    async def open_tcpip_stream(self, host: str, port: int, src_host: str = "127.0.0.1",
+                                src_port: int = 0
+                                ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """open_tcpip() as an asyncio (StreamReader, StreamWriter) pair."""
+        channel = await self.open_tcpip(host, port, src_host, src_port)
+        reader, writer, bridge = await _channel_streams(channel)
+        self._bridges.add(bridge)  # held until it ends (the loop keeps weak refs)
+        bridge.add_done_callback(self._bridges.discard)
+        return reader, writer
+
+    async def exec(self, command: str | bytes, stdin: bytes | None = None) -> ExecResult:
+        """Run a command to its end; its output, exit status and signal.
+        `stdin` is fed while the output is collected."""
+        result: ExecResult = await self._run(ExecCommand(self._proto, command, stdin or b""))
+        return result
+
+    async def rekey(self) -> None:
+        """Start a key re-exchange and wait until it is done."""
+        await self._run(self._proto.rekey())
+
+    @property
+    def negotiated(self) -> Negotiated | None:
+        """The algorithms of the last key exchange (None before the first)."""
+        return self._proto.negotiated
+
+    def close(self) -> None:
+        """Say goodbye to the server and close the connection."""
+        if self._driver.closed:
+            return
+        try:
+            self._proto.disconnect()
+        finally:
+            self._driver.close()
+
+    async def __aenter__(self) -> AsyncSSHConnection:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+
+async def _channel_streams(channel: AsyncChannel) -> tuple[
+        asyncio.StreamReader, asyncio.StreamWriter, asyncio.Task[None]]:
+    """Bridge a channel to asyncio streams with a pair of connected sockets:
+    the StreamReader/StreamWriter are asyncio's own, the copying is ours."""
+    import socket
+
+    ours, theirs = socket.socketpair()
+    reader, writer = await asyncio.open_connection(sock=theirs)
+    loop = asyncio.get_running_loop()
+    ours.setblocking(False)
+
+    async def pump_out() -> None:   # channel -> stream
+        try:
+            while data := await channel.read():
+                await loop.sock_sendall(ours, data)
+        finally:
+            try:
+                ours.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+
+    async def pump_in() -> None:    # stream -> channel
+        while data := await loop.sock_recv(ours, 65536):
+            await channel.write(data)
+        channel.send_eof()
+
+    async def both() -> None:
+        try:
+            await asyncio.gather(pump_out(), pump_in())
+        finally:
+            ours.close()
+            channel.close()
+
+    return reader, writer, loop.create_task(both())
+
+
+class _Connecting:
+    """What connect() returns: awaitable (the connection) and usable as
+    `async with` (closed on the way out)."""
+
+    def __init__(self, make: Callable[[], Awaitable[AsyncSSHConnection]]) -> None:
+        self._make = make
+        self._conn: AsyncSSHConnection | None = None
+
+    def __await__(self) -> Generator[Any, None, AsyncSSHConnection]:
+        return self._make().__await__()
+
+    async def __aenter__(self) -> AsyncSSHConnection:
+        self._conn = await self._make()
+        return self._conn
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._conn is not None:
+            self._conn.close()
+
+
+def connect(host: str, port: int = 22, *, username: str, password: str | None = None,
+            key: str | os.PathLike[str] | PrivateKey | None = None, passphrase: str | None = None,
+            host_key_verifier: Callable[[HostKeyInfo], bool] | None = None,
+            accept_any_host_key: bool = False, timeout: float | None = 30.0,
+            login_timeout: float | None | SameAsTimeout = SAME_AS_TIMEOUT,
+            proxy: ProxySettings | None = None, keepalive_interval: float = 0.0,
+            keepalive_count_max: int = 5, **option_overrides: object) -> _Connecting:
+    """Open, key-exchange and log in: `await connect(...)` or
+    `async with connect(...) as conn`. The arguments are those of
+    `sshclient.connect()`, checked the same way before anything reaches the
+    network."""
+    req = prepare_connect(host, port, username=username, password=password, key=key,
+                          passphrase=passphrase, host_key_verifier=host_key_verifier,
+                          accept_any_host_key=accept_any_host_key, timeout=timeout,
+                          login_timeout=login_timeout, proxy=proxy,
+                          keepalive_interval=keepalive_interval,
+                          keepalive_count_max=keepalive_count_max, **option_overrides)
+
+    async def make() -> AsyncSSHConnection:
+        loop = asyncio.get_running_loop()
+        deadline = Deadline(req.login_timeout, "login")
+        started = loop.time()
+        # The TCP connect (and a proxy's handshake) in a worker thread: the
+        # same code and limits as the blocking API, without blocking the loop.
+        sock = await loop.run_in_executor(None, functools.partial(
+            open_socket, req.host, req.port, req.timeout, proxy=req.proxy, deadline=deadline))
+        connect_time = loop.time() - started
+        conn = AsyncSSHConnection(req.options, req.timeout)
+        try:
+            await loop.create_connection(lambda: conn._driver, sock=sock)
+            await conn._login(deadline)
+        except BaseException:
+            conn._driver.close()
+            sock.close()
+            raise
+        if not req.window_limit_chosen:
+            rtt = tcp_round_trip(sock) if req.proxy is None else None
+            conn._proto.set_round_trip(connect_time if rtt is None else rtt)
+        return conn
+
+    return _Connecting(make)
+
+
+async def run_many(hosts: Iterable[str], command: str | bytes, *, concurrency: int = 10,
+                   progress: Callable[[str, ExecResult | BaseException], object] | None = None,
+                   **connect_options: Any) -> list[ExecResult | BaseException]:
+    """Run `command` on every host, at most `concurrency` at once; one result
+    (or the exception that stopped that host) per host, in order. `progress`
+    is called with each host and its outcome as it finishes. A host may be
+    "name" or "name:port"; other keywords go to connect()."""
+    if not isinstance(concurrency, int) or concurrency < 1:
+        raise UsageError(f"concurrency must be a positive int, not {concurrency!r}")
+    limit = asyncio.Semaphore(concurrency)
+    default_port = connect_options.pop("port", 22)
+
+    async def one(target: str) -> ExecResult | BaseException:
+        outcome: ExecResult | BaseException
+        async with limit:
+            try:
+                name, port = target, default_port
+                if target.count(":") == 1:  # "name:port" (IPv6 addresses have more colons)
+                    name, _, number = target.partition(":")
+                    port = int(number)
+                async with connect(name, port, **connect_options) as conn:
+                    outcome = await conn.exec(command)
+            except Exception as exc:  # one host's failure is that host's result
+                outcome = exc
+        if progress is not None:
+            progress(target, outcome)
+        return outcome
+
+    return list(await asyncio.gather(*(one(h) for h in hosts)))
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop's event loop when uvloop is installed (it moves bytes with less
+    CPU), asyncio's own otherwise; this API works on either."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+    return loop
+
+
+def run(main: Awaitable[Any]) -> Any:
+    """asyncio.run() on new_event_loop(): run `main` to its end and close
+    the loop (and its pending tasks)."""
+    loop = new_event_loop()
+    try:
+        asyncio.set_event_loop(loop)
+        return loop.run_until_complete(main)
+    finally:
+        try:
+            pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+            for task in pending:
+                task.cancel()
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()

@@ -1,0 +1,189 @@
+"""The asyncio API against real sshd and dropbear: the blocking API's
+behaviour, awaited, plus what asyncio users expect (async iteration,
+cancellation that loses nothing, stream pairs, fan-out with run_many)."""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import inspect
+import time
+
+import pytest
+
+import proxies
+import sshclient
+from sshclient import aio
+from test_login_deadline import KEX_TARPIT
+
+MiB = 1 << 20
+
+
+@pytest.fixture(params=["sshd", "dropbear"])
+def server(request):
+    return request.getfixturevalue(request.param)
+
+
+@pytest.fixture(params=["asyncio", "uvloop"], autouse=True)
+def loop_kind(request, monkeypatch):
+    """Every test on asyncio's own loop and on uvloop's."""
+    if request.param == "uvloop":
+        pytest.importorskip("uvloop", reason="uvloop is not installed (pip install uvloop)")
+    else:
+        import builtins
+        real_import = builtins.__import__
+
+        def no_uvloop(name, *args, **kwargs):
+            if name == "uvloop":
+                raise ImportError("hidden for this test")
+            return real_import(name, *args, **kwargs)
+        monkeypatch.setattr(builtins, "__import__", no_uvloop)
+    return request.param
+
+
+def connect(server, user, **kw) -> aio._Connecting:
+    kw.setdefault("timeout", 30)
+    return aio.connect(server.host, server.port, username=user.name, password=user.password,
+                       accept_any_host_key=True, **kw)
+
+
+def run(coro):
+    """On the loop aio.run() picks: uvloop's, unless the fixture hid it."""
+    return aio.run(asyncio.wait_for(coro, 120))
+
+
+def test_the_loop_is_the_one_asked_for(loop_kind):
+    async def kind():
+        return type(asyncio.get_running_loop()).__module__
+    assert run(kind()).startswith("uvloop" if loop_kind == "uvloop" else "asyncio")
+
+
+def test_every_blocking_method_has_its_async_twin():
+    for sync_cls, async_cls in ((sshclient.SSHConnection, aio.AsyncSSHConnection),
+                                (sshclient.Channel, aio.AsyncChannel)):
+        for name, member in vars(sync_cls).items():
+            if name.startswith("_"):
+                continue
+            twin = getattr(async_cls, name, None)
+            assert twin is not None, f"{async_cls.__name__}.{name} is missing"
+            if callable(member):
+                assert (list(inspect.signature(member).parameters)
+                        == list(inspect.signature(twin).parameters)), name
+
+
+def test_exec_and_context_managers(server, test_user):
+    async def main():
+        async with connect(server, test_user) as conn:
+            result = await conn.exec("echo out; echo err >&2; exit 3")
+            assert (result.stdout, result.stderr, result.exit_status) == (b"out\n", b"err\n", 3)
+            big = bytes(range(256)) * 8192                    # 2 MiB through stdin
+            result = await conn.exec("sha256sum", stdin=big)
+            assert result.stdout.split()[0].decode() == hashlib.sha256(big).hexdigest()
+            conn2 = await connect(server, test_user)           # plain await works too
+            assert (await conn2.exec("echo two")).stdout == b"two\n"
+            conn2.close()
+    run(main())
+
+
+def test_streams_both_ways_and_async_lines(server, test_user):
+    async def main():
+        async with connect(server, test_user) as conn:
+            async with await conn.open_session() as ch:
+                await ch.exec("cat")
+                data = hashlib.shake_256(b"aio").digest(8 * MiB)
+
+                async def feed():
+                    for i in range(0, len(data), 256 * 1024):
+                        await ch.write(data[i:i + 256 * 1024])
+                    ch.send_eof()
+                feeder = asyncio.ensure_future(feed())
+                got = await ch.read_all()
+                await feeder
+                assert got == data
+                assert await ch.wait_closed() == 0
+            async with await conn.open_session() as ch:
+                await ch.exec("printf 'a\\nbb\\nccc'")
+                assert [line async for line in ch] == [b"a\n", b"bb\n", b"ccc"]
+            async with await conn.open_session() as ch:
+                await ch.exec("head -c 100000000 /dev/zero")
+                assert await ch.drain() == 100_000_000
+    run(main())
+
+
+def test_many_tasks_paused_reader_full_windows(server, test_user):
+    """12 channels with their whole windows in flight while the loop is busy
+    elsewhere: backpressure, never "receive buffer limit"."""
+    async def main():
+        async with connect(server, test_user, timeout=60) as conn:
+            channels = []
+            for _ in range(12):
+                ch = await conn.open_session()
+                await ch.exec("head -c 20000000 /dev/zero")
+                channels.append(ch)
+            time.sleep(1.5)                                   # the loop itself is blocked
+            counts = await asyncio.gather(*(ch.drain() for ch in channels))
+            assert counts == [20_000_000] * 12
+    run(main())
+
+
+def test_cancelled_read_loses_nothing(sshd, test_user):
+    async def main():
+        async with connect(sshd, test_user) as conn:
+            async with await conn.open_session() as ch:
+                await ch.exec("read x; echo got-$x")
+                with pytest.raises(asyncio.TimeoutError):
+                    await asyncio.wait_for(ch.read(), 0.3)   # nothing yet: cancelled
+                await ch.write(b"it\n")
+                assert await ch.read_all() == b"got-it\n"
+            conn.timeout = 0.5
+            async with await conn.open_session() as ch:
+                await ch.exec("sleep 3; echo late")
+                with pytest.raises(sshclient.SSHTimeoutError):
+                    await ch.read()
+                conn.timeout = 30
+                assert await ch.read_all() == b"late\n"       # the connection lived on
+    run(main())
+
+
+def test_tcpip_stream_pair(sshd, test_user, tcp_echo):
+    async def main():
+        async with connect(sshd, test_user) as conn:
+            reader, writer = await conn.open_tcpip_stream(*tcp_echo.address)
+            writer.write(b"hello through ssh\n")
+            await writer.drain()
+            assert await reader.readline() == b"hello through ssh\n"
+            writer.close()
+    run(main())
+
+
+def test_run_many(sshd, test_user):
+    hosts = [f"127.0.0.1:{sshd.port}"] * 20 + ["127.0.0.1:1"]
+    seen = []
+
+    async def main():
+        return await aio.run_many(hosts, "echo $((6*7))", concurrency=8,
+                                  progress=lambda host, outcome: seen.append(host),
+                                  username=test_user.name, password=test_user.password,
+                                  accept_any_host_key=True, timeout=30)
+    results = run(main())
+    assert [r.stdout for r in results[:-1]] == [b"42\n"] * 20
+    assert isinstance(results[-1], sshclient.SSHConnectionError)
+    assert sorted(seen) == sorted(hosts)
+
+
+def test_login_deadline_against_a_tarpit():
+    async def main():
+        start = time.monotonic()
+        with pytest.raises(sshclient.SSHTimeoutError):
+            await aio.connect("127.0.0.1", tarpit.port, username="u", password="p",
+                              accept_any_host_key=True, timeout=2)
+        return time.monotonic() - start
+    with proxies.ScriptedProxy(KEX_TARPIT) as tarpit:
+        took = run(main())
+    assert 1.9 <= took <= 6, took
+
+
+def test_arguments_are_checked_before_the_network():
+    with pytest.raises(sshclient.ArgumentTypeError):
+        aio.connect("127.0.0.1", "22", username="u", accept_any_host_key=True)  # type: ignore
+    with pytest.raises(sshclient.SSHConnectionError):
+        aio.connect("127.0.0.1\0evil", 22, username="u", accept_any_host_key=True)
