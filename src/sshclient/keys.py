@@ -272,6 +272,11 @@ _PUBLIC_LINE_RE = re.compile(rb"^(ssh-|ecdsa-|sk-|rsa-)[A-Za-z0-9@._-]*[ \t]+AAA
 
 
 def _load(raw: bytes, pw: Optional[bytes]) -> PrivateKey:
+    if raw.startswith(b"\x30"):
+        # Binary DER (a SEQUENCE): every byte counts. Stripping it as text
+        # cut a key whose last byte happened to be 0x0a, 0x20, ... (about one
+        # random key or ciphertext in 40).
+        return _load_der(raw, pw)
     stripped = raw.strip()
     if stripped.startswith(b"PuTTY-User-Key-File-"):
         return _load_ppk(stripped, pw)
