@@ -192,6 +192,46 @@ def test_peer_serves_a_normal_session(make_peer):
     assert s.client_version.startswith(b"SSH-2.0-")
 
 
+def _close_first_channel_at_once(s: Session, ch: PeerChannel) -> None:
+    """What dropbear before 2024.85 can do (its bug #321): close a fresh
+    session channel before any exec arrives."""
+    if len(s.channels) == 1:
+        s.send_eof(ch)
+        s.send_close(ch)
+
+
+@pytest.mark.parametrize("front_end", ["blocking", "aio"])
+def test_channel_closed_by_the_server_before_exec_is_named_so(make_peer, front_end):
+    """The exec fails with 1022 "closed by the server", whichever side of the
+    open confirmation the close arrives on; the connection stays usable."""
+    peer = make_peer(script={"open": _close_first_channel_at_once},
+                     commands={"hello": ExecSpec(stdout=b"out\n")})
+    if front_end == "blocking":
+        with connect(peer) as conn:
+            with conn.open_session() as ch:
+                with pytest.raises(sshclient.ChannelError) as excinfo:
+                    ch.exec("hello")
+            with conn.open_session() as ch:
+                ch.exec("hello")
+                assert ch.read_all() == b"out\n"
+    else:
+        from sshclient import aio
+
+        async def main() -> pytest.ExceptionInfo[sshclient.ChannelError]:
+            async with aio.connect(peer.host, peer.port, username=USER, password=PASSWORD,
+                                   accept_any_host_key=True, timeout=10) as conn:
+                async with await conn.open_session() as ch:
+                    with pytest.raises(sshclient.ChannelError) as info:
+                        await ch.exec("hello")
+                async with await conn.open_session() as ch:
+                    await ch.exec("hello")
+                    assert await ch.read_all() == b"out\n"
+            return info
+        excinfo = aio.run(main())
+    assert excinfo.value.code == 1022
+    assert "closed" in str(excinfo.value) and "server" in str(excinfo.value)
+
+
 # --------------------------------------------------------------------- version line
 def _send_then_close(data: bytes):
     def script(s: Session) -> None:

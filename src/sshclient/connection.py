@@ -60,6 +60,8 @@ class ChannelState:
     # The user let go of it (closed without waiting): forgotten as soon as the
     # server is done with it, so nothing piles up for channels nobody reads.
     abandoned: bool = False
+    # the server sent CLOSE before we did (our CLOSE was only the reply)
+    closed_by_server: bool = False
     # messages queued before the server confirmed the channel (the remote id is
     # unknown until then): builders that take the remote id
     deferred: list = field(default_factory=list)
@@ -207,6 +209,8 @@ class ConnectionLayer:
         ch = self.get(local_id)
         if ch.open_failed:
             raise ChannelError(f"channel {local_id} could not be opened", code=1020)
+        if ch.closed_by_server:
+            raise ChannelError(f"channel {local_id} was closed by the server", code=1022)
         if ch.close_sent or ch.close_received:
             raise ChannelError(f"channel {local_id} is closed", code=1021)
         return ch
@@ -368,6 +372,7 @@ class ConnectionLayer:
             raise RemoteProtocolError(f"duplicate close for channel {ch.local_id}", code=1023)
         ch.close_received = True
         self.table.mark_close_received(ch.local_id)
+        ch.closed_by_server = not ch.close_sent
         if not ch.close_sent:
             ch.close_sent = True
             self.table.mark_close_sent(ch.local_id)

@@ -222,7 +222,10 @@ class ChannelRequest(Operation):
 
     def result(self) -> None:
         answers = self._state.answers
-        if len(answers) <= self._index or not answers[self._index]:
+        if len(answers) <= self._index:
+            raise ChannelError(f"the server closed the channel without answering the {self.what}",
+                               code=1022)
+        if not answers[self._index]:
             raise ChannelError(f"{self.what} was refused by the server", code=1033)
 
 

@@ -21,6 +21,7 @@ class PeerConfig:
     "service"(session)          after SERVICE_REQUEST, before SERVICE_ACCEPT
     "auth"(session)             after SERVICE_ACCEPT, before the banner and any answer
     "login"(session)            right after USERAUTH_SUCCESS
+    "open"(session, ch)         right after a channel open is confirmed
     "exec"(session, ch, cmd)    replaces the default answer to an exec request
     """
     version: bytes = b"SSH-2.0-HostilePeer_1.0"

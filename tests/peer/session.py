@@ -527,6 +527,7 @@ class Session:
             ch.confirmed = True
             self.send(Writer().byte(OPEN_CONFIRMATION).uint32(sender).uint32(ch.id)
                       .uint32(c.window).uint32(c.max_packet).getvalue())
+            _run(c.script.get("open"), self, ch)
         else:
             reason = 1 if kind == "direct-tcpip" else 3
             self.send(Writer().byte(OPEN_FAILURE).uint32(sender).uint32(reason)
@@ -564,6 +565,8 @@ class Session:
         elif msg == CHANNEL_REQUEST:
             kind, want_reply = r.text(), r.boolean()
             ch.requests.append((kind, r.rest()))
+            if ch.close_sent:
+                return  # closing: requests are ignored, as sshd and dropbear do
             if kind == "exec":
                 self._on_exec(ch, Reader(ch.requests[-1][1]).text(), want_reply)
             elif want_reply:
