@@ -93,6 +93,41 @@ class Reference:
             self.got.append((piece, found))
 
 
+class TableView:
+    """Channel 0 of a ChannelTable with the reading half of ChannelHandle's
+    interface: what SpecChannel frames from, without a connection."""
+
+    def __init__(self, table=None) -> None:
+        self.table = table
+        self.id = 0
+
+    @property
+    def buffered(self) -> bool:
+        return 0 in self.table
+
+    def window_stalled(self) -> bool:
+        return self.table.window_stalled(0)
+
+    def read(self, max_bytes=-1, stream=0):
+        return self.table.read(0, max_bytes, stream)
+
+    def read_record(self, size, stream=0):
+        return self.table.read_record(0, size, stream)
+
+    def read_line(self, eol, max_length, stream=0):
+        return self.table.read_line(0, eol, max_length, stream)
+
+
+def spec_channel(**settings) -> SpecChannel:
+    return SpecChannel(TableView(), "session", **settings)  # type: ignore[arg-type]
+
+
+def on(table, ch: SpecChannel) -> SpecChannel:
+    """`ch` framing from `table` (a ChannelTable, or a Tap around one)."""
+    ch.handle.table = table
+    return ch
+
+
 def collector():
     got: list[tuple[bytes, bool]] = []
     return got, lambda data, found: got.append((data, found))
@@ -159,7 +194,7 @@ def test_long_eol_split_across_packets(eol, max_length):
     t = p.table
     stream = (b"one\x00two\x00" + eol[:-1] + b"|" + eol + b"second" + eol + eol
               + eol[:1] + b"tail" * 5 + eol + b"head")
-    ch = SpecChannel(0, "session", eol=eol, max_length=max_length)
+    ch = spec_channel(eol=eol, max_length=max_length)
     ref = Reference(ch)
     got: list[tuple[bytes, bool]] = []
     for i in range(len(stream)):
@@ -341,7 +376,7 @@ MODES = st.one_of(
 
 def channel_for(mode) -> SpecChannel:
     kind, arg = mode
-    ch = SpecChannel(0, "session")
+    ch = spec_channel()
     if kind == "record":
         ch.record_length = arg
     elif kind == "line":
@@ -392,7 +427,7 @@ def run_peer(p: Peer, ch: SpecChannel, data: bytes, sizes, fire, ref=None, strea
             chunk = other[opos:opos + n]
             opos += len(chunk)
             p.send(chunk, 1 - stream)
-        ch.deliver(table or p.table, fire)
+        on(table or p.table, ch).deliver(fire)
         p.take_adjusts()
 
 
@@ -414,7 +449,7 @@ def test_random_chunking_matches_the_reference(mode, raw, sizes, extra_window, s
     assert not p.table.window_stalled(0)
     held = p.table.available(0, stream)
     assert held == len(ref.pending)
-    ch.flush(p.table, fire)                   # at close: the remainder, eol_found False
+    on(p.table, ch).flush(fire)                   # at close: the remainder, eol_found False
     reassemble(got, data, ch)
     if held:
         assert got[-1] == (bytes(ref.pending), False)
@@ -481,7 +516,7 @@ def test_framing_never_deadlocks(mode, raw, raw_other, sizes, window):
         got[tap.stream].append((piece, found))
 
     run_peer(p, ch, data, sizes, fire, other=other, table=tap)
-    ch.flush(tap, fire)  # type: ignore[arg-type]
+    on(tap, ch).flush(fire)
     assert p.table.total_buffered() == 0
     reassemble(got[0], data, ch)
     reassemble(got[1], other, ch)
@@ -489,7 +524,7 @@ def test_framing_never_deadlocks(mode, raw, raw_other, sizes, window):
 
 def test_record_length_changed_inside_the_handler():
     p = Peer(1 << 20)
-    ch = SpecChannel(0, "session", record_length=4)
+    ch = spec_channel(record_length=4)
     sizes: list[int] = []
 
     def fire(piece: bytes, found: bool) -> None:
@@ -499,21 +534,21 @@ def test_record_length_changed_inside_the_handler():
 
     for b in bytes(15):
         p.send(bytes([b]))
-        ch.deliver(p.table, fire)
+        on(p.table, ch).deliver(fire)
     assert sizes == [4, 4, 3, 3] and ch.eol_found is True
-    ch.flush(p.table, fire)                   # at close: the tail
+    on(p.table, ch).flush(fire)                   # at close: the tail
     assert sizes == [4, 4, 3, 3, 1] and ch.eol_found is False
 
 
 def test_framing_switched_off_hands_out_what_is_held():
     p = Peer(1 << 20)
-    ch = SpecChannel(0, "session", eol=b"\n", max_length=100)
+    ch = spec_channel(eol=b"\n", max_length=100)
     got, fire = collector()
     p.send(b"line\npartial")
-    ch.deliver(p.table, fire)
+    on(p.table, ch).deliver(fire)
     assert got == [(b"line", True)] and ch.eol_found
     ch.max_length = 0
-    ch.deliver(p.table, fire)
+    on(p.table, ch).deliver(fire)
     assert got[-1] == (b"partial", True) and p.table.total_buffered() == 0
 
 
@@ -522,11 +557,11 @@ def test_adapter_stall_fallback_keeps_order_and_sizes():
     held goes out (eol_found False) and the peer is let go on."""
     W = 10_000
     p = Peer(W)
-    ch = SpecChannel(0, "session", record_length=25_000)
+    ch = spec_channel(record_length=25_000)
     got, fire = collector()
     data = bytes(i % 251 for i in range(60_000))
     run_peer(p, ch, data, [4096], fire)
-    ch.flush(p.table, fire)
+    on(p.table, ch).flush(fire)
     assert b"".join(d for d, _ in got) == data
     assert all(not found and len(d) <= W for d, found in got)
     assert [len(d) for d, _ in got[:-1]] == [W] * (len(got) - 1)

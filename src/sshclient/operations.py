@@ -85,6 +85,21 @@ class ChannelHandle:
         """Write buffered data straight to a file descriptor; bytes written."""
         return int(self._table.write_to(self.id, fd, -1, stream))
 
+    def read_record(self, size: int, stream: int = STDOUT) -> bytes | None:
+        """Exactly `size` bytes once that many are buffered, else None."""
+        return self._table.read_record(self.id, size, stream)
+
+    def read_line(self, eol: bytes, max_length: int,
+                  stream: int = STDOUT) -> tuple[bytes, bool] | None:
+        """(line without `eol`, True), or (max_length bytes, False) when no
+        `eol` starts within them; None while neither is buffered."""
+        return self._table.read_line(self.id, eol, max_length, stream)
+
+    @property
+    def buffered(self) -> bool:
+        """The channel's buffers still exist (not yet forgotten)."""
+        return self.id in self._table
+
     def window_stalled(self) -> bool:
         """Unread data holds the whole window: nothing more can arrive."""
         return bool(self._table.window_stalled(self.id))
@@ -105,6 +120,17 @@ class ChannelHandle:
 
     def send_eof(self) -> None:
         self._connection.send_eof(self.id)
+
+    def send_close(self) -> None:
+        """CHANNEL_CLOSE, keeping the channel until the server's answers it
+        (its ChannelClosed event); close() is the fire-and-forget kind."""
+        self._connection.close(self.id)
+
+    @property
+    def remote_id(self) -> int:
+        """The server's number for this channel (for raw channel packets)."""
+        return self.state.remote_id
+
 
     def change_window_size(self, cols: int, rows: int, width_px: int, height_px: int) -> None:
         """The terminal was resized (no reply comes: it cannot fail visibly)."""
@@ -131,6 +157,11 @@ class ChannelHandle:
     def subsystem(self, name: str) -> ChannelRequest:
         return self._request("subsystem request",
                              lambda: self._connection.start_subsystem(self.id, name))
+
+    def request(self, request_type: str, data: bytes = b"") -> ChannelRequest:
+        """Any other request wanting a reply; `data` is its type-specific part."""
+        return self._request(f"{request_type} request", lambda: self._connection.send_request(
+            self.id, request_type, True, data))
 
     def request_pty(self, term: str, cols: int, rows: int, width_px: int, height_px: int,
                     modes: bytes) -> ChannelRequest:
@@ -239,10 +270,13 @@ class Write(Operation):
         self._channel = channel
         self._rest = memoryview(data).cast("B")
         self._ext = ext
+        self.sent = 0
 
     def step(self) -> None:
         if len(self._rest):
-            self._rest = self._rest[self._channel.send(self._rest, self._ext):]
+            taken = self._channel.send(self._rest, self._ext)
+            self._rest = self._rest[taken:]
+            self.sent += taken
         self.finished = not len(self._rest)
 
     def ready(self) -> bool:

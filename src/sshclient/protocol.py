@@ -35,7 +35,7 @@ from .events import (
     Event,
     KexCompleted,
 )
-from .operations import KeyExchange, OpenChannel
+from .operations import ChannelHandle, KeyExchange, OpenChannel
 from .options import DEFAULT_WINDOW_LIMIT, ClientOptions, window_limit_for_rtt
 from .transport import Transport
 
@@ -279,6 +279,14 @@ class ClientProtocol:
     def open_session(self) -> OpenChannel:
         return OpenChannel(self, self.connection.open_session())
 
+    def open_channel(self, channel_type: str) -> OpenChannel:
+        """A channel of any type without type-specific data ("session", ...)."""
+        return OpenChannel(self, self.connection.open_channel(channel_type))
+
+    def channel(self, local_id: int) -> ChannelHandle:
+        """The handle of a known channel (one the server opened and we accepted)."""
+        return ChannelHandle(self, local_id)
+
     def open_direct_tcpip(self, host: str, port: int, src_host: str = "127.0.0.1",
                           src_port: int = 0) -> OpenChannel:
         return OpenChannel(self, self.connection.open_direct_tcpip(host, port, src_host,
@@ -294,6 +302,16 @@ class ClientProtocol:
     def answer_channel_open(self, local_id: int, ok: bool) -> None:
         """Accept or refuse a ChannelOpenRequested."""
         self.connection.answer_channel_open(local_id, ok)
+
+    def send_raw_packet(self, payload: bytes) -> None:
+        """A packet built by the user, sent as it is; a request in it still
+        gets its reply matched to it."""
+        self.connection.expect_reply_to_raw(payload)
+        self.transport.send(payload)
+
+    @property
+    def in_key_exchange(self) -> bool:
+        return self.transport.in_kex
 
     @property
     def negotiated(self) -> Negotiated | None:

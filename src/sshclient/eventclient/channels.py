@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
-    from sshcore.channels import ChannelTable
+    from ..operations import ChannelHandle
 
 # (data, eol_found) -> fire one event
 Deliver = Callable[[bytes, bool], None]
@@ -38,7 +38,7 @@ _STREAMS = (0, 1)  # data (stdout), extended data type 1 (stderr)
 
 @dataclass
 class SpecChannel:
-    local_id: int
+    handle: ChannelHandle
     service: str
     eol: bytes = b""
     max_length: int = 0
@@ -50,39 +50,43 @@ class SpecChannel:
     closed: bool = False
 
     @property
-    def channel_id(self) -> str:
-        return str(self.local_id)
+    def local_id(self) -> int:
+        return self.handle.id
 
-    def deliver(self, table: ChannelTable, fire: Deliver) -> None:
-        """Fire an event for every whole piece buffered in `table`."""
-        lid = self.local_id
+    @property
+    def channel_id(self) -> str:
+        return str(self.handle.id)
+
+    def deliver(self, fire: Deliver) -> None:
+        """Fire an event for every whole piece buffered."""
+        handle = self.handle
         for stream in _STREAMS:
             # the handler may close the channel or change settings: re-check
-            while lid in table:
-                piece = self._next_piece(table, stream)
+            while handle.buffered:
+                piece = self._next_piece(stream)
                 if piece is None:
                     break
                 self.eol_found = piece[1]
                 fire(*piece)
-        if lid in table and table.window_stalled(lid):
-            self.flush(table, fire)  # a piece longer than the window: hand it out
+        if handle.buffered and handle.window_stalled():
+            self.flush(fire)  # a piece longer than the window: hand it out
 
-    def _next_piece(self, table: ChannelTable, stream: int) -> tuple[bytes, bool] | None:
-        lid = self.local_id
+    def _next_piece(self, stream: int) -> tuple[bytes, bool] | None:
+        handle = self.handle
         if self.record_length > 0:
-            record = table.read_record(lid, self.record_length, stream)
+            record = handle.read_record(self.record_length, stream)
             return None if record is None else (record, True)
         if self.eol and self.max_length > 0:
-            return table.read_line(lid, bytes(self.eol), self.max_length, stream)
-        data = table.read(lid, -1, stream)
+            return handle.read_line(bytes(self.eol), self.max_length, stream)
+        data = handle.read(-1, stream)
         return (data, True) if data else None
 
-    def flush(self, table: ChannelTable, fire: Deliver) -> None:
+    def flush(self, fire: Deliver) -> None:
         """Hand over whatever framing still holds (at close, or when stalled)."""
         for stream in _STREAMS:
-            if self.local_id not in table:
+            if not self.handle.buffered:
                 return
-            data = table.read(self.local_id, -1, stream)
+            data = self.handle.read(-1, stream)
             if data:
                 self.eol_found = False
                 fire(data, False)

@@ -12,7 +12,6 @@ from typing import Any, Callable
 
 from .. import algorithms as algs
 from .. import events as ev
-from ..connection import OUTPUT_HIGH_WATER
 from ..deadline import Deadline
 from ..driver import BlockingDriver
 from ..errors import (
@@ -29,6 +28,7 @@ from ..hostkeys import (
     fingerprint,
 )
 from ..hostkeys import Certificate as HostCertificate
+from ..operations import ChannelHandle, ChannelRequest, OpenChannel, Operation, Write
 from ..options import (
     AUTH_KEYBOARD_INTERACTIVE,
     AUTH_MULTIFACTOR,
@@ -110,7 +110,9 @@ class SSHClient(TableAccessors):
         # The name ssh_host held before it was resolved (host certificates
         # name hosts, not addresses).
         self._host_name = ""
-        self._channels: list[SpecChannel] = []
+        # by local id, in the order opened (the spec's per-channel arrays are
+        # indexed by that order)
+        self._channels: dict[int, SpecChannel] = {}
         self._fingerprints = {"md5": "", "sha1": "", "sha256": ""}
         self._server_version = ""
 
@@ -168,7 +170,7 @@ class SSHClient(TableAccessors):
         try:
             if index < 0:
                 raise IndexError
-            return self._channels[index]
+            return list(self._channels.values())[index]
         except IndexError:
             raise ChannelError(f"channel index {index} out of range "
                                f"(ssh_channel_count is {len(self._channels)})", code=1021) from None
@@ -308,7 +310,7 @@ class SSHClient(TableAccessors):
                 raise UsageError(code=112)
             parsed = max(256, int(parsed))
         if key == "recordlength":
-            for ch in self._channels:
+            for ch in self._channels.values():
                 ch.record_length = max(0, int(parsed))
         self._config[key] = parsed
 
@@ -323,7 +325,8 @@ class SSHClient(TableAccessors):
             return S.format_value(value)
         computed: dict[str, Callable[[], Any]] = {
             "serversshversionstring": lambda: self._server_version,
-            "negotiatedstrictkex": lambda: bool(self._proto and self._proto.transport.strict_kex),
+            "negotiatedstrictkex": lambda: bool(self._proto and self._proto.negotiated
+                                                and self._proto.negotiated.strict_kex),
             "sshfingerprintmd5": lambda: self._fingerprints["md5"],
             "sshfingerprintsha1": lambda: self._fingerprints["sha1"],
             "sshfingerprintsha256": lambda: self._fingerprints["sha256"],
@@ -408,7 +411,7 @@ class SSHClient(TableAccessors):
 
     def _ev_kex_done(self, event: ev.KexCompleted) -> None:
         self._status(f"Key exchange complete ({event.kex}, {event.cipher}).")
-        for ch in list(self._channels):  # sends held back during the exchange may go now
+        for ch in list(self._channels.values()):  # sends held back during the exchange may go now
             self._maybe_ready_to_send(ch)
         if event.initial:
             self._fire("on_connection_status", P.SSHClientConnectionStatusEventParams(
@@ -438,18 +441,16 @@ class SSHClient(TableAccessors):
     def _deliver_channel_data(self, ch: SpecChannel, flush: bool = False) -> None:
         """Fire on_ssh_channel_data for the whole pieces buffered (framing is
         cut in C); with flush, also for what framing still holds."""
-        assert self._proto is not None
-        table = self._proto.engine.channels
-        if ch.local_id not in table:
+        if not ch.handle.buffered:
             return
 
         def fire(data: bytes, eol_found: bool) -> None:
             self._fire("on_ssh_channel_data", P.SSHClientSSHChannelDataEventParams(
                 channel_id=ch.channel_id, channel_data=data, channel_data_eol_found=eol_found))
 
-        ch.deliver(table, fire)
+        ch.deliver(fire)
         if flush:
-            ch.flush(table, fire)
+            ch.flush(fire)
 
     def _ev_eof(self, event: ev.ChannelEOF) -> None:
         ch = self._find_channel(event.channel)
@@ -466,9 +467,8 @@ class SSHClient(TableAccessors):
             return
         self._deliver_channel_data(ch, flush=True)
         ch.closed = True
-        self._channels.remove(ch)
-        assert self._proto is not None
-        self._proto.connection.forget(ch.local_id)
+        del self._channels[ch.local_id]
+        ch.handle.forget()
         self._fire("on_ssh_channel_closed", P.SSHClientSSHChannelClosedEventParams(
             channel_id=ch.channel_id))
 
@@ -480,7 +480,7 @@ class SSHClient(TableAccessors):
             success=known))
         assert self._proto is not None
         if event.want_reply:
-            self._proto.connection.reply_channel_request(event.channel, bool(params.success))
+            self._proto.answer_channel_request(event.channel, bool(params.success))
         if params.success:
             self._fire("on_ssh_channel_requested", P.SSHClientSSHChannelRequestedEventParams(
                 channel_id=ch_id, request_type=event.request_type, packet=event.payload))
@@ -489,9 +489,8 @@ class SSHClient(TableAccessors):
         ch = self._find_channel(event.channel)
         if ch is None or not self._asynchronous():
             return  # a blocking open_channel raises instead
-        self._channels.remove(ch)
-        assert self._proto is not None
-        self._proto.connection.forget(event.channel)
+        del self._channels[ch.local_id]
+        ch.handle.forget()
         self._fire("on_error", P.SSHClientErrorEventParams(
             error_code=1020, description=f"channel {ch.channel_id} refused: "
                                          f"{event.description} (reason {event.reason})"))
@@ -508,11 +507,11 @@ class SSHClient(TableAccessors):
                                 channel_id=str(event.channel), service=event.channel_type,
                                 parameters=event.payload, accept=False))
         assert self._proto is not None
-        self._proto.connection.answer_channel_open(event.channel, bool(params.accept))
+        self._proto.answer_channel_open(event.channel, bool(params.accept))
         if params.accept:
-            ch = SpecChannel(event.channel, event.channel_type,
+            ch = SpecChannel(self._proto.channel(event.channel), event.channel_type,
                              record_length=int(self._cfg("RecordLength")))
-            self._channels.append(ch)
+            self._channels[ch.local_id] = ch
             self._fire("on_ssh_channel_opened",
                        P.SSHClientSSHChannelOpenedEventParams(channel_id=ch.channel_id))
             self._maybe_ready_to_send(ch)
@@ -695,7 +694,7 @@ class SSHClient(TableAccessors):
         self._fire("on_connection_status", P.SSHClientConnectionStatusEventParams(
             connection_event="Remote host connection complete.", status_code=0,
             description="OK"))
-        self._channels = []
+        self._channels = {}
         options.keepalive_interval = max(0, int(self._cfg("SSHKeepAliveInterval")))
         options.keepalive_count_max = max(1, int(self._cfg("SSHKeepAliveCountMax")))
         self._proto = ClientProtocol(options)
@@ -705,7 +704,7 @@ class SSHClient(TableAccessors):
         if self._asynchronous():
             if authenticate:
                 self._proto.begin_auth()
-            self._driver.flush_nowait()
+            self._send_now()
             return  # the handshake continues in do_events()
         try:
             if authenticate:
@@ -755,21 +754,48 @@ class SSHClient(TableAccessors):
                 self._teardown(exc.code, exc.message)
             raise
 
+    def _send_now(self) -> None:
+        """What the protocol has queued goes to the socket without waiting
+        (a method that returns at once still says what it asked for)."""
+        if self._driver is not None:
+            self._driver.flush_nowait()
+
+    def _run(self, op: Operation) -> Any:
+        """Carry an operation through: step, wait for what it needs, repeat
+        (a wait that fails tears the connection down unless it timed out)."""
+        try:
+            while True:
+                op.step()
+                if op.finished:
+                    return op.result()
+                self._send_now()
+                self._wait(op.ready, op.what)
+        except BaseException:
+            op.cancel()
+            raise
+
+    def _start(self, op: Operation) -> Any:
+        """timeout == 0: the operation is sent and its outcome comes through
+        do_events(); otherwise it is carried through."""
+        if self._asynchronous():
+            self._send_now()
+            return None
+        return self._run(op)
+
     def _teardown(self, code: int, description: str) -> None:
         """Close the socket; hand over buffered data; fire on_disconnected."""
         driver, proto = self._driver, self._proto
         if driver is None:
             return
         if proto is not None:
-            for ch in list(self._channels):
-                if ch.local_id in proto.engine.channels:
-                    self._deliver_channel_data(ch, flush=True)  # nothing held back is lost
+            for ch in list(self._channels.values()):
+                self._deliver_channel_data(ch, flush=True)  # nothing held back is lost
         driver.close()
         self._driver = None
         # Channels end with the connection: say so, so that a loop waiting
         # for on_ssh_channel_closed does not wait forever.
-        lost, self._channels = self._channels, []
-        for ch in lost:
+        lost, self._channels = self._channels, {}
+        for ch in lost.values():
             ch.closed = True
             self._fire("on_ssh_channel_closed", P.SSHClientSSHChannelClosedEventParams(
                 channel_id=ch.channel_id))
@@ -790,7 +816,7 @@ class SSHClient(TableAccessors):
                 raise UsageError(code=104)
             if self._asynchronous():
                 self._proto.begin_auth(self._build_options(authenticate=True))
-                self._driver.flush_nowait()  # type: ignore[union-attr]
+                self._send_now()
                 return  # the logon continues in do_events()
             self._require_logon()
             return
@@ -809,7 +835,7 @@ class SSHClient(TableAccessors):
         if not proto.authenticated and self._asynchronous():
             if proto.auth is None:  # connect() made the connection: log in now
                 proto.begin_auth(self._build_options(authenticate=True))
-                self._driver.flush_nowait()  # type: ignore[union-attr]
+                self._send_now()
             raise WouldBlockError("the logon has not completed yet: call do_events()",
                                   code=1130)
         if not proto.authenticated:
@@ -830,13 +856,13 @@ class SSHClient(TableAccessors):
             return
         proto = self._proto
         try:
-            for ch in list(self._channels):
-                if ch.local_id in proto.connection.channels:
-                    proto.connection.close(ch.local_id)
+            for ch in list(self._channels.values()):
+                if ch.handle.alive:
+                    ch.handle.send_close()
             if self._cfg("WaitForChannelClose") and self._channels:
                 self._wait(lambda: not self._channels, "channel close")
             proto.disconnect("logged off")
-            self._driver.flush_nowait()
+            self._send_now()
             if self._cfg("WaitForServerDisconnect"):
                 # let the server close first (no TIME_WAIT on our side)
                 driver = self._driver
@@ -878,13 +904,10 @@ class SSHClient(TableAccessors):
 
     def exchange_keys(self) -> None:
         """Start a new key exchange on the open connection (waits for it unless timeout is 0)."""
-        proto = self._require_connected()
-        count = proto.transport.kex_count
-        proto.transport.start_kex()
-        assert self._driver is not None
-        self._driver.flush_nowait()
+        op = self._require_connected().rekey()
+        self._send_now()
         if self._timeout_seconds() is not None:
-            self._wait(lambda: proto.transport.kex_count > count, "key re-exchange")
+            self._run(op)
 
     def _require_connected(self) -> ClientProtocol:
         if not self._is_connected() or self._proto is None:
@@ -893,43 +916,28 @@ class SSHClient(TableAccessors):
 
     # ---- channels
     def _find_channel(self, local_id: int) -> SpecChannel | None:
-        for ch in self._channels:
-            if ch.local_id == local_id:
-                return ch
-        return None
+        return self._channels.get(local_id)
 
     def _channel_by_id(self, channel_id: str) -> SpecChannel:
-        for ch in self._channels:
-            if ch.channel_id == str(channel_id).strip():
-                return ch
-        raise ChannelError(f"no channel with id {channel_id!r}", code=1021)
+        text = str(channel_id).strip()
+        ch = self._channels.get(int(text)) if text.isdecimal() else None
+        if ch is None or ch.channel_id != text:
+            raise ChannelError(f"no channel with id {channel_id!r}", code=1021)
+        return ch
 
-    def _open(self, local_id: int, service: str) -> str:
-        proto = self._require_logon()
-        ch = SpecChannel(local_id, service, record_length=int(self._cfg("RecordLength")))
-        self._channels.append(ch)
-        state = proto.connection.get(local_id)
-        if self._asynchronous():
-            assert self._driver is not None
-            self._driver.flush_nowait()
-            return ch.channel_id  # on_ssh_channel_opened (or on_error) follows
+    def _open(self, op: OpenChannel, service: str) -> str:
+        ch = SpecChannel(op.channel, service, record_length=int(self._cfg("RecordLength")))
+        self._channels[ch.local_id] = ch
         try:
-            self._wait(lambda: state.opened or state.open_failed, "channel open")
-        except SSHClientError:
-            if ch in self._channels:
-                self._channels.remove(ch)
+            self._start(op)  # asynchronous: on_ssh_channel_opened (or on_error) follows
+        except BaseException:
+            self._channels.pop(ch.local_id, None)
             raise
-        if state.open_failed:
-            self._channels.remove(ch)
-            proto.connection.forget(local_id)
-            raise ChannelError(f"{service} channel refused: {state.failure_description} "
-                               f"(reason {state.failure_reason})", code=1020)
         return ch.channel_id
 
     def open_channel(self, channel_type: str) -> str:
         """Open a channel of this type (usually "session") and return its id."""
-        proto = self._require_logon()
-        return self._open(proto.connection.open_channel(channel_type), channel_type)
+        return self._open(self._require_logon().open_channel(channel_type), channel_type)
 
     def open_tcp_ip_channel(self, dest_host: str, dest_port: int, src_host: str,
                             src_port: int) -> str:
@@ -937,72 +945,47 @@ class SSHClient(TableAccessors):
         the bytes of the channel travel over that connection. src_host/src_port
         say where the traffic comes from (127.0.0.1 when empty). Returns its id."""
         proto = self._require_logon()
-        local_id = proto.connection.open_direct_tcpip(dest_host, int(dest_port),
-                                                      src_host or "127.0.0.1", int(src_port))
-        return self._open(local_id, "direct-tcpip")
+        return self._open(proto.open_direct_tcpip(dest_host, int(dest_port),
+                                                  src_host or "127.0.0.1", int(src_port)),
+                          "direct-tcpip")
 
-    def _channel_request(self, channel_id: str, send: Callable[[int], None], what: str) -> None:
-        proto = self._require_logon()
-        ch = self._channel_by_id(channel_id)
-        state = proto.connection.get(ch.local_id)
-        answers = state.answers
-        before = len(answers)
-        send(ch.local_id)
-        assert self._driver is not None
-        self._driver.flush_nowait()
-        if self._asynchronous():
-            return  # the answer arrives through do_events (a refusal fires on_error)
-        self._wait(lambda: len(answers) > before or state.close_received, what)
-        if len(answers) <= before or not answers[before]:
-            raise ChannelError(f"{what} failed on channel {channel_id}", code=1033)
+    def _channel_request(self, channel_id: str,
+                         request: Callable[[ChannelHandle], ChannelRequest]) -> None:
+        """Asynchronous: a refusal comes as on_error through do_events."""
+        self._require_logon()
+        self._start(request(self._channel_by_id(channel_id).handle))
 
     def start_service(self, channel_id: str, service: str, parameter: str) -> None:
         """Start "exec" (parameter: the command), "shell" or "subsystem" (parameter:
         its name) on an open channel; any other service name is sent as a channel
         request of that type with `parameter` as its string argument."""
-        proto = self._require_logon()
-        conn = proto.connection
         kind = service.strip()
         if kind == "exec":
-            self._channel_request(channel_id, lambda i: conn.exec_command(i, parameter),
-                                  "exec request")
+            self._channel_request(channel_id, lambda ch: ch.exec(parameter))
         elif kind == "shell":
-            self._channel_request(channel_id, conn.start_shell, "shell request")
+            self._channel_request(channel_id, lambda ch: ch.shell())
         elif kind == "subsystem":
-            self._channel_request(channel_id, lambda i: conn.start_subsystem(i, parameter),
-                                  "subsystem request")
+            self._channel_request(channel_id, lambda ch: ch.subsystem(parameter))
         else:
             from sshcore.wire import encode_string
 
             extra = encode_string(parameter.encode()) if parameter else b""
-            self._channel_request(channel_id,
-                                  lambda i: conn.send_request(i, kind, True, extra),
-                                  f"{kind} request")
+            self._channel_request(channel_id, lambda ch: ch.request(kind, extra))
 
     def open_terminal(self, channel_id: str, terminal_type: str, width: int, height: int,
                       use_pixels: bool, modes: str) -> None:
         """Ask for a pseudo-terminal on the channel: its type (vt100 when empty), size in
         characters (or pixels with use_pixels) and hex-encoded terminal modes."""
-        proto = self._require_logon()
         mode_bytes = _terminal_modes(modes)
         cols, rows = (0, 0) if use_pixels else (width, height)
         px_w, px_h = (width, height) if use_pixels else (0, 0)
-        self._channel_request(
-            channel_id,
-            lambda i: proto.connection.request_pty(i, terminal_type or "vt100", cols, rows,
-                                                   px_w, px_h, mode_bytes),
-            "pty request")
+        self._channel_request(channel_id, lambda ch: ch.request_pty(
+            terminal_type or "vt100", cols, rows, px_w, px_h, mode_bytes))
 
     def _can_send(self, ch: SpecChannel) -> bool:
-        proto = self._proto
-        if proto is None or not self._is_connected() or ch.closed:
+        if self._proto is None or not self._is_connected() or ch.closed:
             return False
-        state = proto.connection.channels.get(ch.local_id)
-        if state is None or not state.opened or state.close_sent or state.eof_sent:
-            return False
-        return bool(proto.engine.channels.remote_window(ch.local_id) > 0
-                    and not proto.transport.in_kex
-                    and proto.engine.output_size() < OUTPUT_HIGH_WATER)
+        return ch.handle.can_send()
 
     def _maybe_ready_to_send(self, ch: SpecChannel) -> None:
         ready = self._can_send(ch)
@@ -1019,46 +1002,19 @@ class SSHClient(TableAccessors):
         rest (bytes_sent tells how much went)."""
         proto = self._require_logon()
         ch = self._channel_by_id(channel_id)
-        view = memoryview(bytes(data) if not isinstance(data, (bytes, bytearray)) else data)
-        ch.bytes_sent = 0
-        driver = self._driver
-        assert driver is not None
-        blocking = self._timeout_seconds() is not None
-        while len(view):
-            sent = proto.connection.send_data(ch.local_id, view)
-            if sent:
-                ch.bytes_sent += sent
-                view = view[sent:]
-                if proto.output_size() > (1 << 20):
-                    driver.flush_nowait()
-                continue
-            if not blocking:
-                driver.flush_nowait()
-                ch.ready_to_send = False
-                code = 1133 if proto.transport.in_kex else 1130
-                raise WouldBlockError(f"{ch.bytes_sent} of {len(data)} bytes sent", code=code)
-            state = proto.connection.get(ch.local_id)
-            if state.close_received:
-                raise ChannelError("channel closed by the server while sending", code=1022)
-            self._wait_once()
-        driver.flush_nowait()
-
-    def _wait_once(self) -> None:
-        """Pump once, blocking at most `timeout` of inactivity."""
-        driver = self._driver
-        assert driver is not None
-        timeout = self._timeout_seconds()
-        start = driver.last_activity
+        op = Write(ch.handle, bytes(data) if not isinstance(data, (bytes, bytearray)) else data)
         try:
-            driver.pump(timeout)
-        except SSHClientError as exc:
-            self._teardown(exc.code, exc.message)
-            raise
-        if timeout is not None and driver.last_activity == start \
-                and time.monotonic() - start >= timeout:
-            from ..errors import SSHTimeoutError
-
-            raise SSHTimeoutError("send timed out", code=301)
+            if self._timeout_seconds() is not None:
+                self._run(op)
+                return
+            op.step()
+            self._send_now()
+            if not op.finished:
+                ch.ready_to_send = False
+                raise WouldBlockError(f"{op.sent} of {len(data)} bytes sent",
+                                      code=1133 if proto.in_key_exchange else 1130)
+        finally:
+            ch.bytes_sent = op.sent
 
     def send_bytes(self, channel_id: str, data: bytes) -> None:
         """Same as send_channel_data()."""
@@ -1070,13 +1026,12 @@ class SSHClient(TableAccessors):
 
     def close_channel(self, channel_id: str) -> None:
         """Close a channel (waits for the server's close unless timeout is 0)."""
-        proto = self._require_connected()
+        self._require_connected()
         ch = self._channel_by_id(channel_id)
-        state = proto.connection.channels.get(ch.local_id)
-        proto.connection.close(ch.local_id)
-        assert self._driver is not None
-        self._driver.flush_nowait()
-        if state is not None and state.opened and self._timeout_seconds() is not None:
+        opened = ch.handle.alive and ch.handle.state.opened
+        ch.handle.send_close()
+        self._send_now()
+        if opened and self._timeout_seconds() is not None:
             self._wait(lambda: ch.closed, "channel close")
 
     def change_record_length(self, channel_id: str, record_length: int) -> None:
@@ -1122,20 +1077,15 @@ class SSHClient(TableAccessors):
             ch = self._channel_by_id(channel_id)
             if packet_type in (96, 97) and not payload:
                 # CHANNEL_EOF / CLOSE (the spec has no EOF method): through the
-                # connection layer, so that the channel knows it sent them.
-                (proto.connection.send_eof if packet_type == 96
-                 else proto.connection.close)(ch.local_id)
-                assert self._driver is not None
-                self._driver.flush_nowait()
+                # channel, so that it knows it sent them.
+                (ch.handle.send_eof if packet_type == 96 else ch.handle.send_close)()
+                self._send_now()
                 return
-            state = proto.connection.get(ch.local_id)
-            head += state.remote_id.to_bytes(4, "big")
+            head += ch.handle.remote_id.to_bytes(4, "big")
         if 20 <= packet_type <= 49:
             raise UsageError("key exchange messages cannot be sent as raw packets", code=211)
-        proto.connection.expect_reply_to_raw(head + bytes(payload))
-        proto.transport.send(head + bytes(payload))
-        assert self._driver is not None
-        self._driver.flush_nowait()
+        proto.send_raw_packet(head + bytes(payload))
+        self._send_now()
 
 
 def _terminal_modes(modes: str) -> bytes:
