@@ -69,3 +69,54 @@ def test_keepalive_probes_then_1039_and_input_resets_the_count():
         proto.handle_timeout(122.0)                 # two unanswered in a row
     assert info.value.code == 1039
     assert proto.closed and proto.output_size() > 0  # DISCONNECT sent
+
+
+def _drive(sock, proto, until, limit: float = 20.0) -> list:
+    """A minimal driver: bytes both ways until `until(events)` is true."""
+    import select
+    import time
+
+    events: list = []
+    end = time.monotonic() + limit
+    while not until(events):
+        assert time.monotonic() < end, f"stuck; events so far: {events}"
+        out = proto.take_output()
+        if out:
+            sock.sendall(out)
+        readable = proto.wants_input() and select.select([sock], [], [], 0.2)[0]
+        if readable:
+            proto.receive_data(sock.recv(65536))
+        events += proto.process()
+    return events
+
+
+@pytest.mark.parametrize("accept", [True, False])
+def test_the_host_key_is_answered_when_the_front_end_is_ready(sshd, test_user, accept):
+    """HostKeyReceived holds the exchange: while unanswered nothing more is
+    handled or read (the server's NEWKEYS waits), however long; the answer
+    lets it go on, or refuses the key with DISCONNECT and 1030."""
+    import socket
+    import time
+
+    from sshclient.errors import HostKeyError
+    from sshclient.events import AuthCompleted, HostKeyReceived
+
+    proto = ClientProtocol(ClientOptions(username=test_user.name, password=test_user.password))
+    proto.begin_auth()
+    with socket.create_connection((sshd.host, sshd.port)) as sock:
+        events = _drive(sock, proto, lambda evs: any(isinstance(e, HostKeyReceived) for e in evs))
+        info = next(e for e in events if isinstance(e, HostKeyReceived)).info
+        assert info.fingerprint.startswith("SHA256:")
+        time.sleep(0.5)                                     # the server's NEWKEYS arrives
+        assert not proto.wants_input()
+        assert proto.process() == [] and not proto.kex_done  # held, not handled
+        if accept:
+            proto.answer_host_key(True)
+            _drive(sock, proto, lambda evs: any(isinstance(e, AuthCompleted) for e in evs))
+            assert proto.authenticated
+        else:
+            proto.answer_host_key(False)
+            with pytest.raises(HostKeyError) as excinfo:
+                proto.process()
+            assert excinfo.value.code == 1030 and info.fingerprint in excinfo.value.message
+            assert proto.closed and b"" != proto.take_output()  # the DISCONNECT

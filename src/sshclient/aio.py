@@ -127,8 +127,10 @@ class _Driver(asyncio.BufferedProtocol):
     def _process(self) -> None:
         try:
             events = self.proto.process()
-            for event in events:
-                self.on_event(event)
+            while events:  # and what the handlers' answers set going
+                for event in events:
+                    self.on_event(event)
+                events = self.proto.process()
             self.proto.handle_timeout(self.loop.time())
         except SSHClientError as exc:
             self._fail(exc)

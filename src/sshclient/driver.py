@@ -18,6 +18,7 @@ import selectors
 import socket
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Callable
@@ -49,6 +50,11 @@ class BlockingDriver:
         self.proto = proto
         self.sock = sock
         self.on_event = on_event
+        # Events wait here until handed out: a handler that raises leaves the
+        # rest for the next round, and a handler that waits (which pumps)
+        # queues what arrives instead of being called again inside itself.
+        self._pending: deque[Event] = deque()
+        self._handing_out = False
         self._selector = selectors.DefaultSelector()
         self._selector.register(sock, selectors.EVENT_READ)
         self._want_read = True
@@ -244,7 +250,7 @@ class BlockingDriver:
             got = self._read_available()  # what arrived below the low-water mark
             progressed = got > 0 or self.eof
         self._set_streaming(got >= STREAM_BATCH // 2 and not self.eof)
-        if progressed or not ready:
+        if progressed or not ready or self._pending:
             self.dispatch()
         if not self.eof:
             try:
@@ -259,13 +265,26 @@ class BlockingDriver:
         return progressed
 
     def dispatch(self) -> None:
+        self._collect()
+        if self._handing_out:
+            return  # a handler is waiting: the loop below goes on once it returns
+        self._handing_out = True
         try:
-            events = self.proto.process()
+            while self._pending:
+                while self._pending:
+                    self.on_event(self._pending.popleft())
+                # what the handlers' answers set going (a key exchange held
+                # for the host key goes on with the packets it held)
+                self._collect()
+        finally:
+            self._handing_out = False
+
+    def _collect(self) -> None:
+        try:
+            self._pending.extend(self.proto.process())
         except SSHClientError:
             self.flush_nowait()
             raise
-        for event in events:
-            self.on_event(event)
 
     def run_until(self, done: Callable[[], bool], timeout: float | None,
                   absolute: bool = False, what: str = "operation",

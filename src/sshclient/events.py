@@ -6,6 +6,10 @@ channel buffers and `ChannelDataReady` says which channel has some.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .options import HostKeyInfo
 
 
 @dataclass
@@ -101,6 +105,14 @@ class ChannelOpenRequested(Event):
     channel: int
     channel_type: str
     payload: bytes  # the type-specific data after the fixed CHANNEL_OPEN fields
+
+
+@dataclass
+class HostKeyReceived(Event):
+    """The server proved it holds this host key; nothing more is processed
+    until the front end answers with ClientProtocol.answer_host_key() (now,
+    or later: an asynchronous check, a prompt)."""
+    info: HostKeyInfo
 
 
 @dataclass

@@ -26,8 +26,22 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 from .connection import ChannelState
-from .errors import ChannelError, InvalidArgumentError, SSHClientError, UsageError
-from .events import AuthBanner, ChannelOpenRequested, ChannelRequestReceived, Event
+from .errors import (
+    ChannelError,
+    HostKeyError,
+    InvalidArgumentError,
+    SSHClientError,
+    UsageError,
+    timed_user_call,
+)
+from .events import (
+    AuthBanner,
+    ChannelOpenRequested,
+    ChannelRequestReceived,
+    Event,
+    HostKeyReceived,
+)
+from .options import HostKeyInfo
 
 if TYPE_CHECKING:
     from .protocol import ClientProtocol
@@ -494,11 +508,30 @@ class ExecCommand(Operation):
         self._channel.close(connection_usable=not self._proto.closed)
 
 
+def answer_host_key(proto: ClientProtocol, info: HostKeyInfo,
+                    verifier: Callable[[HostKeyInfo], bool] | None) -> None:
+    """Answer HostKeyReceived with a verifier called now (its time does not
+    count against the login deadline). A verifier may refuse with its own
+    HostKeyError; any other exception refuses the key and goes on up."""
+    try:
+        accepted = verifier is not None and bool(timed_user_call(verifier, info))
+    except HostKeyError as exc:
+        proto.answer_host_key(False, exc)
+        return
+    except BaseException:
+        proto.answer_host_key(False)
+        raise
+    proto.answer_host_key(accepted)
+
+
 def answer_by_default(proto: ClientProtocol, event: Event) -> str:
     """What the Pythonic front ends do with events nobody asked about: the
-    server's requests wanting a reply and its channel opens are refused (no
-    forwarding is set up); returns banner text to show, or ""."""
-    if isinstance(event, ChannelRequestReceived) and event.want_reply:
+    host key goes to the options' verifier; the server's requests wanting a
+    reply and its channel opens are refused (no forwarding is set up);
+    returns banner text to show, or ""."""
+    if isinstance(event, HostKeyReceived):
+        answer_host_key(proto, event.info, proto.options.host_key_verifier)
+    elif isinstance(event, ChannelRequestReceived) and event.want_reply:
         proto.answer_channel_request(event.channel, False)
     elif isinstance(event, ChannelOpenRequested):
         proto.answer_channel_open(event.channel, False)

@@ -20,6 +20,7 @@ from .auth import Authenticator
 from .connection import ConnectionLayer
 from .errors import (
     DisconnectedError,
+    HostKeyError,
     RemoteProtocolError,
     SSHClientError,
     UsageError,
@@ -111,7 +112,8 @@ class ClientProtocol:
     def wants_input(self) -> bool:
         """False while our output to the peer is backed up (INPUT_PAUSE_OUTPUT):
         a driver then stops reading the socket until it drains."""
-        return self.transport.output_size() < self.input_pause_output
+        return (self.transport.output_size() < self.input_pause_output
+                and not self.transport.awaiting_host_key)
 
     def take_output(self) -> bytes:
         return self.transport.take_output()
@@ -294,6 +296,15 @@ class ClientProtocol:
 
     def rekey(self) -> KeyExchange:
         return KeyExchange(self)
+
+    def answer_host_key(self, accept: bool, error: HostKeyError | None = None) -> None:
+        """Answer HostKeyReceived: go on, or refuse the key (the connection
+        closes; process() raises `error`, or a 1030 naming the key)."""
+        try:
+            self.transport.answer_host_key(accept, error)
+        except HostKeyError as exc:
+            self.error = exc
+            self.state = STATE_CLOSED
 
     def answer_channel_request(self, local_id: int, ok: bool) -> None:
         """Reply to a ChannelRequestReceived that wants one."""

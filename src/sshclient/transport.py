@@ -24,9 +24,15 @@ from .errors import (
     RemoteProtocolError,
     SSHClientError,
     UsageError,
-    call_user,
 )
-from .events import Event, KexCompleted, KexStarted, LogMessage, ServerVersionReceived
+from .events import (
+    Event,
+    HostKeyReceived,
+    KexCompleted,
+    KexStarted,
+    LogMessage,
+    ServerVersionReceived,
+)
 from .hostkeys import (
     fingerprint,
     key_type_for_algorithm,
@@ -123,6 +129,8 @@ class Transport:
 
         # key exchange state
         self._in_kex = False
+        # the first exchange's result while the front end decides on the host key
+        self._held_kex: tuple[KexResult, HostKeyInfo] | None = None
         self._our_kexinit: bytes | None = None
         self._their_kexinit: bytes | None = None
         self._kex: KexMethod | None = None
@@ -278,7 +286,7 @@ class Transport:
     def process(self) -> None:
         """Handle every complete packet buffered so far."""
         engine = self.engine
-        while not self.closed:
+        while not self.closed and self._held_kex is None:
             packet = engine.next_packet()  # ProtocolError is a RemoteProtocolError
             if packet is None:
                 break
@@ -528,7 +536,37 @@ class Transport:
     def _finish_kex(self, result: KexResult) -> None:
         n = self.negotiated
         assert n is not None
-        self._verify_host_key(result, n.host_key)
+        info = self._check_host_key(result, n.host_key)
+        if info is not None:
+            # First exchange: the front end decides; until it does, no more
+            # packets are handled (the server's NEWKEYS waits in the buffer).
+            self._held_kex = (result, info)
+            self._emit(HostKeyReceived(info))
+            return
+        self._install_keys(result)
+
+    @property
+    def awaiting_host_key(self) -> bool:
+        return self._held_kex is not None
+
+    def answer_host_key(self, accept: bool, error: HostKeyError | None = None) -> None:
+        """Go on with the held key exchange, or refuse the key: DISCONNECT,
+        and `error` (or a 1030 naming the key) is raised."""
+        if self._held_kex is None:
+            raise UsageError("no host key is waiting for an answer", code=211)
+        result, info = self._held_kex
+        self._held_kex = None
+        if not accept:
+            self.send_disconnect(c.DISCONNECT_HOST_KEY_NOT_VERIFIABLE, "host key not accepted")
+            # Shown as ssh and ssh-keygen -lf show it, so the two can be compared.
+            raise error or HostKeyError(f"The key: {info.key_type} {info.fingerprint}",
+                                        code=1030)
+        self.host_key_blob = result.host_key_blob
+        self._install_keys(result)
+
+    def _install_keys(self, result: KexResult) -> None:
+        n = self.negotiated
+        assert n is not None
         if self.session_id is None:
             self.session_id = result.exchange_hash
         sid = self.session_id
@@ -614,7 +652,9 @@ class Transport:
                                 cipher=n.cipher_c2s, mac=n.mac_c2s, strict=self.strict_kex))
         self._log(1, "Key exchange complete" if initial else "Key re-exchange complete")
 
-    def _verify_host_key(self, result: KexResult, algorithm: str) -> None:
+    def _check_host_key(self, result: KexResult, algorithm: str) -> HostKeyInfo | None:
+        """The key signed the exchange; on a re-exchange it is the same key
+        (None); on the first, what the front end is asked about."""
         try:
             key = parse_public_key(result.host_key_blob)
         except SSHClientError as exc:
@@ -626,24 +666,14 @@ class Transport:
         if self.host_key_blob is not None:
             if result.host_key_blob != self.host_key_blob:
                 raise HostKeyError("server host key changed during key re-exchange", code=1031)
-            return
-        info = HostKeyInfo(
+            return None
+        return HostKeyInfo(
             blob=result.host_key_blob, key_type=key.key_type, algorithm=algorithm,
             fingerprint_sha256=fingerprint(result.host_key_blob, "sha256"),
             fingerprint_sha1=fingerprint(result.host_key_blob, "sha1"),
             fingerprint_md5=fingerprint(result.host_key_blob, "md5"),
             public_key=key,
         )
-        verifier = self.options.host_key_verifier
-        try:
-            # A front end's verifier may raise HostKeyError itself, worded for its API.
-            if verifier is None or not call_user(verifier, info):
-                # Shown as ssh and ssh-keygen -lf show it, so the two can be compared.
-                raise HostKeyError(f"The key: {key.key_type} {info.fingerprint}", code=1030)
-        except HostKeyError:
-            self.send_disconnect(c.DISCONNECT_HOST_KEY_NOT_VERIFIABLE, "host key not accepted")
-            raise
-        self.host_key_blob = result.host_key_blob
 
     # ------------------------------------------------------------------ misc
     def _log(self, level: int, message: str) -> None:

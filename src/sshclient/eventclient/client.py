@@ -28,7 +28,14 @@ from ..hostkeys import (
     fingerprint,
 )
 from ..hostkeys import Certificate as HostCertificate
-from ..operations import ChannelHandle, ChannelRequest, OpenChannel, Operation, Write
+from ..operations import (
+    ChannelHandle,
+    ChannelRequest,
+    OpenChannel,
+    Operation,
+    Write,
+    answer_host_key,
+)
 from ..options import (
     AUTH_KEYBOARD_INTERACTIVE,
     AUTH_MULTIFACTOR,
@@ -402,6 +409,10 @@ class SSHClient(TableAccessors):
 
     def _ev_log(self, event: ev.LogMessage) -> None:
         self._log(event.level, event.message)
+
+    def _ev_host_key(self, event: ev.HostKeyReceived) -> None:
+        assert self._proto is not None
+        answer_host_key(self._proto, event.info, self._verify_host_key)
 
     def _ev_version(self, event: ev.ServerVersionReceived) -> None:
         self._server_version = event.version
@@ -859,8 +870,10 @@ class SSHClient(TableAccessors):
             for ch in list(self._channels.values()):
                 if ch.handle.alive:
                     ch.handle.send_close()
-            if self._cfg("WaitForChannelClose") and self._channels:
-                self._wait(lambda: not self._channels, "channel close")
+            closing = [ch.handle.record for ch in self._channels.values()]
+            if self._cfg("WaitForChannelClose") and closing:
+                # the protocol's state, not our events: those wait while a handler runs
+                self._wait(lambda: all(r.close_received for r in closing), "channel close")
             proto.disconnect("logged off")
             self._send_now()
             if self._cfg("WaitForServerDisconnect"):
@@ -1032,7 +1045,8 @@ class SSHClient(TableAccessors):
         ch.handle.send_close()
         self._send_now()
         if opened and self._timeout_seconds() is not None:
-            self._wait(lambda: ch.closed, "channel close")
+            record = ch.handle.record
+            self._wait(lambda: record.close_received, "channel close")
 
     def change_record_length(self, channel_id: str, record_length: int) -> None:
         """Set the fixed size of the channel's data events from now on (0: no records)."""
@@ -1136,6 +1150,7 @@ def _build_info() -> str:
 _EVENT_HANDLERS: dict[type, Callable[[SSHClient, Any], None]] = {
     ev.LogMessage: SSHClient._ev_log,
     ev.ServerVersionReceived: SSHClient._ev_version,
+    ev.HostKeyReceived: SSHClient._ev_host_key,
     ev.KexStarted: SSHClient._ev_kex_started,
     ev.KexCompleted: SSHClient._ev_kex_done,
     ev.AuthBanner: SSHClient._ev_banner,
