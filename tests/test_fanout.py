@@ -16,6 +16,7 @@ import os
 import re
 import resource
 import subprocess
+import threading
 from typing import Any, Callable
 
 import pytest
@@ -25,6 +26,7 @@ import sshclient
 from peers_fixture import start
 from sshclient import aio
 from sshclient.aio import ExecResult, _host_and_port
+from sshclient.errors import ConnectTimeoutError
 
 N = 200
 GOOD_PORTS = 8   # sshd listens on at most 16 sockets: 8 good + 1 denying
@@ -235,6 +237,50 @@ def test_a_failing_progress_callback_stops_the_rest_and_closes_them(fanout):
     aio.run(asyncio.wait_for(main(), 600))
     assert open_fds() == before, "connections left open"
     assert 1 <= len(calls) < len(hosts)
+
+
+def test_hosts_stuck_in_connect_do_not_hold_up_the_others(fanout, monkeypatch):
+    """More hosts whose TCP connect hangs than the loop's default executor
+    has threads (at most 32): the working hosts must still all finish while
+    those are stuck. Only a hang guard here, no timing."""
+    stuck_port = 9
+    release = threading.Event()
+    real_open_socket = aio.open_socket
+
+    def open_socket(host: str, port: int, *args: Any, **kwargs: Any) -> Any:
+        if port == stuck_port:  # a host that never answers the SYN, until released
+            release.wait(300)
+            raise ConnectTimeoutError("no answer (released by the test)", code=10060)
+        return real_open_socket(host, port, *args, **kwargs)
+    monkeypatch.setattr(aio, "open_socket", open_socket)
+    stuck = [f"127.0.0.1:{stuck_port}"] * 40          # first: they are queued first
+    good = [f"127.0.0.1:{port}" for port in fanout.ports] * 3
+    hosts = stuck + good
+
+    async def main() -> list[Any]:
+        good_done = asyncio.Event()
+        finished: list[str] = []
+
+        def progress(host: str, outcome: Any) -> None:
+            if host in good:
+                finished.append(host)
+                if len(finished) == len(good):
+                    good_done.set()
+        task = asyncio.ensure_future(aio.run_many(
+            hosts, COMMAND, concurrency=len(hosts), progress=progress,
+            username=fanout.user.name, password=fanout.user.password,
+            accept_any_host_key=True, timeout=120))
+        try:
+            await asyncio.wait_for(good_done.wait(), 120)  # while the stuck ones still hang
+        finally:
+            release.set()
+        return await task
+
+    results = aio.run(main())
+    for result in results[:len(stuck)]:
+        assert isinstance(result, ConnectTimeoutError), repr(result)
+    for host, result in zip(good, results[len(stuck):]):
+        assert server_port(result) == int(host.rsplit(":", 1)[1])
 
 
 @pytest.mark.parametrize("target,expected", [
