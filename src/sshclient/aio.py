@@ -19,9 +19,11 @@ taken from a channel's buffer until the read's condition holds.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import os
 from collections.abc import AsyncIterator, Awaitable, Generator, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, BinaryIO, Callable, cast
 
 from . import events as ev
@@ -29,6 +31,7 @@ from .algorithms import Negotiated
 from .connect_args import SAME_AS_TIMEOUT, SameAsTimeout, prepare_connect
 from .deadline import Deadline
 from .errors import (
+    ArgumentTypeError,
     DisconnectedError,
     SSHClientError,
     SSHTimeoutError,
@@ -51,12 +54,18 @@ from .options import ClientOptions, HostKeyInfo
 from .protocol import ClientProtocol
 from .proxy import ProxySettings
 from .sockets import open_socket, tcp_round_trip
+from .validate import check_type, shown_host, type_name
 
 __all__ = ["connect", "run_many", "run", "new_event_loop", "AsyncSSHConnection",
            "AsyncChannel", "ExecResult"]
 
 _READ_HINT = 256 * 1024
 _READ_SIZE = 1 << 20
+
+# Where connect() runs its blocking TCP connect: the loop's default executor
+# (None), or run_many()'s own, which has a thread for each of its slots.
+_connect_executor: contextvars.ContextVar[ThreadPoolExecutor | None] = \
+    contextvars.ContextVar("sshclient_aio_connect_executor", default=None)
 
 
 class _Driver(asyncio.BufferedProtocol):
@@ -546,7 +555,7 @@ def connect(host: str, port: int = 22, *, username: str, password: str | None = 
         started = loop.time()
         # The TCP connect (and a proxy's handshake) in a worker thread: the
         # same code and limits as the blocking API, without blocking the loop.
-        sock = await loop.run_in_executor(None, functools.partial(
+        sock = await loop.run_in_executor(_connect_executor.get(), functools.partial(
             open_socket, req.host, req.port, req.timeout, proxy=req.proxy, deadline=deadline))
         connect_time = loop.time() - started
         conn = AsyncSSHConnection(req.options, req.timeout)
@@ -565,15 +574,48 @@ def connect(host: str, port: int = 22, *, username: str, password: str | None = 
     return _Connecting(make)
 
 
+def _host_and_port(target: object, default_port: int) -> tuple[str, int]:
+    """A run_many() host as (name, port): "name", "name:port", "[name]" or
+    "[name]:port". Brackets are how an IPv6 address takes a port
+    ("[::1]:2222"); a bare address with two colons or more ("::1") is a
+    name without one. The name itself is checked by connect()."""
+    check_type("host", target, str, "a str (\"name\", \"name:port\" or \"[address]:port\")")
+    assert isinstance(target, str)
+    number: str | None = None
+    if target.startswith("["):
+        name, closed, rest = target[1:].partition("]")
+        if not closed or (rest and not rest.startswith(":")):
+            raise UsageError(f"host {shown_host(target)}: write an IPv6 address with a port "
+                             "as [address]:port", code=211)
+        number = rest[1:] if rest else None
+    elif target.count(":") == 1:
+        name, _, number = target.partition(":")
+    else:
+        name = target
+    if number is None:
+        return name, default_port
+    if not (number.isascii() and number.isdigit()):
+        raise UsageError(f"host {shown_host(target)}: the port {number!r} is not a number",
+                         code=211)
+    return name, int(number)
+
+
 async def run_many(hosts: Iterable[str], command: str | bytes, *, concurrency: int = 10,
                    progress: Callable[[str, ExecResult | BaseException], object] | None = None,
                    **connect_options: Any) -> list[ExecResult | BaseException]:
     """Run `command` on every host, at most `concurrency` at once; one result
     (or the exception that stopped that host) per host, in order. `progress`
-    is called with each host and its outcome as it finishes. A host may be
-    "name" or "name:port"; other keywords go to connect()."""
-    if not isinstance(concurrency, int) or concurrency < 1:
-        raise UsageError(f"concurrency must be a positive int, not {concurrency!r}")
+    is called with each host and its outcome as it finishes; if it raises,
+    the hosts still running are cancelled (their connections closed) and
+    run_many() raises that. A host may be "name", "name:port" or, for an
+    IPv6 address, "[address]:port"; a malformed one is that host's error
+    (UsageError 211). Other keywords go to connect()."""
+    if isinstance(hosts, (str, bytes)):
+        raise ArgumentTypeError("hosts must be an iterable of host strings, not one "
+                                f"{type_name(hosts)}")
+    check_type("concurrency", concurrency, int, "a positive int")
+    if concurrency < 1:
+        raise UsageError(f"concurrency must be a positive int, not {concurrency!r}", code=211)
     limit = asyncio.Semaphore(concurrency)
     default_port = connect_options.pop("port", 22)
 
@@ -581,10 +623,7 @@ async def run_many(hosts: Iterable[str], command: str | bytes, *, concurrency: i
         outcome: ExecResult | BaseException
         async with limit:
             try:
-                name, port = target, default_port
-                if target.count(":") == 1:  # "name:port" (IPv6 addresses have more colons)
-                    name, _, number = target.partition(":")
-                    port = int(number)
+                name, port = _host_and_port(target, default_port)
                 async with connect(name, port, **connect_options) as conn:
                     outcome = await conn.exec(command)
             except Exception as exc:  # one host's failure is that host's result
@@ -593,7 +632,28 @@ async def run_many(hosts: Iterable[str], command: str | bytes, *, concurrency: i
             progress(target, outcome)
         return outcome
 
-    return list(await asyncio.gather(*(one(h) for h in hosts)))
+    targets = list(hosts)
+    # A thread for each slot: in the loop's default executor (a handful of
+    # threads) hosts whose TCP connect hangs held every thread, and the hosts
+    # queued behind them ran out of login time without being tried.
+    pool = ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(targets))),
+                              thread_name_prefix="sshclient-run_many")
+    token = _connect_executor.set(pool)  # the tasks copy this context
+    try:
+        tasks = [asyncio.ensure_future(one(h)) for h in targets]
+    finally:
+        _connect_executor.reset(token)
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        # gather() lets the others run on when one raises (a progress callback
+        # that failed): stop them and wait until their connections are closed.
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+    finally:
+        pool.shutdown(wait=False)  # idle by now, unless cancelled mid-connect
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:

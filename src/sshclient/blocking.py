@@ -81,19 +81,48 @@ class Channel:
     # ----------------------------------------------------------- requests
     @_locked
     def exec(self, command: str | bytes) -> None:
+        """Ask the server to run `command` on this session channel and
+        return once it has agreed; the output is then read with read(),
+        drain() and friends, and the exit status appears in exit_status.
+
+        Blocks until the server answers the request. Raises ChannelError
+        1033 if the server says no, 1022 if it closes the channel instead
+        of answering, and SSHTimeoutError 301 after `timeout` seconds
+        without an answer (the channel is then still open)."""
         self._conn._run(self._ch.exec(command))
 
     @_locked
     def shell(self) -> None:
+        """Start the user's login shell on this session channel (usually
+        after request_pty()); returns once the server has started it.
+
+        Blocks for the server's answer; a refusal is ChannelError 1033, a
+        channel closed instead of an answer 1022, silence for `timeout`
+        seconds SSHTimeoutError 301."""
         self._conn._run(self._ch.shell())
 
     @_locked
     def subsystem(self, name: str) -> None:
+        """Start the server-side subsystem called `name` (for example
+        "sftp") on this session channel; its protocol then runs over
+        write() and read().
+
+        Blocks for the server's answer: ChannelError 1033 when it does not
+        offer that subsystem, 1022 when it closes the channel instead,
+        SSHTimeoutError 301 when no answer comes within `timeout`."""
         self._conn._run(self._ch.subsystem(name))
 
     @_locked
     def request_pty(self, term: str = "vt100", cols: int = 80, rows: int = 24,
                     modes: bytes = b"\x00") -> None:
+        """Give this session channel a pseudo-terminal of type `term`,
+        `cols` x `rows` characters, before exec() or shell(). `modes` holds
+        the encoded terminal modes; the default, a lone zero byte, asks for
+        none. With a pty, stderr arrives mixed into stdout.
+
+        Blocks until the server accepts; ChannelError 1033 if it refuses
+        (sshd with PermitTTY no, for one), SSHTimeoutError 301 if it stays
+        silent for `timeout` seconds."""
         self._conn._run(self._ch.request_pty(term, cols, rows, 0, 0, modes))
 
     @_locked
@@ -112,6 +141,12 @@ class Channel:
 
     @_locked
     def send_eof(self) -> None:
+        """Tell the server that nothing more will be written to this
+        channel: the remote command sees the end of its stdin. Reading
+        still works afterwards; a write() raises ChannelError 1022.
+
+        Returns at once: the message is queued and sent without waiting
+        for window space or for any reply."""
         self._ch.send_eof()
 
     @_locked
@@ -122,15 +157,34 @@ class Channel:
 
     @_locked
     def read_into(self, buf: bytearray | memoryview, stream: int = 0) -> int:
+        """Like read(), but copies into the writable buffer `buf` instead
+        of making a new bytes object: returns how many bytes were stored
+        (at most len(buf)), or 0 once the stream has ended. `stream` 0 is
+        stdout, 1 stderr.
+
+        Blocks until some data or the end of the stream is there; after
+        `timeout` seconds without progress SSHTimeoutError 301, and the
+        error that ended the connection if the connection goes."""
         n: int = self._conn._run(Read(self._ch, -1, stream, into=buf))
         return n
 
     @_locked
     def read_stderr(self, max_bytes: int = -1) -> bytes:
+        """read() of the stderr stream: up to `max_bytes` bytes (-1: all
+        that is buffered) once there are some, b"" when stderr has ended.
+        Blocks and raises as read() does."""
         return self.read(max_bytes, 1)
 
     @_locked
     def read_all(self, stream: int = 0) -> bytes:
+        """Collect one stream (0 stdout, 1 stderr) until the server ends
+        it, and return all of it as one bytes object.
+
+        Blocks until that end of file (or channel close) arrives; any
+        stretch of `timeout` seconds without new data raises
+        SSHTimeoutError 301. Unread data on the other stream is kept, but
+        if it fills the channel window nothing more can arrive: read both,
+        or use drain(stderr_sink=...) or SSHConnection.exec()."""
         parts: list[bytes] = []
         while True:
             chunk = self.read(-1, stream)
@@ -176,14 +230,27 @@ class Channel:
 
     @property
     def exit_status(self) -> int | None:
+        """The remote command's exit code, or None while the server has
+        not reported one (it has not exited yet, or it was ended by a
+        signal: see exit_signal). Reading it never waits."""
         return self._ch.record.exit_status
 
     @property
     def exit_signal(self) -> str | None:
+        """The name of the signal that killed the remote command, without
+        the "SIG" prefix (for example "TERM"), or None if it was not
+        killed by one or the server has not said so yet. Never waits."""
         return self._ch.record.exit_signal
 
     @_locked
     def wait_closed(self) -> int | None:
+        """Wait until the server closes this channel, and return the exit
+        status it reported (None if it sent none). Data that arrives
+        meanwhile stays buffered for reading.
+
+        Blocks; SSHTimeoutError 301 after `timeout` seconds without any
+        progress. Once close() has been called the channel is forgotten:
+        calling this then raises ChannelError 1021."""
         state = self._ch.state  # 1021 once the channel is forgotten
         self._conn._wait(lambda: state.close_received, "channel close")
         return state.exit_status
@@ -275,16 +342,45 @@ class SSHConnection:
     # --------------------------------------------------------- channels
     @_locked
     def open_session(self) -> Channel:
+        """Open a new session channel, on which exec(), shell() or
+        subsystem() can then be started; returns it as a Channel (usable
+        in a `with` block, which closes it).
+
+        Blocks until the server confirms the channel. Raises ChannelError
+        1020 if the server refuses it (for example sshd's MaxSessions is
+        reached) and SSHTimeoutError 301 if no answer comes in `timeout`
+        seconds."""
         return Channel(self, self._run(self._proto.open_session()))
 
     @_locked
     def open_tcpip(self, host: str, port: int, src_host: str = "127.0.0.1",
                    src_port: int = 0) -> Channel:
+        """Tunnel a TCP connection through the server: the server connects
+        to `host`:`port` (a name it resolves itself) and the returned
+        Channel carries the bytes both ways with write() and read().
+        `src_host` and `src_port` are only reported to the server as where
+        the connection comes from.
+
+        Blocks until the server has made that connection or given up:
+        ChannelError 1020 when it cannot or will not (forwarding disabled,
+        connection refused on its side), SSHTimeoutError 301 after
+        `timeout` seconds of silence."""
         return Channel(self, self._run(self._proto.open_direct_tcpip(host, port, src_host,
                                                                      src_port)))
 
     @_locked
     def exec(self, command: str | bytes, stdin: bytes | None = None) -> ExecResult:
+        """Run `command` on the server in a session channel of its own and
+        wait for it to finish. `stdin`, if given, is sent as the command's
+        input, followed by end of file. Returns an ExecResult with all of
+        stdout and stderr, the exit status and the signal, if any; a
+        nonzero exit status is a result, not an exception.
+
+        Blocks until the command has exited and the channel is closed,
+        reading both streams as they come. Raises ChannelError (1020
+        channel refused, 1033 command refused), SSHTimeoutError 301 after
+        `timeout` seconds without progress (the channel is closed), or
+        what ended the connection if it breaks."""
         result: ExecResult = self._run(ExecCommand(self._proto, command, stdin or b""))
         return result
 
@@ -300,6 +396,12 @@ class SSHConnection:
 
     @_locked
     def close(self) -> None:
+        """Send the server a polite DISCONNECT and close the socket; every
+        channel of this connection goes with it. Calling it again, or
+        after the connection broke, does nothing.
+
+        Does not wait for the server's reply and raises nothing for
+        network trouble on the way out."""
         if self._driver.closed:
             return
         try:
