@@ -25,6 +25,7 @@ from .events import (
     Event,
     GlobalRequestAnswered,
 )
+from .lifecycle import C_FLAGS, Lifecycle, Phase
 from .transport import Transport
 from .validate import check_host, check_port
 
@@ -41,14 +42,9 @@ class ChannelState:
     local_id: int
     channel_type: str
     remote_id: int = -1
-    opened: bool = False
-    open_failed: bool = False
+    life: Lifecycle = field(default_factory=Lifecycle)
     failure_reason: int = 0
     failure_description: str = ""
-    eof_received: bool = False
-    eof_sent: bool = False
-    close_received: bool = False
-    close_sent: bool = False
     exit_status: int | None = None
     exit_signal: str | None = None
     exit_message: str = ""
@@ -66,9 +62,17 @@ class ChannelState:
     # unknown until then): builders that take the remote id
     deferred: list = field(default_factory=list)
 
+    # the lifecycle's answers, as the rest of the code asks them
+    opened = property(lambda self: self.life.opened)
+    open_failed = property(lambda self: self.life.open_failed)
+    eof_sent = property(lambda self: self.life.eof_sent)
+    eof_received = property(lambda self: self.life.eof_received)
+    close_sent = property(lambda self: self.life.close_sent)
+    close_received = property(lambda self: self.life.close_received)
+
     @property
     def closed(self) -> bool:
-        return self.close_received and self.close_sent
+        return self.life.close_received and self.life.ours is Phase.CLOSED
 
 
 class ConnectionLayer:
@@ -246,21 +250,28 @@ class ConnectionLayer:
         if ch.eof_sent or ch.close_received or ch.close_sent:
             return  # nothing to end: the channel is already (being) closed
         ch = self._open_channel(local_id)
-        ch.eof_sent = True
-        self.table.mark_eof_sent(local_id)
+        self._advance(ch, "send_eof")
         self.transport.send(Writer().byte(c.MSG_CHANNEL_EOF).uint32(ch.remote_id).getvalue())
 
     def close(self, local_id: int) -> None:
         ch = self.get(local_id)
-        if ch.close_sent:
+        if ch.close_sent or ch.open_failed:
             return
-        if not ch.opened:
-            # Not confirmed yet: remember, and close as soon as it is.
-            ch.close_sent = True
-            return
-        ch.close_sent = True
-        self.table.mark_close_sent(local_id)
+        # not confirmed yet: CLOSE_WANTED, and it goes with the confirmation
+        if self._advance(ch, "send_close") == Phase.CLOSED:
+            self._send_close(ch)
+
+    def _send_close(self, ch: ChannelState) -> None:
         self.transport.send(Writer().byte(c.MSG_CHANNEL_CLOSE).uint32(ch.remote_id).getvalue())
+
+    def _advance(self, ch: ChannelState, event: str) -> Phase:
+        """Move the channel's lifecycle (lifecycle.py), mirror it in the
+        compiled table; returns the state our side is in afterwards."""
+        for side, phase in ch.life.apply(event):
+            flag = C_FLAGS.get((side, phase))
+            if flag is not None and ch.local_id in self.table:
+                getattr(self.table, flag)(ch.local_id)
+        return ch.life.ours
 
     def abandon(self, local_id: int) -> None:
         """Close without waiting for the server's CLOSE; the channel is
@@ -322,10 +333,7 @@ class ConnectionLayer:
                 return
             raise RemoteProtocolError(f"unexpected channel data message {msg_type}", code=1022)
         elif msg_type == c.MSG_CHANNEL_EOF:
-            if ch.eof_received:
-                raise RemoteProtocolError(f"duplicate EOF for channel {local_id}", code=1023)
-            ch.eof_received = True
-            self.table.mark_eof_received(local_id)  # more data now is a protocol error
+            self._advance(ch, "recv_eof")  # more data now is a protocol error (in C)
             self._emit(ChannelEOF(local_id))
         elif msg_type == c.MSG_CHANNEL_CLOSE:
             self._on_close(ch)
@@ -340,27 +348,21 @@ class ConnectionLayer:
                                               msg_type == c.MSG_CHANNEL_SUCCESS))
 
     def _on_open_confirmation(self, ch: ChannelState, r: Reader) -> None:
-        if ch.opened or ch.open_failed:
-            raise RemoteProtocolError(f"duplicate open confirmation for channel {ch.local_id}",
-                                      code=1023)
-        ch.remote_id = r.uint32()
-        window = r.uint32()
-        max_packet = r.uint32()
-        ch.opened = True
+        close_wanted = ch.life.ours is Phase.CLOSE_WANTED
+        remote_id, window, max_packet = r.uint32(), r.uint32(), r.uint32()
+        self._advance(ch, "confirm")  # a second confirmation is a 1023
+        ch.remote_id = remote_id
         self.table.confirm(ch.local_id, ch.remote_id, window, max(1, min(max_packet, 1 << 20)))
         for build in ch.deferred:
             self.transport.send(build(ch.remote_id))
         ch.deferred.clear()
-        if ch.close_sent:
-            # closed by the user before the server confirmed
-            ch.close_sent = False
-            self.close(ch.local_id)
+        if close_wanted:  # closed by the user before the server confirmed
+            self.table.mark_close_sent(ch.local_id)
+            self._send_close(ch)
         self._emit(ChannelOpened(ch.local_id))
 
     def _on_open_failure(self, ch: ChannelState, r: Reader) -> None:
-        if ch.opened:
-            raise RemoteProtocolError(f"open failure for open channel {ch.local_id}", code=1023)
-        ch.open_failed = True
+        self._advance(ch, "refuse")  # after a confirmation: 1023
         ch.failure_reason = r.uint32()
         ch.failure_description = r.text()
         self._emit(ChannelOpenFailed(ch.local_id, ch.failure_reason, ch.failure_description))
@@ -368,16 +370,11 @@ class ConnectionLayer:
             self.forget(ch.local_id)
 
     def _on_close(self, ch: ChannelState) -> None:
-        if ch.close_received:
-            raise RemoteProtocolError(f"duplicate close for channel {ch.local_id}", code=1023)
-        ch.close_received = True
-        self.table.mark_close_received(ch.local_id)
         ch.closed_by_server = not ch.close_sent
+        self._advance(ch, "recv_close")  # a duplicate is a 1023
         if not ch.close_sent:
-            ch.close_sent = True
-            self.table.mark_close_sent(ch.local_id)
-            self.transport.send(
-                Writer().byte(c.MSG_CHANNEL_CLOSE).uint32(ch.remote_id).getvalue())
+            self._advance(ch, "send_close")
+            self._send_close(ch)
         self._emit(ChannelClosed(ch.local_id))
         if ch.abandoned:
             self.forget(ch.local_id)
@@ -428,12 +425,12 @@ class ConnectionLayer:
         if accept:
             self._add_to_table(local_id)
             self.table.confirm(local_id, sender, window, max(1, min(max_packet, 1 << 20)))
-            ch.opened = True
+            self._advance(ch, "confirm")
             self.transport.send(
                 Writer().byte(c.MSG_CHANNEL_OPEN_CONFIRMATION).uint32(sender).uint32(local_id)
                 .uint32(self.window_size).uint32(self.max_packet).getvalue())
         else:
-            ch.open_failed = True
+            self._advance(ch, "refuse")
             del self.channels[local_id]
             self.transport.send(
                 Writer().byte(c.MSG_CHANNEL_OPEN_FAILURE).uint32(sender).uint32(reason)
