@@ -185,6 +185,15 @@ def test_login_deadline_against_a_tarpit():
     assert 1.9 <= took <= 6, took
 
 
+def test_login_deadline_counts_the_user_time_of_its_own_thread(monkeypatch):
+    """The TCP connect runs in a worker thread: the deadline still leaves out
+    only the user time of the thread that made it (earlier callbacks in
+    this thread made it start at 0.00 s left once)."""
+    from sshclient.errors import user_clock
+    monkeypatch.setattr(user_clock(), "seconds", 1000.0)  # time spent in callbacks before
+    test_login_deadline_against_a_tarpit()
+
+
 def test_arguments_are_checked_before_the_network():
     with pytest.raises(sshclient.ArgumentTypeError):
         aio.connect("127.0.0.1", "22", username="u", accept_any_host_key=True)  # type: ignore

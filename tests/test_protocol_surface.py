@@ -120,3 +120,49 @@ def test_the_host_key_is_answered_when_the_front_end_is_ready(sshd, test_user, a
                 proto.process()
             assert excinfo.value.code == 1030 and info.fingerprint in excinfo.value.message
             assert proto.closed and b"" != proto.take_output()  # the DISCONNECT
+
+
+@pytest.mark.parametrize("method", ["publickey", "keyboard-interactive"])
+def test_authentication_questions_are_answered_when_ready(sshd, test_user, client_keys,
+                                                          method):
+    """A signature (as an agent gives it) and prompts (as a person types
+    them) are events answered later: meanwhile no packet is handled and no
+    input read; then the login goes on."""
+    import socket
+    import time
+
+    from sshclient.events import (
+        AuthCompleted,
+        HostKeyReceived,
+        PromptsReceived,
+        SignatureRequested,
+    )
+    from sshclient.keys import load_private_key_file
+    from sshclient.options import AUTH_KEYBOARD_INTERACTIVE, AUTH_PUBLICKEY
+
+    key = load_private_key_file(client_keys["ed25519"].path)
+    question = SignatureRequested if method == "publickey" else PromptsReceived
+    # (with a password, keyboard-interactive counts as possible; we answer it)
+    mode = AUTH_PUBLICKEY if method == "publickey" else AUTH_KEYBOARD_INTERACTIVE
+    options = ClientOptions(username=test_user.name, private_key=key,
+                            password=test_user.password, auth_mode=mode)
+    proto = ClientProtocol(options)
+    proto.begin_auth()
+    with socket.create_connection((sshd.host, sshd.port)) as sock:
+        events = _drive(sock, proto, lambda evs: any(isinstance(e, HostKeyReceived)
+                                                     for e in evs))
+        proto.answer_host_key(True)
+        events = _drive(sock, proto, lambda evs: any(isinstance(e, question) for e in evs))
+        asked = next(e for e in events if isinstance(e, question))
+        time.sleep(0.3)
+        assert not proto.wants_input() and proto.process() == []
+        assert not proto.authenticated
+        if isinstance(asked, SignatureRequested):
+            assert asked.public_blob == key.public_blob
+            proto.answer_signature(key.sign(asked.data, asked.algorithm))
+        else:
+            assert any("assword" in text for text, _echo in asked.prompts)
+            proto.answer_prompts([test_user.password] * len(asked.prompts))
+        done = _drive(sock, proto, lambda evs: any(isinstance(e, AuthCompleted) for e in evs))
+        assert proto.authenticated
+        assert next(e for e in done if isinstance(e, AuthCompleted)).method == method

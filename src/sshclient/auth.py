@@ -7,13 +7,21 @@ Partial success chains (sshd `AuthenticationMethods a,b`) are followed.
 from __future__ import annotations
 
 import fnmatch
-from typing import Callable
+from typing import Any, Callable
 
 from sshcore.wire import Reader, Writer
 
 from . import constants as c
-from .errors import AuthenticationError, RemoteProtocolError, call_user
-from .events import AuthBanner, AuthCompleted, Event, LogMessage
+from .errors import AuthenticationError, RemoteProtocolError, UsageError, timed_user_call
+from .events import (
+    AuthBanner,
+    AuthCompleted,
+    CustomAuthStep,
+    Event,
+    LogMessage,
+    PromptsReceived,
+    SignatureRequested,
+)
 from .hostkeys import CERT_SUFFIX
 from .options import (
     AUTH_CUSTOM,
@@ -66,8 +74,23 @@ class Authenticator:
         self.completed: list[str] = []
         self.last_failure_methods: list[str] = []
         self.server_methods: list[str] | None = None
-        self._custom_last_packet = b""
         self._kbd_rounds = 0
+        # The question asked of the front end (an event), and what to do
+        # with its answer; no packet is handled until it comes.
+        self.question: type[Event] | None = None
+        self._resume: Callable[[Any], None] | None = None
+
+    def _ask(self, event: Event, resume: Callable[[Any], None]) -> None:
+        self.question, self._resume = type(event), resume
+        self._emit(event)
+
+    def answer(self, kind: type[Event], value: Any) -> None:
+        """The front end's answer to the question of type `kind`."""
+        if self.question is not kind or self._resume is None:
+            raise UsageError(f"no {kind.__name__} is waiting for an answer", code=211)
+        resume = self._resume
+        self.question = self._resume = None
+        resume(value)
 
     # ------------------------------------------------------------ start
     def start(self) -> None:
@@ -131,10 +154,13 @@ class Authenticator:
             .string(b"publickey").boolean(True).string(algorithm.encode()).string(blob)
             .getvalue()
         )
-        sig_alg = algorithm.replace(CERT_SUFFIX, "")
-        signature = call_user(key.sign, to_sign, sig_alg)
-        self._send(self._request_header("publickey").boolean(True).string(algorithm.encode())
-                   .string(blob).string(signature).getvalue())
+        def send(signature: bytes | None) -> None:
+            if not signature:
+                raise AuthenticationError("the key's holder refused to sign", code=1032)
+            self._send(self._request_header("publickey").boolean(True)
+                       .string(algorithm.encode()).string(blob).string(signature).getvalue())
+        self._ask(SignatureRequested(key.public_blob, algorithm.replace(CERT_SUFFIX, ""),
+                                     to_sign), send)
 
     def _pubkey_algorithm(self) -> str:
         """The publickey algorithm name: the key's signature algorithm (RSA: the first of
@@ -273,43 +299,59 @@ class Authenticator:
             raise RemoteProtocolError("keyboard-interactive request with too many prompts",
                                       code=1036)
         prompts = [(r.text(), r.boolean()) for _ in range(count)]
-        responses = self._answer_prompts(name, instructions, prompts)
-        w = Writer().byte(c.MSG_USERAUTH_INFO_RESPONSE).uint32(len(responses))
-        for answer in responses:
-            w.string(answer.encode("utf-8"))
-        self._send(w.getvalue())
 
-    def _answer_prompts(self, name: str, instructions: str,
-                        prompts: list[tuple[str, bool]]) -> list[str]:
-        o = self.options
+        def send(responses: list[str]) -> None:
+            if len(responses) != len(prompts):
+                raise AuthenticationError(
+                    f"{len(responses)} keyboard-interactive answers to {len(prompts)} prompts")
+            w = Writer().byte(c.MSG_USERAUTH_INFO_RESPONSE).uint32(len(responses))
+            for answer in responses:
+                w.string(answer.encode("utf-8"))
+            self._send(w.getvalue())
         if not prompts:
-            return []
-        if o.kbd_interactive_handler is not None:
-            answers = list(call_user(o.kbd_interactive_handler, name, instructions, prompts))
-            if len(answers) != len(prompts):
-                raise AuthenticationError("keyboard-interactive handler gave a wrong number "
-                                          "of responses")
-            return answers
-        # No handler: answer password prompts with the password.
-        answers = []
-        for prompt, _echo in prompts:
-            if o.password and (prompt_matches(o.password_prompt_pattern, prompt)
-                               or "password" in prompt.lower()):
-                answers.append(reveal(o.password))
-            else:
-                answers.append("")
-        return answers
+            send([])  # nothing to ask (sshd sends these between rounds)
+        else:
+            self._ask(PromptsReceived(name, instructions, prompts), send)
 
     # ------------------------------------------------------------ custom
     def _custom_step(self, payload: bytes) -> None:
-        handler = self.options.custom_auth_handler
-        if handler is None:
-            raise AuthenticationError("amCustom selected but no on_ssh_custom_auth handler")
         self.method = "custom"
-        out = call_user(handler, payload)
-        if not out:
-            raise AuthenticationError("custom authentication was abandoned by the handler")
-        self._send(out)
+
+        def send(packet: bytes) -> None:
+            if not packet:
+                raise AuthenticationError("custom authentication was abandoned by the handler")
+            self._send(packet)
+        self._ask(CustomAuthStep(payload), send)
 
     def _log(self, level: int, message: str) -> None:
         self._emit(LogMessage(level, message))
+
+
+# ------------------------------------------------------------------ answers
+# What a front end answers with when the user gave options rather than
+# answering the events themselves (operations.answer_by_default and the
+# spec adapter call these; the user's callbacks' time is not the login's).
+def sign_with_options(options: ClientOptions, event: SignatureRequested) -> bytes:
+    key = options.private_key
+    if key is None or key.public_blob != event.public_blob:
+        raise AuthenticationError("no private key to sign with", code=1032)
+    return bytes(timed_user_call(key.sign, event.data, event.algorithm))
+
+
+def prompt_answers(options: ClientOptions, event: PromptsReceived) -> list[str]:
+    """The prompt handler's answers; without one, the password for prompts
+    that ask for it (PasswordPrompt, or "password" in the prompt), else ""."""
+    if options.kbd_interactive_handler is not None:
+        return list(timed_user_call(options.kbd_interactive_handler, event.name,
+                                    event.instructions, event.prompts))
+    password = options.password
+    return [reveal(password) if password and (
+        prompt_matches(options.password_prompt_pattern, prompt)
+        or "password" in prompt.lower()) else "" for prompt, _echo in event.prompts]
+
+
+def custom_auth_packet(options: ClientOptions, event: CustomAuthStep) -> bytes:
+    handler = options.custom_auth_handler
+    if handler is None:
+        raise AuthenticationError("amCustom selected but no on_ssh_custom_auth handler")
+    return bytes(timed_user_call(handler, event.payload) or b"")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from .errors import SSHTimeoutError, user_seconds
+from .errors import SSHTimeoutError, user_clock
 
 
 class Deadline:
@@ -21,13 +21,15 @@ class Deadline:
         self.seconds = seconds if seconds is not None and seconds > 0 else None
         self.what = what
         self._start = time.monotonic()
-        self._user_start = user_seconds()
+        # this thread's clock, also when checked from another (a connect worker)
+        self._clock = user_clock()
+        self._user_start = self._clock.seconds
 
     def remaining(self) -> float | None:
         """Seconds left (0 or less once passed); None without a limit."""
         if self.seconds is None:
             return None
-        spent = time.monotonic() - self._start - (user_seconds() - self._user_start)
+        spent = time.monotonic() - self._start - (self._clock.seconds - self._user_start)
         return self.seconds - spent
 
     def bound(self, timeout: float | None) -> float | None:

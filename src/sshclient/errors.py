@@ -115,35 +115,38 @@ class WouldBlockError(SSHClientError, BlockingIOError):
     default_code = 1130
 
 
-class UserCallbackFailed(BaseException):
-    """Carries what the user's own callback raised (host key verifier, prompt
-    handler, signer) through the protocol untouched: it is the user's error,
-    not the server's, so it is neither renamed nor caught on the way out.
-    `ClientProtocol.process()` closes the connection and re-raises `original`.
-    A BaseException so that no `except Exception` in between can swallow it."""
+class UserClock:
+    """One thread's time in the user's callbacks."""
+    __slots__ = ("seconds", "depth")
 
-    def __init__(self, original: Exception) -> None:
-        super().__init__(original)
-        self.original = original
+    def __init__(self) -> None:
+        self.seconds = 0.0  # spent in the user's callbacks by this thread, ever
+        self.depth = 0      # callbacks now running (one inside another counts once)
 
 
-class _UserClock(threading.local):
-    seconds = 0.0  # spent in the user's callbacks by this thread, ever
-    depth = 0      # callbacks now running (one inside another counts once)
+class _ThreadClocks(threading.local):
+    def __init__(self) -> None:
+        self.clock = UserClock()
 
 
-_user_clock = _UserClock()
+_clocks = _ThreadClocks()
+
+
+def user_clock() -> UserClock:
+    """This thread's clock, readable from any thread: a login deadline made
+    here and checked in a worker thread (the TCP connect) reads this one."""
+    return _clocks.clock
 
 
 def user_seconds() -> float:
     """Seconds this thread has spent in the user's own callbacks: a login
     deadline leaves them out (see `deadline.Deadline`)."""
-    return _user_clock.seconds
+    return _clocks.clock.seconds
 
 
 def timed_user_call(fn: Callable[..., T], *args: Any) -> T:
     """Call the user's code, adding its time to `user_seconds()`."""
-    clock = _user_clock
+    clock = _clocks.clock
     if clock.depth:
         return fn(*args)
     clock.depth = 1
@@ -153,16 +156,6 @@ def timed_user_call(fn: Callable[..., T], *args: Any) -> T:
     finally:
         clock.depth = 0
         clock.seconds += time.monotonic() - started
-
-
-def call_user(fn: Callable[..., T], *args: Any) -> T:
-    """Call a user-supplied callback from inside protocol handling."""
-    try:
-        return timed_user_call(fn, *args)
-    except SSHClientError:
-        raise  # ours, raised on purpose (e.g. a verifier that rejects with a reason)
-    except Exception as exc:
-        raise UserCallbackFailed(exc) from None
 
 
 # errno -> Winsock-style code used by the spec's TCP/IP error table.

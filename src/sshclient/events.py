@@ -116,6 +116,31 @@ class HostKeyReceived(Event):
 
 
 @dataclass
+class SignatureRequested(Event):
+    """publickey authentication needs `data` signed as `algorithm` by the
+    key whose public blob is `public_blob`: answer_signature() (an agent,
+    a token or the key file can answer, now or later)."""
+    public_blob: bytes
+    algorithm: str
+    data: bytes = field(repr=False)
+
+
+@dataclass
+class PromptsReceived(Event):
+    """keyboard-interactive prompts (text, echo?): answer_prompts()."""
+    name: str
+    instructions: str
+    prompts: list[tuple[str, bool]]
+
+
+@dataclass
+class CustomAuthStep(Event):
+    """Custom authentication: the server's last packet (b"" to start);
+    answer_custom_auth() with the next USERAUTH packet, or b"" to give up."""
+    payload: bytes
+
+
+@dataclass
 class Disconnected(Event):
     code: int
     reason: int

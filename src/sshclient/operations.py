@@ -25,6 +25,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
+from . import auth
 from .connection import ChannelState
 from .errors import (
     ChannelError,
@@ -38,8 +39,11 @@ from .events import (
     AuthBanner,
     ChannelOpenRequested,
     ChannelRequestReceived,
+    CustomAuthStep,
     Event,
     HostKeyReceived,
+    PromptsReceived,
+    SignatureRequested,
 )
 from .options import HostKeyInfo
 
@@ -524,13 +528,40 @@ def answer_host_key(proto: ClientProtocol, info: HostKeyInfo,
     proto.answer_host_key(accepted)
 
 
+def answer_question(proto: ClientProtocol, event: Event) -> bool:
+    """Answer the protocol's questions from what the options hold: the host
+    key verifier, the private key, the prompt handler (or the password), the
+    custom-auth handler. False if `event` is no question. A callback that
+    raises one of our errors fails the login with it; anything else it
+    raises closes the connection and goes on up, untouched."""
+    options = proto.options
+    if isinstance(event, HostKeyReceived):
+        answer_host_key(proto, event.info, options.host_key_verifier)
+        return True
+    try:
+        if isinstance(event, SignatureRequested):
+            proto.answer_signature(auth.sign_with_options(options, event))
+        elif isinstance(event, PromptsReceived):
+            proto.answer_prompts(auth.prompt_answers(options, event))
+        elif isinstance(event, CustomAuthStep):
+            proto.answer_custom_auth(auth.custom_auth_packet(options, event))
+        else:
+            return False
+    except SSHClientError as exc:
+        proto.fail_authentication(exc)
+    except BaseException:
+        proto.abort()
+        raise
+    return True
+
+
 def answer_by_default(proto: ClientProtocol, event: Event) -> str:
     """What the Pythonic front ends do with events nobody asked about: the
-    host key goes to the options' verifier; the server's requests wanting a
-    reply and its channel opens are refused (no forwarding is set up);
-    returns banner text to show, or ""."""
-    if isinstance(event, HostKeyReceived):
-        answer_host_key(proto, event.info, proto.options.host_key_verifier)
+    questions are answered from the options (answer_question); the server's
+    requests wanting a reply and its channel opens are refused (no
+    forwarding is set up); returns banner text to show, or ""."""
+    if answer_question(proto, event):
+        pass
     elif isinstance(event, ChannelRequestReceived) and event.want_reply:
         proto.answer_channel_request(event.channel, False)
     elif isinstance(event, ChannelOpenRequested):

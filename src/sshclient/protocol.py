@@ -24,7 +24,6 @@ from .errors import (
     RemoteProtocolError,
     SSHClientError,
     UsageError,
-    UserCallbackFailed,
 )
 from .events import (
     AuthCompleted,
@@ -32,9 +31,12 @@ from .events import (
     ChannelDataReady,
     ChannelEOF,
     ChannelRequestReceived,
+    CustomAuthStep,
     Disconnected,
     Event,
     KexCompleted,
+    PromptsReceived,
+    SignatureRequested,
 )
 from .operations import ChannelHandle, KeyExchange, OpenChannel
 from .options import DEFAULT_WINDOW_LIMIT, ClientOptions, window_limit_for_rtt
@@ -113,7 +115,7 @@ class ClientProtocol:
         """False while our output to the peer is backed up (INPUT_PAUSE_OUTPUT):
         a driver then stops reading the socket until it drains."""
         return (self.transport.output_size() < self.input_pause_output
-                and not self.transport.awaiting_host_key)
+                and not self.transport.held)
 
     def take_output(self) -> bytes:
         return self.transport.take_output()
@@ -152,13 +154,6 @@ class ClientProtocol:
             self._fail(exc, exc.disconnect_reason)
         except SSHClientError as exc:
             self._fail(exc, c.DISCONNECT_BY_APPLICATION)
-        except UserCallbackFailed as failed:
-            # The user's callback raised: close cleanly, hand them their error.
-            if not self.transport.closed:
-                self.transport.send_disconnect(c.DISCONNECT_BY_APPLICATION,
-                                               "error in the client application")
-            self.state = STATE_CLOSED
-            raise failed.original from None
         self._flush_dirty()
         if self._eof and self.error is None:
             # The peer is gone: after what it sent before (handled above).
@@ -215,11 +210,22 @@ class ClientProtocol:
         self._last_keepalive = now
 
     def _fail(self, exc: SSHClientError, reason: int) -> None:
+        self._record_failure(exc, reason)
+        raise exc
+
+    def _record_failure(self, exc: SSHClientError, reason: int) -> None:
+        """End the connection for `exc`: DISCONNECT, and process() raises it."""
         self.error = exc
         if not self.transport.closed:
             self.transport.send_disconnect(reason, exc.message[:200])
         self.state = STATE_CLOSED
-        raise exc
+
+    def abort(self, description: str = "error in the client application") -> None:
+        """The application gave up (its own callback raised): DISCONNECT and
+        close; the application has its exception, we add none."""
+        if not self.transport.closed:
+            self.transport.send_disconnect(c.DISCONNECT_BY_APPLICATION, description)
+        self.state = STATE_CLOSED
 
     # ------------------------------------------------------------ userauth
     def begin_auth(self, credentials: ClientOptions | None = None) -> None:
@@ -296,6 +302,40 @@ class ClientProtocol:
 
     def rekey(self) -> KeyExchange:
         return KeyExchange(self)
+
+    # ------------------------------------------- questions to the front end
+    @property
+    def awaiting_answer(self) -> bool:
+        """An authentication question (signature, prompts, custom step) is open."""
+        return self.auth is not None and self.auth.question is not None
+
+    def answer_signature(self, signature: bytes | None) -> None:
+        """Answer SignatureRequested (None: the key's holder refused)."""
+        self._answer_auth(SignatureRequested, signature)
+
+    def answer_prompts(self, answers: list[str]) -> None:
+        """Answer PromptsReceived, one answer per prompt."""
+        self._answer_auth(PromptsReceived, list(answers))
+
+    def answer_custom_auth(self, packet: bytes) -> None:
+        """Answer CustomAuthStep with the next packet (b"": give up)."""
+        self._answer_auth(CustomAuthStep, bytes(packet))
+
+    def fail_authentication(self, exc: SSHClientError) -> None:
+        """The front end cannot answer (no key, a handler raised ours)."""
+        self._record_failure(exc, c.DISCONNECT_BY_APPLICATION)
+
+    def _answer_auth(self, kind: type[Event], value: object) -> None:
+        if self.auth is None:
+            raise UsageError(f"no {kind.__name__} is waiting for an answer", code=211)
+        try:
+            self.auth.answer(kind, value)
+        except UsageError:
+            raise
+        except RemoteProtocolError as exc:
+            self._record_failure(exc, exc.disconnect_reason)
+        except SSHClientError as exc:
+            self._record_failure(exc, c.DISCONNECT_BY_APPLICATION)
 
     def answer_host_key(self, accept: bool, error: HostKeyError | None = None) -> None:
         """Answer HostKeyReceived: go on, or refuse the key (the connection

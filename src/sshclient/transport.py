@@ -58,6 +58,10 @@ _CREDENTIAL_MESSAGES = frozenset({c.MSG_USERAUTH_REQUEST, c.MSG_USERAUTH_INFO_RE
 class UpperLayer(Protocol):
     def handle_packet(self, msg_type: int, payload: bytes) -> None: ...
 
+    @property
+    def awaiting_answer(self) -> bool:
+        """A question to the front end is open: handle no packet until answered."""
+
 
 def version_matches(version: str, patterns: str) -> bool:
     """SSHVersionPattern: comma separated shell-style wildcards (* and ?)."""
@@ -286,7 +290,7 @@ class Transport:
     def process(self) -> None:
         """Handle every complete packet buffered so far."""
         engine = self.engine
-        while not self.closed and self._held_kex is None:
+        while not self.closed and not self.held:
             packet = engine.next_packet()  # ProtocolError is a RemoteProtocolError
             if packet is None:
                 break
@@ -305,7 +309,8 @@ class Transport:
                 # Whatever else handling the server's message raised (a bad
                 # point for cryptography, text that is not UTF-8, ...) is still
                 # an SSHClientError for the user; the cause stays chained.
-                # The user's own callbacks are not here: see call_user().
+                # The user's own callbacks never run in here: they answer
+                # events (HostKeyReceived, SignatureRequested, ...) outside.
                 raise RemoteProtocolError(
                     f"could not handle the server's "
                     f"{c.MESSAGE_NAMES.get(msg_type, msg_type)} message: "
@@ -548,6 +553,12 @@ class Transport:
     @property
     def awaiting_host_key(self) -> bool:
         return self._held_kex is not None
+
+    @property
+    def held(self) -> bool:
+        """Packets wait unhandled: the front end has a question to answer."""
+        return self._held_kex is not None or (self.upper is not None
+                                              and self.upper.awaiting_answer)
 
     def answer_host_key(self, accept: bool, error: HostKeyError | None = None) -> None:
         """Go on with the held key exchange, or refuse the key: DISCONNECT,

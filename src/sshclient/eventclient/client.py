@@ -34,7 +34,7 @@ from ..operations import (
     OpenChannel,
     Operation,
     Write,
-    answer_host_key,
+    answer_question,
 )
 from ..options import (
     AUTH_KEYBOARD_INTERACTIVE,
@@ -410,9 +410,11 @@ class SSHClient(TableAccessors):
     def _ev_log(self, event: ev.LogMessage) -> None:
         self._log(event.level, event.message)
 
-    def _ev_host_key(self, event: ev.HostKeyReceived) -> None:
+    def _ev_question(self, event: ev.Event) -> None:
+        """The host key, a signature, prompts, a custom-auth step: answered
+        from the options _build_options made (our verifier and handlers)."""
         assert self._proto is not None
-        answer_host_key(self._proto, event.info, self._verify_host_key)
+        answer_question(self._proto, event)
 
     def _ev_version(self, event: ev.ServerVersionReceived) -> None:
         self._server_version = event.version
@@ -1150,7 +1152,10 @@ def _build_info() -> str:
 _EVENT_HANDLERS: dict[type, Callable[[SSHClient, Any], None]] = {
     ev.LogMessage: SSHClient._ev_log,
     ev.ServerVersionReceived: SSHClient._ev_version,
-    ev.HostKeyReceived: SSHClient._ev_host_key,
+    ev.HostKeyReceived: SSHClient._ev_question,
+    ev.SignatureRequested: SSHClient._ev_question,
+    ev.PromptsReceived: SSHClient._ev_question,
+    ev.CustomAuthStep: SSHClient._ev_question,
     ev.KexStarted: SSHClient._ev_kex_started,
     ev.KexCompleted: SSHClient._ev_kex_done,
     ev.AuthBanner: SSHClient._ev_banner,
