@@ -68,8 +68,9 @@ class _Driver(asyncio.BufferedProtocol):
         self.on_event = on_event
         self.loop = asyncio.get_running_loop()
         self.transport: asyncio.Transport | None = None
-        self.error: SSHClientError | None = None
+        self.error: SSHClientError | None = None  # what later waits raise
         self.closed = False
+        self.closed_by_user = False  # close() on a healthy connection: no error to report
         self.last_activity = self.loop.time()
         self._waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
         self._timer: asyncio.TimerHandle | None = None
@@ -228,7 +229,14 @@ class _Driver(asyncio.BufferedProtocol):
             if not future.done():
                 future.cancel()
 
-    def close(self) -> None:
+    def close(self, error: SSHClientError | None = None) -> None:
+        """End the connection because of `error`, or because the user asked
+        (None); either way, waits from now on raise (connection_lost gives
+        the user's close a DisconnectedError for them)."""
+        if self.error is None and error is not None:
+            self.error = error
+        elif self.error is None and not self.closed:
+            self.closed_by_user = True
         self.closed = True
         if self._timer is not None:
             self._timer.cancel()
@@ -370,8 +378,9 @@ class AsyncSSHConnection:
 
     @property
     def error(self) -> SSHClientError | None:
-        """What ended the connection, if something did."""
-        return self._driver.error
+        """What ended the connection, if something did (None after close(),
+        as in the blocking API)."""
+        return None if self._driver.closed_by_user else self._driver.error
 
     def _on_event(self, event: ev.Event) -> None:
         self.banner += answer_by_default(self._proto, event)
@@ -381,7 +390,7 @@ class AsyncSSHConnection:
             await self._driver.wait(ready, self.timeout, what)
         except SSHClientError as exc:
             if exc.code != 301 and not isinstance(exc, UsageError):
-                self._driver.close()  # anything but a timeout or a misuse ends it
+                self._driver.close(exc)  # anything but a timeout or a misuse ends it
             raise
 
     async def _run(self, op: Operation) -> Any:
