@@ -171,6 +171,8 @@ def test_exec_result(api, server, test_user):
             (b"out\n", b"err\n", 3, None)
         result = conn.exec("tr a-z A-Z", stdin=b"fed through stdin\n")
         assert (result.stdout, result.exit_status) == (b"FED THROUGH STDIN\n", 0)
+        result = conn.exec("head -c 5", stdin=bytes(8 * MiB))  # most of stdin left unread
+        assert (result.stdout, result.exit_status) == (bytes(5), 0)
 
 
 def test_exit_signal(api, server, test_user):
@@ -313,7 +315,7 @@ def test_rekey_mid_transfer(api, server, test_user):
 
 
 # -------------------------------------------------------- timeouts, errors
-def test_read_timeout_leaves_the_connection_usable(api, server, test_user):
+def test_timeouts_leave_the_connection_usable(api, server, test_user):
     with login(api, server, test_user) as conn:
         with conn.open_session() as ch:
             ch.exec("read x; echo got-$x")                 # waits for us: no race with a clock
@@ -327,6 +329,12 @@ def test_read_timeout_leaves_the_connection_usable(api, server, test_user):
             assert ch.read_all() == b"got-it\n"
             assert ch.wait_closed() == 0
         assert conn.exec("echo still here").stdout == b"still here\n"
+        with conn.open_session() as ch:
+            ch.exec("sleep 60")                            # never reads its stdin
+            conn.timeout = 0.5
+            with pytest.raises(sshclient.SSHTimeoutError) as info:
+                ch.write(bytes(16 * MiB))                  # more than windows and buffers hold
+            assert info.value.code == 301 and conn.error is None
 
 
 def test_refusals_and_misuse(api, server, test_user):
