@@ -77,8 +77,9 @@ class _Driver(asyncio.BufferedProtocol):
         self.on_event = on_event
         self.loop = asyncio.get_running_loop()
         self.transport: asyncio.Transport | None = None
-        self.error: SSHClientError | None = None
+        self.error: SSHClientError | None = None  # what later waits raise
         self.closed = False
+        self.closed_by_user = False  # close() on a healthy connection: no error to report
         self.last_activity = self.loop.time()
         self._waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
         self._timer: asyncio.TimerHandle | None = None
@@ -239,7 +240,14 @@ class _Driver(asyncio.BufferedProtocol):
             if not future.done():
                 future.cancel()
 
-    def close(self) -> None:
+    def close(self, error: SSHClientError | None = None) -> None:
+        """End the connection because of `error`, or because the user asked
+        (None); either way, waits from now on raise (connection_lost gives
+        the user's close a DisconnectedError for them)."""
+        if self.error is None and error is not None:
+            self.error = error
+        elif self.error is None and not self.closed:
+            self.closed_by_user = True
         self.closed = True
         if self._timer is not None:
             self._timer.cancel()
@@ -381,8 +389,9 @@ class AsyncSSHConnection:
 
     @property
     def error(self) -> SSHClientError | None:
-        """What ended the connection, if something did."""
-        return self._driver.error
+        """What ended the connection, if something did (None after close(),
+        as in the blocking API)."""
+        return None if self._driver.closed_by_user else self._driver.error
 
     def _on_event(self, event: ev.Event) -> None:
         self.banner += answer_by_default(self._proto, event)
@@ -392,7 +401,7 @@ class AsyncSSHConnection:
             await self._driver.wait(ready, self.timeout, what)
         except SSHClientError as exc:
             if exc.code != 301 and not isinstance(exc, UsageError):
-                self._driver.close()  # anything but a timeout or a misuse ends it
+                self._driver.close(exc)  # anything but a timeout or a misuse ends it
             raise
 
     async def _run(self, op: Operation) -> Any:
@@ -676,12 +685,20 @@ def run(main: Awaitable[Any]) -> Any:
         return loop.run_until_complete(main)
     finally:
         try:
-            pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
-            for task in pending:
-                task.cancel()
-            if pending:
-                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-            loop.run_until_complete(loop.shutdown_asyncgens())
+            _close_loop(loop)
         finally:
             asyncio.set_event_loop(None)
-            loop.close()
+
+
+def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel the loop's pending tasks, let them finish, end its async
+    generators and close it."""
+    try:
+        pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+    finally:
+        loop.close()

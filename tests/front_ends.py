@@ -1,0 +1,126 @@
+"""The asyncio API seen through the blocking API's eyes, so that one test body
+drives every front end.
+
+`SyncProxy(target, loop)` stands for an object of sshclient.aio: whatever a
+call returns that can be awaited (a coroutine method's coroutine, or the
+awaitable `aio.connect()` gives) is run to its end with
+`loop.run_until_complete()`; `async with` becomes `with` and `async for`
+becomes `for`; attributes are read and set on the target. Results that are
+themselves asynchronous objects come back proxied too; plain values
+(bytes, ExecResult, ...) come back as they are. Nothing here names a method
+of the API: a method added to AsyncChannel is covered as it is.
+
+`front_end(kind)` gives the module to call connect() on plus a way to end
+it: "blocking" is `sshclient` itself; "asyncio" and "uvloop" are
+`sshclient.aio` behind a SyncProxy on that kind of event loop.
+"""
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Callable, Iterator
+from types import ModuleType
+from typing import Any
+
+import sshclient
+from sshclient import aio
+
+
+def _is_async_object(value: object) -> bool:
+    """An object a caller would have to await or `async with`/`async for`."""
+    if isinstance(value, ModuleType):
+        return True  # the module itself: its connect() returns an awaitable
+    kind = type(value)
+    if hasattr(kind, "__aenter__") or hasattr(kind, "__aiter__"):
+        return True
+    return any(inspect.iscoroutinefunction(getattr(kind, name, None)) for name in dir(kind))
+
+
+class SyncProxy:
+    """See the module docstring."""
+
+    def __init__(self, target: Any, loop: asyncio.AbstractEventLoop) -> None:
+        object.__setattr__(self, "_target", target)
+        object.__setattr__(self, "_loop", loop)
+
+    def _settle(self) -> None:
+        """Let the loop run what a plain call scheduled (a transport's close
+        happens in a callback), as an application's running loop would."""
+        self._loop.run_until_complete(asyncio.sleep(0))
+
+    def _wrap(self, value: Any) -> Any:
+        return SyncProxy(value, self._loop) if _is_async_object(value) else value
+
+    def _outcome(self, value: Any) -> Any:
+        if inspect.isawaitable(value):
+            value = self._loop.run_until_complete(value)
+        else:
+            self._settle()
+        return self._wrap(value)
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._target, name)
+        if isinstance(value, type):
+            return value  # a class (aio.ExecResult): as it is
+        if callable(value):
+            # a coroutine method, or a plain one that may hand back an
+            # awaitable (aio.connect) or an asynchronous object
+            def call(*args: Any, **kwargs: Any) -> Any:
+                return self._outcome(value(*args, **kwargs))
+            return call
+        return self._wrap(value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._target, name, value)
+
+    def __enter__(self) -> Any:
+        target = self._target
+        if hasattr(type(target), "__aenter__"):
+            entered = self._loop.run_until_complete(type(target).__aenter__(target))
+            return self if entered is target else self._wrap(entered)
+        return type(target).__enter__(target)
+
+    def __exit__(self, *exc: Any) -> Any:
+        target = self._target
+        if hasattr(type(target), "__aexit__"):
+            suppress = self._loop.run_until_complete(type(target).__aexit__(target, *exc))
+            self._settle()  # e.g. the transport's close, done in a callback
+            return suppress
+        return type(target).__exit__(target, *exc)
+
+    def __iter__(self) -> Iterator[Any]:
+        target = self._target
+        if not hasattr(type(target), "__aiter__"):
+            return iter(target)
+        agen = type(target).__aiter__(target)
+
+        def items() -> Iterator[Any]:
+            try:
+                while True:
+                    try:
+                        item = self._loop.run_until_complete(agen.__anext__())
+                    except StopAsyncIteration:
+                        return
+                    yield self._wrap(item)
+            finally:
+                aclose = getattr(agen, "aclose", None)
+                if aclose is not None:
+                    self._loop.run_until_complete(aclose())
+        return items()
+
+    def __repr__(self) -> str:
+        return f"SyncProxy({self._target!r})"
+
+
+FRONT_ENDS = ["blocking", "asyncio", "uvloop"]
+
+
+def front_end(kind: str) -> tuple[Any, Callable[[], None]]:
+    """(the API to call connect() on, what ends it after the test)."""
+    if kind == "blocking":
+        return sshclient, lambda: None
+    if kind == "uvloop":
+        loop = aio.new_event_loop()
+    else:
+        loop = asyncio.new_event_loop()
+    return SyncProxy(aio, loop), lambda: aio._close_loop(loop)
