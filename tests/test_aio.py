@@ -57,17 +57,34 @@ def test_the_loop_is_the_one_asked_for(loop_kind):
     assert run(kind()).startswith("uvloop" if loop_kind == "uvloop" else "asyncio")
 
 
+# the async spelling of the protocols both APIs share
+_ASYNC_DUNDERS = {"__iter__": "__aiter__", "__enter__": "__aenter__", "__exit__": "__aexit__"}
+# asyncio-only: stream pairs have no blocking counterpart
+_ASYNC_ONLY = {"open_tcpip_stream"}
+
+
 def test_every_blocking_method_has_its_async_twin():
+    """Both ways: each public method (and iteration, with) of one API is in
+    the other, with the same parameters."""
     for sync_cls, async_cls in ((sshclient.SSHConnection, aio.AsyncSSHConnection),
                                 (sshclient.Channel, aio.AsyncChannel)):
-        for name, member in vars(sync_cls).items():
-            if name.startswith("_"):
-                continue
-            twin = getattr(async_cls, name, None)
-            assert twin is not None, f"{async_cls.__name__}.{name} is missing"
-            if callable(member):
+        pairs = [(name, _ASYNC_DUNDERS.get(name, name)) for name in vars(sync_cls)
+                 if not name.startswith("_") or name in _ASYNC_DUNDERS]
+        pairs += [(name, name) for name in vars(async_cls)
+                  if not name.startswith("_") and name not in _ASYNC_ONLY]
+        pairs += [(plain, dunder) for plain, dunder in _ASYNC_DUNDERS.items()
+                  if dunder in vars(async_cls)]
+        def has(cls, name):  # a class member, or an attribute __init__ sets
+            source = inspect.getsource(cls.__init__)
+            return hasattr(cls, name) or f"self.{name} =" in source or f"self.{name}:" in source
+        for sync_name, async_name in pairs:
+            assert has(sync_cls, sync_name), f"{sync_cls.__name__}.{sync_name} is missing"
+            assert has(async_cls, async_name), f"{async_cls.__name__}.{async_name} is missing"
+            member = getattr(sync_cls, sync_name, None)
+            twin = getattr(async_cls, async_name, None)
+            if callable(member) and callable(twin):
                 assert (list(inspect.signature(member).parameters)
-                        == list(inspect.signature(twin).parameters)), name
+                        == list(inspect.signature(twin).parameters)), sync_name
 
 
 def test_exec_and_context_managers(server, test_user):

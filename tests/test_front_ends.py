@@ -249,11 +249,7 @@ def test_eof_and_close(api, server, test_user):
         assert info.value.code == 1021
 
 
-def test_lines(api, server, test_user, request):
-    if api is sshclient:
-        request.applymarker(pytest.mark.xfail(
-            strict=True, raises=TypeError,
-            reason="sshclient.Channel has no __iter__: only AsyncChannel reads lines"))
+def test_lines(api, server, test_user):
     with login(api, server, test_user) as conn:
         with conn.open_session() as ch:
             ch.exec("printf 'a\\nbb\\n\\nccc'")
@@ -361,12 +357,14 @@ def test_refusals_and_misuse(api, server, test_user):
                 ch.write(b"after EOF")
             assert info.value.code == 1022
             assert ch.wait_closed() == 0
-        # a closed channel is forgotten: 1021 (read() says so with
-        # UnknownChannelError, the others with ChannelError)
-        for use in (lambda: ch.read(), lambda: ch.write(b"x"), lambda: ch.exec("true")):
-            with pytest.raises(sshclient.SSHClientError) as info:
+        # a closed channel is forgotten: 1021, one class however it is reached
+        # (a ChannelError, and the caller's mistake: a UsageError and KeyError)
+        for use in (lambda: ch.read(), lambda: ch.write(b"x"), lambda: ch.exec("true"),
+                    lambda: ch.wait_closed()):
+            with pytest.raises(sshclient.ChannelError) as info:
                 use()
             assert info.value.code == 1021
+            assert isinstance(info.value, sshclient.UsageError) and isinstance(info.value, KeyError)
         assert conn.error is None
         assert conn.exec("echo fine").stdout == b"fine\n"
     assert conn.error is None                              # closed by us, not broken
@@ -402,10 +400,6 @@ def test_bad_mac_mid_stream(api, make_peer):
     assert_client_left(peer, reason=5)  # SSH_DISCONNECT_MAC_ERROR
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "a new exec()/open_session() on a connection a fatal error ended raises "
-    "DisconnectedError 1001 'Server has disconnected. connection is closed' (from "
-    "transport.send()) instead of the error that ended it, in every front end"))
 def test_new_work_after_a_fatal_error_names_its_cause(api, make_peer):
     peer = make_peer(script={"exec": _corrupt_after(b"some data")})
     with peer_login(api, peer) as conn:

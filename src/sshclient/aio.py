@@ -44,6 +44,7 @@ from .operations import (
     Drain,
     ExecCommand,
     ExecResult,
+    LineSplitter,
     Operation,
     Read,
     Write,
@@ -335,14 +336,12 @@ class AsyncChannel:
         return self._lines()
 
     async def _lines(self) -> AsyncIterator[bytes]:
-        pending = bytearray()
+        lines = LineSplitter()
         while chunk := await self.read():
-            pending += chunk
-            while (end := pending.find(b"\n")) >= 0:
-                yield bytes(pending[:end + 1])
-                del pending[:end + 1]
-        if pending:
-            yield bytes(pending)
+            for line in lines.feed(chunk):
+                yield line
+        for line in lines.rest():
+            yield line
 
     # ------------------------------------------------------------- closing
     @property

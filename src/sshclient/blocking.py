@@ -11,6 +11,7 @@ import io
 import os
 import select
 import time
+from collections.abc import Iterator
 from typing import Any, BinaryIO, Callable, TypeVar, cast
 
 from . import events as ev
@@ -25,6 +26,7 @@ from .operations import (
     Drain,
     ExecCommand,
     ExecResult,
+    LineSplitter,
     Operation,
     Read,
     Write,
@@ -191,6 +193,14 @@ class Channel:
             if not chunk:
                 return b"".join(parts)
             parts.append(chunk)
+
+    def __iter__(self) -> Iterator[bytes]:
+        """stdout line by line (bytes, each with its b"\n"; the last may have
+        none) until EOF; each step blocks and raises as read() does."""
+        lines = LineSplitter()
+        while chunk := self.read():
+            yield from lines.feed(chunk)
+        yield from lines.rest()
 
     @_locked
     def drain(self, sink: Callable[[memoryview], object] | BinaryIO | None = None,

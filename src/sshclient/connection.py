@@ -13,7 +13,7 @@ from typing import Callable
 from sshcore.wire import Reader, WireError, Writer
 
 from . import constants as c
-from .errors import ChannelError, RemoteProtocolError, UsageError
+from .errors import ChannelError, RemoteProtocolError, UnknownChannelError, UsageError
 from .events import (
     ChannelClosed,
     ChannelEOF,
@@ -104,7 +104,7 @@ class ConnectionLayer:
         try:
             return self.channels[local_id]
         except KeyError:
-            raise ChannelError(f"no channel with id {local_id}", code=1021) from None
+            raise UnknownChannelError(f"no channel with id {local_id}") from None
 
     def _add_to_table(self, local_id: int) -> None:
         self.table.add(local_id, self.window_size, self.max_packet)

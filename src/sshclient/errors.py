@@ -43,6 +43,7 @@ from typing import Any, Callable, TypeVar
 from sshcore.errors import (  # noqa: F401  (re-exported: the one place to import from)
     MESSAGES,
     ArgumentTypeError,
+    ChannelError,
     ConcurrentUseError,
     InvalidArgumentError,
     MacError,
@@ -78,14 +79,6 @@ class HostKeyError(SSHClientError):
     """The server's host key was not accepted (1030) or its signature is bad (1031)."""
 
     default_code = 1030
-
-
-class ChannelError(SSHClientError):
-    """A channel could not be opened (1020), is not known or no longer open
-    (1021), was closed or ended by the server mid-use (1022), or refused a
-    request (1033)."""
-
-    default_code = 1020
 
 
 class SSHConnectionError(SSHClientError, ConnectionError):

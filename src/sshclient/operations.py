@@ -447,6 +447,28 @@ class Drain(Operation):
         return self.total
 
 
+class LineSplitter:
+    """Bytes in, whole lines (b"\n" kept) out, for iterating a channel."""
+
+    def __init__(self) -> None:
+        self._pending = bytearray()
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        pending = self._pending
+        pending += chunk
+        end = pending.rfind(b"\n") + 1
+        if not end:
+            return []
+        whole = bytes(pending[:end])
+        del pending[:end]
+        return [line + b"\n" for line in whole.split(b"\n")[:-1]]  # only \n ends a line
+
+    def rest(self) -> list[bytes]:
+        """At the end of the stream: the last line without its b"\n", if any."""
+        rest, self._pending = bytes(self._pending), bytearray()
+        return [rest] if rest else []
+
+
 def drain_copier(channel: ChannelHandle, sink: object,
                  buffer_size: int = 1 << 20) -> Callable[[], int]:
     """drain()'s `take` for a sink given as None (discard without copying),

@@ -157,7 +157,7 @@ class ClientProtocol:
         self._flush_dirty()
         if self._eof and self.error is None:
             # The peer is gone: after what it sent before (handled above).
-            self.error = self._eof_error()
+            self.error = self.transport.ended_by = self._eof_error()
             self.state = STATE_CLOSED
             self.transport.closed = True
             self._events.append(Disconnected(self.error.code, getattr(self.error, "reason", 0),
@@ -215,7 +215,7 @@ class ClientProtocol:
 
     def _record_failure(self, exc: SSHClientError, reason: int) -> None:
         """End the connection for `exc`: DISCONNECT, and process() raises it."""
-        self.error = exc
+        self.error = self.transport.ended_by = exc
         if not self.transport.closed:
             self.transport.send_disconnect(reason, exc.message[:200])
         self.state = STATE_CLOSED
@@ -343,7 +343,7 @@ class ClientProtocol:
         try:
             self.transport.answer_host_key(accept, error)
         except HostKeyError as exc:
-            self.error = exc
+            self.error = self.transport.ended_by = exc
             self.state = STATE_CLOSED
 
     def answer_channel_request(self, local_id: int, ok: bool) -> None:

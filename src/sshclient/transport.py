@@ -133,6 +133,8 @@ class Transport:
 
         # key exchange state
         self._in_kex = False
+        # what ended the connection (set by the protocol), for later sends
+        self.ended_by: SSHClientError | None = None
         # the first exchange's result while the front end decides on the host key
         self._held_kex: tuple[KexResult, HostKeyInfo] | None = None
         self._our_kexinit: bytes | None = None
@@ -243,7 +245,8 @@ class Transport:
     def send(self, payload: bytes) -> None:
         """Send an upper-layer packet; held back while a key exchange runs."""
         if self.closed:
-            raise DisconnectedError("connection is closed", code=1001)
+            # new work on a dead connection names what ended it
+            raise self.ended_by or DisconnectedError("connection is closed", code=1001)
         if self.options.log_level >= 2:
             self._log_packet("Sending", payload)
         if self._in_kex or self._queued:

@@ -135,8 +135,17 @@ class ConcurrentUseError(UsageError, RuntimeError):
     any state was touched; also a RuntimeError."""
 
 
-class UnknownChannelError(UsageError, KeyError):
-    """No open channel has this id (1021); also a KeyError."""
+class ChannelError(SSHClientError):
+    """A channel could not be opened (1020), is not known or no longer open
+    (1021), was closed or ended by the server mid-use (1022), or refused a
+    request (1033)."""
+
+    default_code = 1020
+
+
+class UnknownChannelError(ChannelError, UsageError, KeyError):
+    """No open channel has this id (1021): a ChannelError, the caller's
+    mistake (UsageError) and a KeyError, however it was reached."""
 
     default_code = 1021
 
