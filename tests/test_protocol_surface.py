@@ -166,3 +166,21 @@ def test_authentication_questions_are_answered_when_ready(sshd, test_user, clien
         done = _drive(sock, proto, lambda evs: any(isinstance(e, AuthCompleted) for e in evs))
         assert proto.authenticated
         assert next(e for e in done if isinstance(e, AuthCompleted)).method == method
+
+
+def test_the_phase_tables_hang_together():
+    """Every phase a move reaches takes messages through a method that
+    exists; a message a phase does not take is 1036, naming it."""
+    from sshclient import auth
+    from sshclient import protocol as p
+
+    reached = set(p._MOVES.values())
+    assert reached == set(p._PHASES)
+    assert all(callable(getattr(ClientProtocol, name)) for _, name in p._PHASES.values())
+    assert all(callable(getattr(auth.Authenticator, name))
+               for name in auth._HANDLERS.values())
+    proto = ClientProtocol(ClientOptions(username="u"))
+    proto.state = p.STATE_SERVICE
+    with pytest.raises(RemoteProtocolError) as excinfo:
+        proto.handle_packet(94, b"\x5e")             # CHANNEL_DATA before authentication
+    assert excinfo.value.code == 1036 and "CHANNEL_DATA" in excinfo.value.message

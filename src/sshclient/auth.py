@@ -48,6 +48,20 @@ _MODE_METHOD = {
 
 MAX_ATTEMPTS = 32  # authentication requests per connection
 
+# (message, method in flight; None: any) -> the Authenticator method for it.
+# In custom mode whatever else comes goes to the custom handler; otherwise
+# a message not here is a protocol error.
+_USERAUTH_INFO = 60  # also PK_OK and PASSWD_CHANGEREQ: the method says which
+_HANDLERS: dict[tuple[int, str | None], str] = {
+    (c.MSG_USERAUTH_BANNER, None): "_on_banner",
+    (c.MSG_USERAUTH_SUCCESS, None): "_on_success",
+    (c.MSG_USERAUTH_FAILURE, None): "_on_failure_message",
+    (c.MSG_USERAUTH_FAILURE, "custom"): "_custom_message",  # the handler decides
+    (_USERAUTH_INFO, "keyboard-interactive"): "_on_info_request",
+    (_USERAUTH_INFO, "password"): "_on_password_change",
+    (_USERAUTH_INFO, "publickey"): "_on_pk_ok",
+}
+
 
 def prompt_matches(pattern: str, prompt: str) -> bool:
     """PasswordPrompt matching: ? * and [ranges], as the spec describes."""
@@ -185,35 +199,36 @@ class Authenticator:
 
     # ------------------------------------------------------------ receive
     def handle_packet(self, msg_type: int, payload: bytes) -> None:
-        if self.options.auth_mode == AUTH_CUSTOM and msg_type != c.MSG_USERAUTH_BANNER:
-            if msg_type == c.MSG_USERAUTH_SUCCESS:
-                self._succeed()
-                return
-            self._custom_step(payload)
-            return
         r = Reader(payload)
         r.byte()
-        if msg_type == c.MSG_USERAUTH_BANNER:
-            # sshd sends its Banner file as it is, often not UTF-8: show, do not fail.
-            message = r.text(errors="replace")
-            self._emit(AuthBanner(message))
-            self._log(1, f"Banner: {message}")
-        elif msg_type == c.MSG_USERAUTH_SUCCESS:
-            self._succeed()
-        elif msg_type == c.MSG_USERAUTH_FAILURE:
-            methods = r.name_list()
-            partial = r.boolean()
-            self._on_failure(methods, partial)
-        elif msg_type == 60 and self.method == "keyboard-interactive":
-            self._on_info_request(r)
-        elif msg_type == 60 and self.method == "password":
-            prompt = r.text()
-            raise AuthenticationError(f"the server requires a password change: {prompt}")
-        elif msg_type == 60 and self.method == "publickey":
-            pass  # PK_OK: we always send signed requests, nothing to do
-        else:
+        name = (_HANDLERS.get((msg_type, self.method)) or _HANDLERS.get((msg_type, None))
+                or ("_custom_message" if self.method == "custom" else None))
+        if name is None:
             raise RemoteProtocolError(f"unexpected message {msg_type} during authentication",
                                       code=1036)
+        getattr(self, name)(r, payload)
+
+    def _on_banner(self, r: Reader, payload: bytes) -> None:
+        # sshd sends its Banner file as it is, often not UTF-8: show, do not fail.
+        message = r.text(errors="replace")
+        self._emit(AuthBanner(message))
+        self._log(1, f"Banner: {message}")
+
+    def _on_success(self, r: Reader, payload: bytes) -> None:
+        self._succeed()
+
+    def _on_failure_message(self, r: Reader, payload: bytes) -> None:
+        methods = r.name_list()
+        self._on_failure(methods, r.boolean())
+
+    def _on_password_change(self, r: Reader, payload: bytes) -> None:
+        raise AuthenticationError(f"the server requires a password change: {r.text()}")
+
+    def _on_pk_ok(self, r: Reader, payload: bytes) -> None:
+        pass  # we always send signed requests: nothing to do
+
+    def _custom_message(self, r: Reader, payload: bytes) -> None:
+        self._custom_step(payload)  # the handler reads the server's packet itself
 
     def _succeed(self) -> None:
         if self.method:
@@ -287,7 +302,7 @@ class Authenticator:
         return None
 
     # ----------------------------------------------- keyboard-interactive
-    def _on_info_request(self, r: Reader) -> None:
+    def _on_info_request(self, r: Reader, payload: bytes) -> None:
         self._kbd_rounds += 1
         if self._kbd_rounds > 32:
             raise AuthenticationError("too many keyboard-interactive rounds")

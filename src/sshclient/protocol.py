@@ -11,6 +11,7 @@ socket and this object and reacts to the events `process()` returns:
 from __future__ import annotations
 
 from collections import deque
+from typing import Callable
 
 from sshcore.wire import Reader, Writer
 
@@ -47,6 +48,23 @@ STATE_SERVICE = "service-request"
 STATE_AUTH = "auth"
 STATE_CONNECTED = "connected"
 STATE_CLOSED = "closed"
+
+# The phases of a connection above the transport, as one table: which
+# upper-layer messages (>= 50) each phase takes and the method that handles
+# them; anything else is a protocol error (1036). Moves between phases are
+# in _MOVES; any phase may end in STATE_CLOSED.
+_PHASES: dict[str, tuple[Callable[[int], bool], str]] = {
+    STATE_SERVICE: (lambda m: m == c.MSG_SERVICE_ACCEPT, "_on_service_accept"),
+    STATE_AUTH: (lambda m: 50 <= m <= 79, "_on_auth_message"),
+    # a late USERAUTH_BANNER (RFC 4252 §5.4 allows it only before success) is harmless
+    STATE_CONNECTED: (lambda m: m >= 80 or m == c.MSG_USERAUTH_BANNER,
+                      "_on_connection_message"),
+}
+_MOVES: dict[tuple[str, str], str] = {
+    (STATE_KEX, "userauth requested"): STATE_SERVICE,
+    (STATE_SERVICE, "service accepted"): STATE_AUTH,
+    (STATE_AUTH, "authenticated"): STATE_CONNECTED,
+}
 
 _ORDERED_CHANNEL_EVENTS = (ChannelEOF, ChannelClosed, ChannelRequestReceived)
 # While this much of our output waits for the peer, we take no more of its
@@ -241,46 +259,42 @@ class ClientProtocol:
     def _request_userauth(self) -> None:
         if self.state != STATE_KEX:
             return
-        self.state = STATE_SERVICE
+        self._move("userauth requested")
         self.transport.send(Writer().byte(c.MSG_SERVICE_REQUEST).string(b"ssh-userauth")
                             .getvalue())
 
+    def _move(self, event: str) -> None:
+        self.state = _MOVES[(self.state, event)]
+
     def handle_packet(self, msg_type: int, payload: bytes) -> None:
-        """Upper-layer messages from the transport."""
-        if self.state == STATE_SERVICE:
-            if msg_type != c.MSG_SERVICE_ACCEPT:
-                raise RemoteProtocolError(f"expected SERVICE_ACCEPT, got message {msg_type}",
-                                          code=1036)
-            r = Reader(payload)
-            r.byte()
-            if r.string() != b"ssh-userauth":
-                raise RemoteProtocolError("server accepted a service we did not ask for",
-                                          code=1036)
-            self.state = STATE_AUTH
-            assert self.transport.session_id is not None
-            self.auth = Authenticator(self.options, self.transport.session_id,
-                                      self.transport.send, self._emit,
-                                      lambda: self.transport.server_sig_algs)
-            self.auth.start()
-            return
-        if self.state == STATE_AUTH:
-            if not 50 <= msg_type <= 79:
-                raise RemoteProtocolError(f"message {msg_type} during authentication", code=1036)
-            assert self.auth is not None
-            self.auth.handle_packet(msg_type, payload)
-            if self.auth.done:
-                self.state = STATE_CONNECTED
-            return
-        if self.state == STATE_CONNECTED:
-            if 50 <= msg_type <= 79:
-                if msg_type == c.MSG_USERAUTH_BANNER:
-                    return  # RFC 4252 §5.4 allows it only before success; harmless
-                raise RemoteProtocolError(f"authentication message {msg_type} after login",
-                                          code=1036)
+        """Upper-layer messages from the transport, routed by _PHASES."""
+        phase = _PHASES.get(self.state)
+        if phase is None or not phase[0](msg_type):
+            name = c.MESSAGE_NAMES.get(msg_type, str(msg_type))
+            raise RemoteProtocolError(f"unexpected {name} in phase {self.state}", code=1036)
+        getattr(self, phase[1])(msg_type, payload)
+
+    def _on_service_accept(self, msg_type: int, payload: bytes) -> None:
+        r = Reader(payload)
+        r.byte()
+        if r.string() != b"ssh-userauth":
+            raise RemoteProtocolError("server accepted a service we did not ask for", code=1036)
+        self._move("service accepted")
+        assert self.transport.session_id is not None
+        self.auth = Authenticator(self.options, self.transport.session_id,
+                                  self.transport.send, self._emit,
+                                  lambda: self.transport.server_sig_algs)
+        self.auth.start()
+
+    def _on_auth_message(self, msg_type: int, payload: bytes) -> None:
+        assert self.auth is not None
+        self.auth.handle_packet(msg_type, payload)
+        if self.auth.done:
+            self._move("authenticated")
+
+    def _on_connection_message(self, msg_type: int, payload: bytes) -> None:
+        if msg_type != c.MSG_USERAUTH_BANNER:
             self.connection.handle_packet(msg_type, payload)
-            return
-        raise RemoteProtocolError(f"unexpected message {msg_type} in state {self.state}",
-                                  code=1036)
 
     # ---------------------------------------------------------- operations
     # What front ends start; see operations.py for how they wait on them.
