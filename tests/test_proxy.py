@@ -9,6 +9,7 @@ produce on demand; the rest are unit tests.
 """
 from __future__ import annotations
 
+import asyncio
 import socket
 import struct
 import time
@@ -29,7 +30,7 @@ from sshclient.proxy import (
     parse_exceptions,
     proxy_from_settings,
 )
-from sshclient.sockets import RateLimiter, open_socket
+from sshclient.sockets import RateLimiter, open_socket, open_socket_async
 
 PROXY_USER = "proxyuser"
 PROXY_PASS = "proxy-pass"
@@ -503,6 +504,18 @@ def test_socket_options_from_spec_config(dante, sshd, test_user):
 
 
 # ------------------------------------------------- scripted failure modes
+@pytest.fixture(params=["blocking", "asyncio"])
+def opener(request):
+    """open_socket(), or open_socket_async() run on an event loop: the same
+    handshakes (handshake.py) through either driver, byte for byte."""
+    if request.param == "blocking":
+        return open_socket
+
+    def on_a_loop(*args, **kwargs):
+        return asyncio.run(open_socket_async(*args, **kwargs))
+    return on_a_loop
+
+
 def _socks5_accept(p: proxies.ScriptedProxy, conn: socket.socket) -> None:
     p.read(conn, 3)
     conn.sendall(b"\x05\x00")
@@ -510,7 +523,7 @@ def _socks5_accept(p: proxies.ScriptedProxy, conn: socket.socket) -> None:
     p.read(conn, {1: 3 + 2, 4: 15 + 2, 3: head[4] + 2}[head[3]])
 
 
-def test_socks5_bad_reply_is_reported():
+def test_socks5_bad_reply_is_reported(opener):
     def script(p, conn):
         p.read(conn, 3)
         conn.sendall(b"HTTP/1.0 400 Bad Request\r\n\r\n")
@@ -518,12 +531,12 @@ def test_socks5_bad_reply_is_reported():
     with proxies.ScriptedProxy(script) as peer:
         proxy = ProxySettings(type=3, host="127.0.0.1", port=peer.port)
         with pytest.raises(ProxyError) as info:
-            open_socket("127.0.0.1", 22, 5, proxy=proxy)
+            opener("127.0.0.1", 22, 5, proxy=proxy)
     assert info.value.code == 1036 and info.value.reason == "protocol"
     assert "not a SOCKS5 proxy?" in str(info.value)
 
 
-def test_socks5_reply_with_domain_bound_address_and_early_data():
+def test_socks5_reply_with_domain_bound_address_and_early_data(opener):
     def script(p, conn):
         _socks5_accept(p, conn)
         conn.sendall(b"\x05\x00\x00\x03\x09proxy.lan\x00\x16" + b"SSH-2.0-scripted\r\n")
@@ -531,7 +544,7 @@ def test_socks5_reply_with_domain_bound_address_and_early_data():
 
     with proxies.ScriptedProxy(script) as peer:
         proxy = ProxySettings(type=3, host="127.0.0.1", port=peer.port)
-        s = open_socket("target.example", 2222, 5, proxy=proxy)
+        s = opener("target.example", 2222, 5, proxy=proxy)
         try:
             s.setblocking(True)
             assert s.recv(100) == b"SSH-2.0-scripted\r\n"  # nothing after the reply was eaten
@@ -542,7 +555,7 @@ def test_socks5_reply_with_domain_bound_address_and_early_data():
                                     + name + struct.pack(">H", 2222))
 
 
-def test_socks5_local_resolution_sends_address():
+def test_socks5_local_resolution_sends_address(opener):
     def script(p, conn):
         _socks5_accept(p, conn)
         conn.sendall(b"\x05\x00\x00\x01\x7f\x00\x00\x01\x00\x16")
@@ -550,17 +563,17 @@ def test_socks5_local_resolution_sends_address():
     with proxies.ScriptedProxy(script) as peer:
         proxy = ProxySettings.from_url(f"socks5://127.0.0.1:{peer.port}")
         assert proxy.remote_dns is False
-        open_socket("localhost", 2222, 5, proxy=proxy).close()
+        opener("localhost", 2222, 5, proxy=proxy).close()
     assert bytes(peer.received).endswith(b"\x01\x7f\x00\x00\x01" + struct.pack(">H", 2222))
 
 
-def test_silent_proxy_times_out():
+def test_silent_proxy_times_out(opener):
     listener, port = proxies.silent_listener()
     try:
         proxy = ProxySettings(type=1, host="127.0.0.1", port=port)
         start = time.monotonic()
         with pytest.raises(ProxyError) as info:
-            open_socket("127.0.0.1", 22, 0.5, proxy=proxy)
+            opener("127.0.0.1", 22, 0.5, proxy=proxy)
         assert time.monotonic() - start < 5
     finally:
         listener.close()
@@ -569,19 +582,19 @@ def test_silent_proxy_times_out():
     assert isinstance(info.value, TimeoutError) and isinstance(info.value, ConnectionError)
 
 
-def test_proxy_closing_mid_handshake():
+def test_proxy_closing_mid_handshake(opener):
     def script(p, conn):
         p.read(conn, 9)
 
     with proxies.ScriptedProxy(script) as peer:
         proxy = ProxySettings(type=2, host="127.0.0.1", port=peer.port)
         with pytest.raises(ProxyError) as info:
-            open_socket("127.0.0.1", 22, 5, proxy=proxy)
+            opener("127.0.0.1", 22, 5, proxy=proxy)
     assert info.value.reason == "closed" and info.value.code == 1036
     assert not isinstance(info.value, TimeoutError)
 
 
-def test_http_request_headers_and_early_banner():
+def test_http_request_headers_and_early_banner(opener):
     def script(p, conn):
         p.read_until(conn, b"\r\n\r\n")
         # status, headers and the SSH banner in one segment
@@ -591,7 +604,7 @@ def test_http_request_headers_and_early_banner():
     with proxies.ScriptedProxy(script) as peer:
         proxy = ProxySettings(type=1, host="127.0.0.1", port=peer.port, user="u s",
                               password="p:w", extra_headers="X-One: 1\r\nX-Two: 2\n")
-        s = open_socket("::1", 22, 5, proxy=proxy)
+        s = opener("::1", 22, 5, proxy=proxy)
         try:
             s.setblocking(True)
             assert s.recv(100) == b"SSH-2.0-x\r\n"
@@ -602,7 +615,7 @@ def test_http_request_headers_and_early_banner():
                                     b"X-One: 1\r\nX-Two: 2\r\n\r\n")
 
 
-def test_http_custom_authorization_header_replaces_basic():
+def test_http_custom_authorization_header_replaces_basic(opener):
     def script(p, conn):
         p.read_until(conn, b"\r\n\r\n")
         conn.sendall(b"HTTP/1.0 200 OK\n\n")  # bare LFs are accepted too
@@ -610,12 +623,12 @@ def test_http_custom_authorization_header_replaces_basic():
     with proxies.ScriptedProxy(script) as peer:
         proxy = ProxySettings(type=1, host="127.0.0.1", port=peer.port, user="u",
                               password="p", extra_headers="Proxy-Authorization: Token abc")
-        open_socket("h.example", 22, 5, proxy=proxy).close()
+        opener("h.example", 22, 5, proxy=proxy).close()
     assert bytes(peer.received).count(b"Proxy-Authorization") == 1
     assert b"Proxy-Authorization: Token abc\r\n" in peer.received
 
 
-def test_http_header_size_cap():
+def test_http_header_size_cap(opener):
     def script(p, conn):
         p.read_until(conn, b"\r\n\r\n")
         conn.sendall(b"HTTP/1.1 200 OK\r\n")
@@ -629,10 +642,10 @@ def test_http_header_size_cap():
     with proxies.ScriptedProxy(script) as peer:
         proxy = ProxySettings(type=1, host="127.0.0.1", port=peer.port)
         with pytest.raises(ProxyError, match="response header longer than"):
-            open_socket("127.0.0.1", 22, 5, proxy=proxy)
+            opener("127.0.0.1", 22, 5, proxy=proxy)
 
 
-def test_http_not_http_reply():
+def test_http_not_http_reply(opener):
     def script(p, conn):
         p.read_until(conn, b"\r\n\r\n")
         conn.sendall(b"\x05\xff\r\n\r\n")
@@ -640,7 +653,7 @@ def test_http_not_http_reply():
     with proxies.ScriptedProxy(script) as peer:
         proxy = ProxySettings(type=1, host="127.0.0.1", port=peer.port)
         with pytest.raises(ProxyError, match="not an HTTP response"):
-            open_socket("127.0.0.1", 22, 5, proxy=proxy)
+            opener("127.0.0.1", 22, 5, proxy=proxy)
 
 
 def test_bad_firewall_data_is_a_usage_error():
@@ -787,3 +800,37 @@ def test_rate_limiter_average_rate_and_unlimited():
     assert u.unlimited and u.allowance() > 1 << 40 and u.delay(1 << 30) == 0.0
     u.consume(1 << 30)
     assert u.allowance() > 1 << 40
+
+
+# --------------------------------------------- the asyncio API through proxies
+@pytest.mark.parametrize("kind", ["socks5-auth", "http-auth", "socks4a", "http-wrong-password"])
+def test_asyncio_api_logs_in_through_real_proxies(request, kind, sshd, test_user):
+    """sshclient.aio.connect() does its proxy handshake on the event loop
+    (handshake.py's steps, no worker thread) against dante, tinyproxy and
+    ssh -D, with the blocking API's errors."""
+    from sshclient import aio
+
+    if kind == "socks5-auth":
+        server = request.getfixturevalue("dante_auth")
+        proxy = ProxySettings(type=3, host="127.0.0.1", port=server.port, user=test_user.name,
+                              password=test_user.password)
+    elif kind.startswith("http"):
+        server = request.getfixturevalue("tinyproxy_auth")
+        proxy = ProxySettings(type=1, host="127.0.0.1", port=server.port, user=PROXY_USER,
+                              password="wrong" if "wrong" in kind else PROXY_PASS)
+    else:
+        server = request.getfixturevalue("ssh_socks")
+        proxy = ProxySettings(type=10, host="127.0.0.1", port=server.port)
+
+    async def main():
+        async with aio.connect("localhost", sshd.port, username=test_user.name,
+                               password=test_user.password, accept_any_host_key=True,
+                               proxy=proxy, timeout=20) as conn:
+            return (await conn.exec("echo through")).stdout
+
+    if "wrong" in kind:
+        with pytest.raises(ProxyError) as info:
+            asyncio.run(main())
+        assert info.value.reason == "auth" and info.value.reply in (401, 407)
+    else:
+        assert asyncio.run(main()) == b"through\n"

@@ -19,11 +19,8 @@ taken from a channel's buffer until the read's condition holds.
 from __future__ import annotations
 
 import asyncio
-import contextvars
-import functools
 import os
 from collections.abc import AsyncIterator, Awaitable, Generator, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, BinaryIO, Callable, cast
 
 from . import events as ev
@@ -54,7 +51,7 @@ from .operations import (
 from .options import ClientOptions, HostKeyInfo
 from .protocol import ClientProtocol
 from .proxy import ProxySettings
-from .sockets import open_socket, tcp_round_trip
+from .sockets import open_socket_async, tcp_round_trip
 from .validate import check_type, shown_host, type_name
 
 __all__ = ["connect", "run_many", "run", "new_event_loop", "AsyncSSHConnection",
@@ -62,12 +59,6 @@ __all__ = ["connect", "run_many", "run", "new_event_loop", "AsyncSSHConnection",
 
 _READ_HINT = 256 * 1024
 _READ_SIZE = 1 << 20
-
-# Where connect() runs its blocking TCP connect: the loop's default executor
-# (None), or run_many()'s own, which has a thread for each of its slots.
-_connect_executor: contextvars.ContextVar[ThreadPoolExecutor | None] = \
-    contextvars.ContextVar("sshclient_aio_connect_executor", default=None)
-
 
 class _Driver(asyncio.BufferedProtocol):
     """Moves bytes between an asyncio transport and a ClientProtocol, runs its
@@ -561,10 +552,10 @@ def connect(host: str, port: int = 22, *, username: str, password: str | None = 
         loop = asyncio.get_running_loop()
         deadline = Deadline(req.login_timeout, "login")
         started = loop.time()
-        # The TCP connect (and a proxy's handshake) in a worker thread: the
-        # same code and limits as the blocking API, without blocking the loop.
-        sock = await loop.run_in_executor(_connect_executor.get(), functools.partial(
-            open_socket, req.host, req.port, req.timeout, proxy=req.proxy, deadline=deadline))
+        # on the loop: its resolver and connect, the blocking API's checks,
+        # limits, errors and proxy handshakes (handshake.py)
+        sock = await open_socket_async(req.host, req.port, req.timeout, proxy=req.proxy,
+                                       deadline=deadline)
         connect_time = loop.time() - started
         conn = AsyncSSHConnection(req.options, req.timeout)
         try:
@@ -640,17 +631,7 @@ async def run_many(hosts: Iterable[str], command: str | bytes, *, concurrency: i
             progress(target, outcome)
         return outcome
 
-    targets = list(hosts)
-    # A thread for each slot: in the loop's default executor (a handful of
-    # threads) hosts whose TCP connect hangs held every thread, and the hosts
-    # queued behind them ran out of login time without being tried.
-    pool = ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(targets))),
-                              thread_name_prefix="sshclient-run_many")
-    token = _connect_executor.set(pool)  # the tasks copy this context
-    try:
-        tasks = [asyncio.ensure_future(one(h)) for h in targets]
-    finally:
-        _connect_executor.reset(token)
+    tasks = [asyncio.ensure_future(one(h)) for h in hosts]
     try:
         return list(await asyncio.gather(*tasks))
     except BaseException:
@@ -660,8 +641,6 @@ async def run_many(hosts: Iterable[str], command: str | bytes, *, concurrency: i
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
-    finally:
-        pool.shutdown(wait=False)  # idle by now, unless cancelled mid-connect
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:

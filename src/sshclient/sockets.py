@@ -6,14 +6,18 @@ settings have one home.
 """
 from __future__ import annotations
 
+import asyncio
 import socket
 import struct
 import sys
 import time
+from dataclasses import dataclass
+from typing import Any
 
 from .deadline import Deadline
 from .errors import ConnectTimeoutError, SSHConnectionError, socket_error_code
-from .proxy import REASON_CONNECT, ProxySettings, negotiate, proxy_error
+from .handshake import negotiate, negotiate_async
+from .proxy import REASON_CONNECT, ProxySettings, proxy_error
 from .validate import check_host
 
 _FAMILIES = {0: [socket.AF_INET], 1: [socket.AF_INET6], 2: [socket.AF_INET6, socket.AF_INET]}
@@ -97,47 +101,156 @@ def tcp_round_trip(sock: socket.socket) -> float | None:
     return None
 
 
-def _connect(host: str, port: int, timeout: float | None, families: list[int],
-             local_host: str, local_port: int, options: dict,
-             deadline: Deadline) -> socket.socket:
-    """First address of ``host`` (in family order) that accepts; raises the last
-    OSError.  Each attempt has ``timeout`` seconds, all of them together what is
-    left before ``deadline``."""
-    last_error: OSError | None = None
-    for family in families:
+def _new_socket(family: int, kind: int, proto: int, local_host: str, local_port: int,
+                options: dict) -> socket.socket:
+    sock = socket.socket(family, kind, proto)
+    try:
+        if local_host or local_port:
+            sock.bind((local_host or ("::" if family == socket.AF_INET6 else "0.0.0.0"),
+                       local_port))
+        apply_socket_options(sock, **options)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def _candidates(target: _Target, found: list[Any]) -> tuple[list[Any], OSError | None]:
+    """The addresses to try, in family order, from one lookup per family
+    (its getaddrinfo() result, or the OSError it raised)."""
+    addresses: list[Any] = []
+    last: OSError | None = None
+    for result in found:
+        if isinstance(result, OSError):
+            last = result
+        else:
+            addresses += result
+    return addresses, last
+
+
+def _attempt(target: _Target, deadline: Deadline, address: Any) -> tuple[socket.socket, Any,
+                                                                         float | None]:
+    """A socket for one address, bound and set up; the address; its time."""
+    attempt = deadline.bound(target.timeout)
+    if attempt is not None and attempt <= 0:
+        raise socket.timeout("timed out")
+    family, kind, proto, _name, addr = address
+    return (_new_socket(family, kind, proto, target.local_host, target.local_port,
+                        target.options), addr, attempt)
+
+
+def _lookup(target: _Target, family: int) -> Any:
+    try:
+        return socket.getaddrinfo(target.host, target.port, family, socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        return exc
+
+
+def _connect(target: _Target, deadline: Deadline) -> socket.socket:
+    """First address of the target (in family order) that accepts; raises the
+    last OSError. Each attempt has `timeout` seconds, all of them together
+    what is left before `deadline`."""
+    addresses, last_error = _candidates(target, [_lookup(target, f) for f in target.families])
+    for address in addresses:
+        sock, addr, attempt = _attempt(target, deadline, address)
         try:
-            infos = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)
-        except socket.gaierror as exc:
+            sock.settimeout(attempt)
+            sock.connect(addr)
+        except OSError as exc:
+            sock.close()
             last_error = exc
             continue
-        for fam, kind, proto, _name, addr in infos:
-            attempt = deadline.bound(timeout)
-            if attempt is not None and attempt <= 0:
-                raise socket.timeout("timed out")
-            sock = socket.socket(fam, kind, proto)
-            try:
-                if local_host or local_port:
-                    sock.bind((local_host or ("::" if fam == socket.AF_INET6 else "0.0.0.0"),
-                               local_port))
-                apply_socket_options(sock, **options)
-                sock.settimeout(attempt)
-                sock.connect(addr)
-            except OSError as exc:
-                sock.close()
-                last_error = exc
-                continue
-            return sock
-    assert last_error is not None
-    raise last_error
+        return sock
+    raise last_error or OSError("no address to connect to")
 
 
-def open_socket(host: str, port: int, timeout: float | None, *, local_host: str = "",
-                local_port: int = 0, ipv6: int = 0, nodelay: bool = True,
-                keepalive: bool = False, proxy: ProxySettings | None = None,
-                linger: bool = True, linger_time: int = 0, in_buffer: int = 0,
-                out_buffer: int = 0, keepalive_time_ms: int = 0,
-                keepalive_interval_ms: int = 0,
-                deadline: Deadline | None = None) -> socket.socket:
+async def _connect_async(target: _Target, deadline: Deadline) -> socket.socket:
+    """_connect() on the running event loop."""
+    loop = asyncio.get_running_loop()
+    found = await asyncio.gather(*(loop.getaddrinfo(target.host, target.port, family=f,
+                                                    type=socket.SOCK_STREAM)
+                                   for f in target.families), return_exceptions=True)
+    addresses, last_error = _candidates(target, list(found))
+    for address in addresses:
+        sock, addr, attempt = _attempt(target, deadline, address)
+        sock.setblocking(False)
+        try:
+            await asyncio.wait_for(loop.sock_connect(sock, addr), attempt)
+        except asyncio.TimeoutError:
+            sock.close()
+            last_error = socket.timeout("timed out")
+            continue
+        except OSError as exc:
+            sock.close()
+            last_error = exc
+            continue
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+    raise last_error or OSError("no address to connect to")
+
+
+@dataclass
+class _Target:
+    """Where a TCP connect goes (the proxy, when one applies) and how."""
+    host: str
+    port: int
+    timeout: float | None
+    families: list[int]
+    local_host: str
+    local_port: int
+    options: dict
+
+
+@dataclass
+class _Plan:
+    """open_socket()'s arguments, checked: the connect, and the tunnel a
+    proxy is asked for (None: straight to the server)."""
+    target: _Target
+    proxy: ProxySettings | None
+    host: str
+    port: int
+    deadline: Deadline
+
+    def unreachable(self, exc: OSError) -> SSHConnectionError:
+        code = socket_error_code(exc)
+        if self.proxy is not None:
+            return proxy_error(f"cannot connect to {self.proxy.label} (for {self.host}:"
+                               f"{self.port}): {exc}", code, proxy=self.proxy.label,
+                               reason=REASON_CONNECT)
+        cls = ConnectTimeoutError if code == ConnectTimeoutError.default_code \
+            else SSHConnectionError
+        return cls(f"cannot connect to {self.host}:{self.port}: {exc}", code=code)
+
+    def handshake_timeout(self) -> float | None:
+        self.deadline.check()  # the time went on the connect: no handshake to bound
+        return self.deadline.bound(self.target.timeout)
+
+
+def _plan(host: str, port: int, timeout: float | None, *, local_host: str = "",
+          local_port: int = 0, ipv6: int = 0, nodelay: bool = True, keepalive: bool = False,
+          proxy: ProxySettings | None = None, linger: bool = True, linger_time: int = 0,
+          in_buffer: int = 0, out_buffer: int = 0, keepalive_time_ms: int = 0,
+          keepalive_interval_ms: int = 0, deadline: Deadline | None = None) -> _Plan:
+    # Every front end comes through here: no name reaches the resolver unchecked.
+    check_host(host)
+    if proxy is not None and proxy.enabled:
+        check_host(proxy.host, "proxy host")
+    if timeout is not None and timeout <= 0:
+        timeout = None
+    options = dict(nodelay=nodelay, keepalive=keepalive, linger=linger,
+                   linger_time=linger_time, in_buffer=in_buffer, out_buffer=out_buffer,
+                   keepalive_time_ms=keepalive_time_ms,
+                   keepalive_interval_ms=keepalive_interval_ms)
+    tunnel = proxy if proxy is not None and proxy.applies_to(host) else None
+    where = (tunnel.host, tunnel.effective_port) if tunnel is not None else (host, port)
+    target = _Target(where[0], where[1], timeout, address_families(ipv6), local_host,
+                     local_port, options)
+    return _Plan(target, tunnel, host, port, deadline or Deadline(None))
+
+
+def open_socket(host: str, port: int, timeout: float | None, **settings: Any) -> socket.socket:
     """A connected, non-blocking TCP socket to ``host:port``.
 
     ``ipv6``: the spec's UseIPv6 (0 v4 only, 1 v6 only, 2 v6 then v4); it
@@ -146,49 +259,46 @@ def open_socket(host: str, port: int, timeout: float | None, *, local_host: str 
     attempt, and, through a proxy, the proxy's handshake; a ``deadline``
     (a login's) bounds all of it together.  ``proxy``: used
     unless it is None, of type 0, or ``host`` is in its exceptions.  The
-    other keywords are the spec's socket settings, see `apply_socket_options`.
+    other keywords (``local_host``, ``local_port``, ``nodelay``,
+    ``keepalive``, ``linger``, ...) are the spec's socket settings, see
+    `apply_socket_options`.
 
     Raises `SSHConnectionError` (code from the socket error: 10061 refused,
     10060 timed out, 11001 host not found, ...) or, for proxy failures, its
     subclass `ProxyError` (see `proxy`).
     """
-    # Every front end comes through here: no name reaches the resolver unchecked.
-    check_host(host)
-    if proxy is not None and proxy.enabled:
-        check_host(proxy.host, "proxy host")
-    if timeout is not None and timeout <= 0:
-        timeout = None
-    if deadline is None:
-        deadline = Deadline(None)
-    families = address_families(ipv6)
-    options = dict(nodelay=nodelay, keepalive=keepalive, linger=linger,
-                   linger_time=linger_time, in_buffer=in_buffer, out_buffer=out_buffer,
-                   keepalive_time_ms=keepalive_time_ms,
-                   keepalive_interval_ms=keepalive_interval_ms)
-    if proxy is not None and proxy.applies_to(host):
+    plan = _plan(host, port, timeout, **settings)
+    try:
+        sock = _connect(plan.target, plan.deadline)
+    except OSError as exc:
+        raise plan.unreachable(exc) from None
+    if plan.proxy is not None:
         try:
-            sock = _connect(proxy.host, proxy.effective_port, timeout, families, local_host,
-                            local_port, options, deadline)
-        except OSError as exc:
-            raise proxy_error(f"cannot connect to {proxy.label} (for {host}:{port}): {exc}",
-                              socket_error_code(exc), proxy=proxy.label,
-                              reason=REASON_CONNECT) from None
-        try:
-            deadline.check()  # the time went on the connect: no handshake to bound
-            negotiate(sock, proxy, host, port, deadline.bound(timeout), families)
+            negotiate(sock, plan.proxy, host, port, plan.handshake_timeout(),
+                      plan.target.families)
         except BaseException:
             sock.close()
             raise
-    else:
-        try:
-            sock = _connect(host, port, timeout, families, local_host, local_port, options,
-                            deadline)
-        except OSError as exc:
-            code = socket_error_code(exc)
-            cls = ConnectTimeoutError if code == ConnectTimeoutError.default_code \
-                else SSHConnectionError
-            raise cls(f"cannot connect to {host}:{port}: {exc}", code=code) from None
     sock.setblocking(False)
+    return sock
+
+
+async def open_socket_async(host: str, port: int, timeout: float | None,
+                            **settings: Any) -> socket.socket:
+    """open_socket() on the running event loop: the same checks, limits and
+    errors, with the loop's resolver, connect and the same proxy handshakes."""
+    plan = _plan(host, port, timeout, **settings)
+    try:
+        sock = await _connect_async(plan.target, plan.deadline)
+    except OSError as exc:
+        raise plan.unreachable(exc) from None
+    if plan.proxy is not None:
+        try:
+            await negotiate_async(sock, plan.proxy, host, port, plan.handshake_timeout(),
+                                  plan.target.families)
+        except BaseException:
+            sock.close()
+            raise
     return sock
 
 
