@@ -47,6 +47,7 @@ from .operations import (
     Write,
     answer_by_default,
     drain_copier,
+    run_steps,
 )
 from .options import ClientOptions, HostKeyInfo
 from .protocol import ClientProtocol
@@ -395,24 +396,20 @@ class AsyncSSHConnection:
             raise
 
     async def _run(self, op: Operation) -> Any:
-        """Carry an operation through: step, wait for what it needs, repeat."""
+        """Carry an operation through (operations.run_steps), awaiting its waits."""
+        steps = run_steps(op)
         try:
+            waiting = next(steps)
             while True:
-                op.step()
-                self._driver.flush()
-                if op.finished:
-                    return op.result()
                 try:
-                    await self._wait(op.ready, op.what)
-                except SSHClientError:
-                    if op.salvage:  # data that came before the failure first
-                        op.step()
-                        if op.finished:
-                            return op.result()
-                    raise
-        except BaseException:
-            op.cancel()
-            raise
+                    self._driver.flush()
+                    await self._wait(waiting.ready, waiting.what)
+                except BaseException as exc:
+                    waiting = steps.throw(exc)
+                else:
+                    waiting = next(steps)
+        except StopIteration as done:
+            return done.value
         finally:
             self._driver.flush()
 

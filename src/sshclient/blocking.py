@@ -31,6 +31,7 @@ from .operations import (
     Read,
     Write,
     answer_by_default,
+    carry,
     drain_copier,
 )
 from .options import (
@@ -322,24 +323,8 @@ class SSHConnection:
             raise
 
     def _run(self, op: Operation) -> Any:
-        """Carry an operation through: step, wait for what it needs, repeat."""
-        try:
-            while True:
-                op.step()
-                if op.finished:
-                    return op.result()
-                self._driver.flush_nowait()  # what the step queued goes out while we wait
-                try:
-                    self._wait(op.ready, op.what)
-                except SSHClientError:
-                    if op.salvage:  # data that came before the failure first
-                        op.step()
-                        if op.finished:
-                            return op.result()
-                    raise
-        except BaseException:
-            op.cancel()
-            raise
+        """Carry an operation through (operations.run_steps)."""
+        return carry(op, self._driver.flush_nowait, self._wait)
 
     # ----------------------------------------------------------- login
     def _login(self, deadline: Deadline) -> None:

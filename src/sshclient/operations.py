@@ -22,6 +22,7 @@ and the logic itself lives here:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -206,6 +207,50 @@ class ChannelHandle:
             except SSHClientError:
                 pass  # the connection went while closing: nothing left to be polite to
         self.forget()
+
+
+def run_steps(op: Operation) -> Generator[Operation, None, Any]:
+    """How every front end carries an operation through, written once: step
+    it; when it must wait, yield it (the driver flushes what the step
+    queued and waits until `op.ready()`; a wait that fails is thrown back
+    in); finally return its result. A failed wait still lets a salvaging
+    operation finish with what arrived first; whatever ends it early
+    cancels it."""
+    try:
+        while True:
+            op.step()
+            if op.finished:
+                return op.result()
+            try:
+                yield op
+            except SSHClientError:
+                if op.salvage:  # data that came before the failure first
+                    op.step()
+                    if op.finished:
+                        return op.result()
+                raise
+    except BaseException:
+        op.cancel()
+        raise
+
+
+def carry(op: Operation, flush: Callable[[], object],
+          wait: Callable[[Callable[[], bool], str], None]) -> Any:
+    """run_steps() for a blocking front end: `flush()` sends what is queued,
+    `wait(ready, what)` blocks until ready() or raises."""
+    steps = run_steps(op)
+    try:
+        waiting = next(steps)
+        while True:
+            try:
+                flush()
+                wait(waiting.ready, waiting.what)
+            except BaseException as exc:
+                waiting = steps.throw(exc)
+            else:
+                waiting = next(steps)
+    except StopIteration as done:
+        return done.value
 
 
 class Operation(ABC):

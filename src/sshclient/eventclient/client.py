@@ -35,6 +35,7 @@ from ..operations import (
     Operation,
     Write,
     answer_question,
+    carry,
 )
 from ..options import (
     AUTH_KEYBOARD_INTERACTIVE,
@@ -774,18 +775,9 @@ class SSHClient(TableAccessors):
             self._driver.flush_nowait()
 
     def _run(self, op: Operation) -> Any:
-        """Carry an operation through: step, wait for what it needs, repeat
-        (a wait that fails tears the connection down unless it timed out)."""
-        try:
-            while True:
-                op.step()
-                if op.finished:
-                    return op.result()
-                self._send_now()
-                self._wait(op.ready, op.what)
-        except BaseException:
-            op.cancel()
-            raise
+        """Carry an operation through (operations.run_steps); a wait that
+        fails tears the connection down unless it timed out."""
+        return carry(op, self._send_now, self._wait)
 
     def _start(self, op: Operation) -> Any:
         """timeout == 0: the operation is sent and its outcome comes through
