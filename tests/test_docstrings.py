@@ -17,6 +17,7 @@ import spec_text
 import sshclient
 import sshclient.eventclient
 import sshclient.spec
+from sshclient import aio
 from sshclient.eventclient import params
 
 # Names allowed to stay undocumented for now: none. The set may only shrink
@@ -29,6 +30,8 @@ def _front_end_objects() -> Iterator[tuple[str, Any]]:
     """(qualified name, object) for every public name this test covers."""
     for name in sshclient.__all__:
         yield name, getattr(sshclient, name)
+    for name in aio.__all__:  # the asyncio front end
+        yield f"aio.{name}", getattr(aio, name)
     for cls in params.EVENTS.values():
         yield cls.__name__, cls
 
@@ -82,11 +85,12 @@ def test_the_walk_covers_the_event_client():
                      "SSHClient.set_ssh_user", "SSHClient.ssh_cert_issuer",
                      "SSHClient.on_ssh_channel_data", "SSHClient.get_bytes_sent",
                      "SSHClientSSHChannelDataEventParams.channel_data", "connect",
-                     "SSHConnection.exec", "HostKeyInfo.fingerprint"):
+                     "SSHConnection.exec", "HostKeyInfo.fingerprint", "aio.run_many",
+                     "aio.AsyncChannel.read", "aio.AsyncSSHConnection.open_tcpip_stream"):
         assert expected in names, expected
 
 
-@pytest.mark.parametrize("module", [sshclient, sshclient.eventclient, sshclient.spec])
+@pytest.mark.parametrize("module", [sshclient, sshclient.eventclient, sshclient.spec, aio])
 def test_packages_have_a_docstring(module):
     assert _documented(module)
 
