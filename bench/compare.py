@@ -79,6 +79,9 @@ CLIENTS: List[Client] = [
     Client("ssh", "OpenSSH ssh", None, None),
     Client("fast", "sshclient (fast API)", "client_sshclient_fast", "sshclient"),
     Client("spec", "sshclient (spec API)", "client_sshclient_spec", "sshclient"),
+    Client("aio", "sshclient (asyncio API)", "client_sshclient_aio", "sshclient"),
+    Client("aiouv", "sshclient (asyncio API, uvloop)", "client_sshclient_aio_uvloop",
+           "sshclient"),
     Client("paramiko", "paramiko", "client_paramiko", "paramiko"),
     Client("asyncssh", "asyncssh", "client_asyncssh", "asyncssh"),
     Client("ssh2python", "ssh2-python", "client_ssh2python", "ssh2-python"),
@@ -580,7 +583,8 @@ def environment(server) -> Dict[str, str]:
     # (the name "sshclient" on PyPI is another project's).
     for key, dist in (("sshclient", "sshclient-cython"), ("paramiko", "paramiko"),
                       ("asyncssh", "asyncssh"), ("ssh2-python", "ssh2-python"),
-                      ("cryptography", "cryptography"), ("PyNaCl", "PyNaCl"),
+                      ("uvloop", "uvloop"), ("cryptography", "cryptography"),
+                      ("PyNaCl", "PyNaCl"),
                       ("matplotlib", "matplotlib")):
         try:
             env[key] = importlib.metadata.version(dist)
@@ -632,7 +636,7 @@ def render_markdown(args, env, clients, suites, directions, cells, hs, started, 
                "client and sshd share the cores")
     out.append(f"- Python {env['Python']}; sshclient {env['sshclient']}; paramiko "
                f"{env['paramiko']}; asyncssh {env['asyncssh']}; ssh2-python "
-               f"{env['ssh2-python']}; cryptography "
+               f"{env['ssh2-python']}; uvloop {env['uvloop']}; cryptography "
                f"{env['cryptography']}; PyNaCl {env['PyNaCl']}")
     out.append(f"- OpenSSH client: {env['ssh']}")
     out.append(f"- Server: {env['sshd']} (throwaway sshd on 127.0.0.1, LogLevel ERROR)")
@@ -968,8 +972,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                     mac not in offer.mac_server_to_client:
                 log(f"warning: the server does not offer {cipher} / {mac}")
         env = environment(server)
-        for k in ("CPU", "cores", "ssh", "sshd", "sshclient", "paramiko", "asyncssh",
-                  "ssh2-python"):
+        for k in ("CPU", "cores", "ssh", "sshd", "sshclient", "uvloop", "paramiko",
+                  "asyncssh", "ssh2-python"):
             log(f"  {k}: {env[k]}")
         bench = Bench(args, server, key_path, workdir)
         cells, hs = measure(bench, args, clients, suites, directions, log)
