@@ -3,7 +3,8 @@
 The twin of client_sshclient_fast.py: the same calls, awaited. Download
 and tunnel use ``drain()`` with no sink (bytes are dropped straight from the
 channel buffer, as the blocking client does); upload awaits ``write()`` per
-chunk. client_sshclient_aio_uvloop.py runs the same coroutines on uvloop.
+chunk. ``fanout`` (bench/fanout.py) is ``aio.run_many()``.
+client_sshclient_aio_uvloop.py runs the same coroutines on uvloop.
 """
 from __future__ import annotations
 
@@ -90,6 +91,17 @@ async def _handshake(cfg: dict) -> None:
     check_status("handshake", status)
 
 
+async def _fanout(cfg: dict, count: int) -> int:
+    target = f"{cfg['host']}:{cfg['port']}"
+    results = await aio.run_many([target] * count, HANDSHAKE_COMMAND,
+                                 concurrency=cfg["concurrency"], **connect_options(cfg))
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+        check_status("fanout", result.exit_status)
+    return len(results)
+
+
 class OnLoop:
     """The four operations, each run to its end on one event loop made on
     first use and kept for the process (as a long-running program has one;
@@ -117,6 +129,10 @@ class OnLoop:
     def handshake(self, cfg: dict) -> None:
         self.run(_handshake(cfg))
 
+    def fanout(self, cfg: dict, count: int) -> int:
+        return self.run(_fanout(cfg, count))
+
 
 _on = OnLoop(asyncio.new_event_loop)  # asyncio's own loop, never uvloop
 download, upload, tunnel, handshake = _on.download, _on.upload, _on.tunnel, _on.handshake
+fanout = _on.fanout

@@ -9,3 +9,4 @@ NAME = "sshclient (asyncio API, uvloop)"
 
 _on = OnLoop(uvloop.new_event_loop)
 download, upload, tunnel, handshake = _on.download, _on.upload, _on.tunnel, _on.handshake
+fanout = _on.fanout
