@@ -71,7 +71,7 @@ class _Driver(asyncio.BufferedProtocol):
         self.error: SSHClientError | None = None
         self.closed = False
         self.last_activity = self.loop.time()
-        self._waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
+        self._waiters: list[tuple[Callable[[], bool], asyncio.Future[bool]]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._reading_paused = False
         self._writing_paused = False
@@ -191,7 +191,7 @@ class _Driver(asyncio.BufferedProtocol):
             if future.done():
                 continue
             if ready():
-                future.set_result(None)
+                future.set_result(True)
             elif self.error is not None:
                 future.set_exception(self.error)
 
@@ -203,30 +203,34 @@ class _Driver(asyncio.BufferedProtocol):
             return
         if self.error is not None:
             raise self.error
-        future: asyncio.Future[None] = self.loop.create_future()
-        waiter = (ready, future)
-        self._waiters.append(waiter)
         start = self.loop.time()
-        try:
-            while True:
-                limit: float | None = None
-                if timeout is not None and timeout > 0:
-                    limit = max(start, self.last_activity) + timeout - self.loop.time()
-                    if limit <= 0:
-                        raise SSHTimeoutError(f"{what} timed out after {timeout:g} s",
-                                              code=301)
-                if deadline is not None:
-                    deadline.check()
-                    limit = deadline.bound(limit)
-                try:
-                    await asyncio.wait_for(asyncio.shield(future), limit)
+        while True:
+            limit: float | None = None
+            if timeout is not None and timeout > 0:
+                limit = max(start, self.last_activity) + timeout - self.loop.time()
+                if limit <= 0:
+                    raise SSHTimeoutError(f"{what} timed out after {timeout:g} s", code=301)
+            if deadline is not None:
+                deadline.check()
+                limit = deadline.bound(limit)
+            # One future per round of waiting, awaited directly: _wake() gives
+            # it True, the timer False (then the limits are looked at again,
+            # as progress may have moved the inactivity limit). A task wakes
+            # once per round of input that makes `ready()` true, with no
+            # wait_for/shield futures and callbacks in between.
+            future: asyncio.Future[bool] = self.loop.create_future()
+            waiter = (ready, future)
+            self._waiters.append(waiter)
+            timer = None if limit is None else self.loop.call_later(limit, _time_up, future)
+            try:
+                if await future:
                     return
-                except asyncio.TimeoutError:
-                    continue  # progress may have moved the inactivity limit: look again
-        finally:
-            self._waiters.remove(waiter)
-            if not future.done():
-                future.cancel()
+            finally:
+                self._waiters.remove(waiter)
+                if timer is not None:
+                    timer.cancel()
+                if not future.done():
+                    future.cancel()
 
     def close(self) -> None:
         self.closed = True
@@ -235,6 +239,11 @@ class _Driver(asyncio.BufferedProtocol):
         if self.transport is not None and not self.transport.is_closing():
             self.flush()
             self.transport.close()
+
+
+def _time_up(future: asyncio.Future[bool]) -> None:
+    if not future.done():
+        future.set_result(False)
 
 
 class AsyncChannel:
