@@ -173,6 +173,29 @@ def test_run_many(sshd, test_user):
     assert sorted(seen) == sorted(hosts)
 
 
+def test_run_many_checks_arguments_and_reads_the_key_once(sshd, test_user, client_keys,
+                                                          monkeypatch):
+    from sshclient import connect_args
+
+    reads = []
+    real = connect_args.load_private_key_file
+
+    def counting(path, passphrase=None):
+        reads.append(path)
+        return real(path, passphrase)
+
+    monkeypatch.setattr(connect_args, "load_private_key_file", counting)
+    hosts = [f"127.0.0.1:{sshd.port}"] * 6
+
+    async def main():
+        return await aio.run_many(hosts, "echo $((6*7))", concurrency=3,
+                                  username=test_user.name, key=client_keys["ed25519"].path,
+                                  accept_any_host_key=True, timeout=30)
+    results = run(main())
+    assert [r.stdout for r in results] == [b"42\n"] * 6
+    assert len(reads) == 1
+
+
 def test_login_deadline_against_a_tarpit():
     async def main():
         start = time.monotonic()

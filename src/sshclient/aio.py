@@ -19,6 +19,7 @@ taken from a channel's buffer until the read's condition holds.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import os
 from collections.abc import AsyncIterator, Awaitable, Generator, Iterable
@@ -26,7 +27,7 @@ from typing import Any, BinaryIO, Callable, cast
 
 from . import events as ev
 from .algorithms import Negotiated
-from .connect_args import SAME_AS_TIMEOUT, SameAsTimeout, prepare_connect
+from .connect_args import SAME_AS_TIMEOUT, ConnectRequest, SameAsTimeout, prepare_connect
 from .deadline import Deadline
 from .errors import (
     DisconnectedError,
@@ -547,29 +548,31 @@ def connect(host: str, port: int = 22, *, username: str, password: str | None = 
                           keepalive_interval=keepalive_interval,
                           keepalive_count_max=keepalive_count_max, **option_overrides)
 
-    async def make() -> AsyncSSHConnection:
-        loop = asyncio.get_running_loop()
-        deadline = Deadline(req.login_timeout, "login")
-        started = loop.time()
-        # The TCP connect (and a proxy's handshake) in a worker thread: the
-        # same code and limits as the blocking API, without blocking the loop.
-        sock = await loop.run_in_executor(None, functools.partial(
-            open_socket, req.host, req.port, req.timeout, proxy=req.proxy, deadline=deadline))
-        connect_time = loop.time() - started
-        conn = AsyncSSHConnection(req.options, req.timeout)
-        try:
-            await loop.create_connection(lambda: conn._driver, sock=sock)
-            await conn._login(deadline)
-        except BaseException:
-            conn._driver.close()
-            sock.close()
-            raise
-        if not req.window_limit_chosen:
-            rtt = tcp_round_trip(sock) if req.proxy is None else None
-            conn._proto.set_round_trip(connect_time if rtt is None else rtt)
-        return conn
+    return _Connecting(functools.partial(_open, req))
 
-    return _Connecting(make)
+
+async def _open(req: ConnectRequest) -> AsyncSSHConnection:
+    """Connect, key-exchange and log in as a checked request says."""
+    loop = asyncio.get_running_loop()
+    deadline = Deadline(req.login_timeout, "login")
+    started = loop.time()
+    # The TCP connect (and a proxy's handshake) in a worker thread: the
+    # same code and limits as the blocking API, without blocking the loop.
+    sock = await loop.run_in_executor(None, functools.partial(
+        open_socket, req.host, req.port, req.timeout, proxy=req.proxy, deadline=deadline))
+    connect_time = loop.time() - started
+    conn = AsyncSSHConnection(req.options, req.timeout)
+    try:
+        await loop.create_connection(lambda: conn._driver, sock=sock)
+        await conn._login(deadline)
+    except BaseException:
+        conn._driver.close()
+        sock.close()
+        raise
+    if not req.window_limit_chosen:
+        rtt = tcp_round_trip(sock) if req.proxy is None else None
+        conn._proto.set_round_trip(connect_time if rtt is None else rtt)
+    return conn
 
 
 async def run_many(hosts: Iterable[str], command: str | bytes, *, concurrency: int = 10,
@@ -583,16 +586,23 @@ async def run_many(hosts: Iterable[str], command: str | bytes, *, concurrency: i
         raise UsageError(f"concurrency must be a positive int, not {concurrency!r}")
     limit = asyncio.Semaphore(concurrency)
     default_port = connect_options.pop("port", 22)
+    # The arguments are checked (and a key file read) once per target, not
+    # once per connection; each connection gets its own copy of the options.
+    prepared: dict[str, ConnectRequest] = {}
 
     async def one(target: str) -> ExecResult | BaseException:
         outcome: ExecResult | BaseException
         async with limit:
             try:
-                name, port = target, default_port
-                if target.count(":") == 1:  # "name:port" (IPv6 addresses have more colons)
-                    name, _, number = target.partition(":")
-                    port = int(number)
-                async with connect(name, port, **connect_options) as conn:
+                req = prepared.get(target)
+                if req is None:
+                    name, port = target, default_port
+                    if target.count(":") == 1:  # "name:port" (IPv6 addresses have more colons)
+                        name, _, number = target.partition(":")
+                        port = int(number)
+                    req = prepared[target] = prepare_connect(name, port, **connect_options)
+                own = dataclasses.replace(req, options=dataclasses.replace(req.options))
+                async with _Connecting(functools.partial(_open, own)) as conn:
                     outcome = await conn.exec(command)
             except Exception as exc:  # one host's failure is that host's result
                 outcome = exc
