@@ -22,32 +22,36 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as _dt
-import importlib.metadata
-import json
 import math
 import os
-import platform
 import re
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-RUNNER = os.path.join(HERE, "_clients", "runner.py")
-sys.path.insert(0, os.path.join(HERE, "_clients"))
-sys.path.insert(0, os.path.join(ROOT, "tests"))
-
-from common import UPLOAD_COMMAND, download_command  # noqa: E402  (bench/_clients)
-
-import servers  # noqa: E402  (tests/servers.py: sshd, test user, keys, TCP source)
-from server_cpu import ServerCpu  # noqa: E402  (bench/server_cpu.py)
+# harness puts bench/_clients (common) and tests/ (servers) on sys.path: it goes first.
+# isort: off
+from harness import (  # bench/harness.py
+    HERE,
+    LocalSshd,
+    cpu_of,
+    environment,
+    failure,
+    interrupt_on_signals,
+    maxrss_mb,
+    require_root,
+    run_runner,
+    save_report,
+    servers,
+    spawn,
+)
+from server_cpu import ServerCpu  # bench/server_cpu.py
+from common import UPLOAD_COMMAND, download_command  # bench/_clients
+# isort: on
 
 MiB = 1 << 20
 GiB = 1 << 30
@@ -79,6 +83,9 @@ CLIENTS: List[Client] = [
     Client("ssh", "OpenSSH ssh", None, None),
     Client("fast", "sshclient (fast API)", "client_sshclient_fast", "sshclient"),
     Client("spec", "sshclient (spec API)", "client_sshclient_spec", "sshclient"),
+    Client("aio", "sshclient (asyncio API)", "client_sshclient_aio", "sshclient"),
+    Client("aiouv", "sshclient (asyncio API, uvloop)", "client_sshclient_aio_uvloop",
+           "sshclient"),
     Client("paramiko", "paramiko", "client_paramiko", "paramiko"),
     Client("asyncssh", "asyncssh", "client_asyncssh", "asyncssh"),
     Client("ssh2python", "ssh2-python", "client_ssh2python", "ssh2-python"),
@@ -98,86 +105,6 @@ class Outcome:
     cpu: float = 0.0  # the client's user+sys CPU seconds for that part
     error: str = ""
     extra: dict = field(default_factory=dict)
-
-
-_live: Dict[int, subprocess.Popen] = {}
-_live_lock = threading.Lock()
-
-
-def _kill_live_children() -> None:
-    with _live_lock:
-        procs = list(_live.values())
-    for p in procs:
-        with contextlib.suppress(OSError):
-            p.kill()
-
-
-def _spawn(argv: List[str], *, stdin, timeout: float, cwd: Optional[str] = None
-           ) -> Tuple[Optional[int], Optional[os.struct_rusage], float, str, bool]:
-    """Run argv to completion; returns (exit code or None if killed by a
-    signal, rusage of that child from wait4, wall seconds, stderr tail,
-    timed_out). stdout goes to /dev/null."""
-    with tempfile.TemporaryFile() as err:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.DEVNULL, stderr=err,
-                                close_fds=True, cwd=cwd)
-        with _live_lock:
-            _live[proc.pid] = proc
-        timed_out = threading.Event()
-
-        def on_timeout() -> None:
-            timed_out.set()
-            with contextlib.suppress(OSError):
-                proc.kill()
-
-        timer = threading.Timer(timeout, on_timeout)
-        timer.daemon = True
-        timer.start()
-        try:
-            while True:
-                try:
-                    _, status, ru = os.wait4(proc.pid, 0)
-                    break
-                except InterruptedError:
-                    continue
-        except BaseException:  # Ctrl-C / SIGTERM while waiting: take the child with us
-            with contextlib.suppress(OSError):
-                proc.kill()
-            with contextlib.suppress(Exception):
-                proc.wait(5)
-            raise
-        finally:
-            timer.cancel()
-            with _live_lock:
-                _live.pop(proc.pid, None)
-        wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped: keep Popen quiet
-        err.seek(0)
-        tail = err.read()[-4000:].decode("utf-8", "replace")
-    code = proc.returncode if proc.returncode >= 0 else None
-    return code, ru, wall, tail, timed_out.is_set()
-
-
-def _maxrss_mb(ru: os.struct_rusage) -> float:
-    """Peak resident set of the child in MB (Linux reports KiB)."""
-    return ru.ru_maxrss * 1024 / 1e6
-
-
-def _cpu_of(ru: os.struct_rusage) -> float:
-    return ru.ru_utime + ru.ru_stime
-
-
-def _last_line(text: str) -> str:
-    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
-    return lines[-1][:200] if lines else ""
-
-
-def _failure(code: Optional[int], tail: str, timed_out: bool, timeout: float) -> str:
-    if timed_out:
-        return f"timeout after {timeout:g} s"
-    if code is None:
-        return "killed by a signal" + (f" ({_last_line(tail)})" if tail.strip() else "")
-    return f"exit {code}" + (f": {_last_line(tail)}" if tail.strip() else "")
 
 
 class Bench:
@@ -242,14 +169,14 @@ class Bench:
                 stdin = subprocess.DEVNULL
             else:
                 raise ValueError(op)
-            code, ru, wall, tail, timed_out = _spawn(argv, stdin=stdin, timeout=timeout)
+            code, ru, wall, tail, timed_out = spawn(argv, stdin=stdin, timeout=timeout)
         finally:
             if stdin_file is not None:
                 stdin_file.close()
         if code != 0:
-            return Outcome(False, error=_failure(code, tail, timed_out, timeout))
-        return Outcome(True, seconds=wall, nbytes=nbytes, cpu=_cpu_of(ru),
-                       extra={"maxrss_mb": _maxrss_mb(ru)})
+            return Outcome(False, error=failure(code, tail, timed_out, timeout))
+        return Outcome(True, seconds=wall, nbytes=nbytes, cpu=cpu_of(ru),
+                       extra={"maxrss_mb": maxrss_mb(ru)})
 
     # -- Python clients ---------------------------------------------------
     def _cfg(self, suite, target=None) -> dict:
@@ -259,26 +186,7 @@ class Bench:
                 "target": list(target) if target else None, "chunk": self.args.chunk}
 
     def run_python(self, module: str, spec: dict, timeout: float):
-        fd, result_path = tempfile.mkstemp(prefix="result-", suffix=".json", dir=self.workdir)
-        os.close(fd)
-        spec = dict(spec, module=module, result=result_path)
-        try:
-            code, ru, wall, tail, timed_out = _spawn(
-                [sys.executable, RUNNER, json.dumps(spec)], stdin=subprocess.DEVNULL,
-                timeout=timeout, cwd=self.workdir)
-            try:
-                with open(result_path) as f:
-                    result = json.load(f)
-            except (OSError, ValueError):
-                result = None
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(result_path)
-        if result is None:
-            return None, ru, _failure(code, tail, timed_out, timeout)
-        if not result.get("ok"):
-            return None, ru, result.get("error") or _failure(code, tail, timed_out, timeout)
-        return result, ru, ""
+        return run_runner(module, spec, self.workdir, timeout)
 
     def run_client_transfer(self, client: Client, suite, op: str, nbytes: int,
                             timeout: float) -> Outcome:
@@ -308,10 +216,10 @@ class Bench:
                 return Outcome(False, error=error)
             # wait4's total minus what the child had used before connecting
             # (interpreter start-up and imports): the client's own work.
-            cpu = _cpu_of(ru) - result["cpu_before"]
+            cpu = cpu_of(ru) - result["cpu_before"]
             return Outcome(True, seconds=result["seconds"], nbytes=result["bytes"], cpu=cpu,
                            extra={"cpu_in_process": result["cpu_self"],
-                                  "maxrss_mb": _maxrss_mb(ru)})
+                                  "maxrss_mb": maxrss_mb(ru)})
         except Exception as exc:  # noqa: BLE001 - a cell error, never an aborted run
             return Outcome(False, error=f"{type(exc).__name__}: {exc}")
         finally:
@@ -554,58 +462,6 @@ def render_memory(args, clients: List[Client], suite, memory: Dict[str, Outcome]
 # Report
 # --------------------------------------------------------------------------
 
-def _cmd_output(argv: List[str]) -> str:
-    try:
-        p = subprocess.run(argv, capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError) as exc:
-        return f"unavailable ({exc})"
-    return (p.stdout + p.stderr).strip()
-
-
-def environment(server) -> Dict[str, str]:
-    env: Dict[str, str] = {}
-    model = "unknown"
-    with contextlib.suppress(OSError):
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    env["CPU"] = model
-    env["cores"] = str(os.cpu_count())
-    env["kernel"] = platform.release()
-    env["load_start"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    env["Python"] = platform.python_version()
-    # Reported under the import name; sshclient's distribution is sshclient-cython
-    # (the name "sshclient" on PyPI is another project's).
-    for key, dist in (("sshclient", "sshclient-cython"), ("paramiko", "paramiko"),
-                      ("asyncssh", "asyncssh"), ("ssh2-python", "ssh2-python"),
-                      ("cryptography", "cryptography"), ("PyNaCl", "PyNaCl"),
-                      ("matplotlib", "matplotlib")):
-        try:
-            env[key] = importlib.metadata.version(dist)
-        except importlib.metadata.PackageNotFoundError:
-            env[key] = "not installed"
-    commit = _cmd_output(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])
-    if re.fullmatch(r"[0-9a-f]{4,40}", commit):
-        dirty = _cmd_output(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"])
-        env["sshclient"] += f" (git {commit}{', uncommitted changes' if dirty else ''})"
-    with contextlib.suppress(Exception):
-        from sshcore import crypto
-
-        env["sshclient"] += f", crypto backend {crypto.backend()}"
-    if env["ssh2-python"] != "not installed":  # its libssh2, asked in a child process
-        libssh2 = _cmd_output([sys.executable, "-c", "import ssh2.utils as u; "
-                               "print(u.version().decode())"])
-        if re.fullmatch(r"[0-9][0-9.]*", libssh2):
-            env["ssh2-python"] += f" (libssh2 {libssh2})"
-    env["ssh"] = _cmd_output(["ssh", "-V"]).splitlines()[0]
-    sshd_v = next((ln for ln in _cmd_output([server.sshd_path, "-V"]).splitlines()
-                   if ln.startswith("OpenSSH")), "")
-    env["sshd"] = (sshd_v or "?") + f"; banner {server.banner}"
-    return env
-
-
 def _fmt(value: Optional[float], digits: int) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
@@ -632,7 +488,7 @@ def render_markdown(args, env, clients, suites, directions, cells, hs, started, 
                "client and sshd share the cores")
     out.append(f"- Python {env['Python']}; sshclient {env['sshclient']}; paramiko "
                f"{env['paramiko']}; asyncssh {env['asyncssh']}; ssh2-python "
-               f"{env['ssh2-python']}; cryptography "
+               f"{env['ssh2-python']}; uvloop {env['uvloop']}; cryptography "
                f"{env['cryptography']}; PyNaCl {env['PyNaCl']}")
     out.append(f"- OpenSSH client: {env['ssh']}")
     out.append(f"- Server: {env['sshd']} (throwaway sshd on 127.0.0.1, LogLevel ERROR)")
@@ -928,17 +784,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     if not directions or set(directions) - set(DIRECTIONS):
         p.error("--directions: choose among download,upload,tunnel")
 
-    if os.geteuid() != 0:
-        print("compare.py needs root: it creates the test user and runs a throwaway sshd "
-              "(tests/servers.py)", file=sys.stderr)
+    if not require_root("compare.py"):
         return 2
-
-    # SIGTERM/SIGHUP behave like Ctrl-C, so every finally below runs.
-    def _interrupt(signum, frame):  # type: ignore[no-untyped-def]
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, _interrupt)
+    interrupt_on_signals()
 
     def log(msg: str) -> None:
         print(msg, flush=True)
@@ -946,69 +794,44 @@ def main(argv: Optional[List[str]] = None) -> int:
     os.makedirs(args.out, exist_ok=True)
     started = _dt.datetime.now()
     t_start = time.monotonic()
-    workdir = tempfile.mkdtemp(prefix="sshclient-bench-")
-    keys = server = bench = None
+    # Every cipher/MAC this sshd implements is enabled by tests/servers.py;
+    # naming the benchmark's lists makes the requirement explicit.
+    algs = servers.openssh_algorithms()
+    ciphers = list(dict.fromkeys([s[0] for s in suites] + algs["Ciphers"]))
+    macs = list(dict.fromkeys([s[1] for s in suites] + algs["MACs"]))
     try:
-        servers.ensure_test_user()
-        log("generating a client key ...")
-        keys = servers.ClientKeys.generate(variants=[])
-        key_path = keys["ed25519"].path
-        # Every cipher/MAC this sshd implements is enabled by tests/servers.py;
-        # naming the benchmark's lists makes the requirement explicit.
-        algs = servers.openssh_algorithms()
-        ciphers = list(dict.fromkeys([s[0] for s in suites] + algs["Ciphers"]))
-        macs = list(dict.fromkeys([s[1] for s in suites] + algs["MACs"]))
-        server = servers.SshdServer({"Ciphers": ",".join(ciphers), "MACs": ",".join(macs)},
-                                    host_key_types=("ed25519",), log_level="ERROR")
-        server.start()
-        log(f"sshd on {server.host}:{server.port} ({server.banner})")
-        offer = servers.probe_kexinit(server.host, server.port)
-        for cipher, mac in suites:
-            if cipher not in offer.encryption_server_to_client or \
-                    mac not in offer.mac_server_to_client:
-                log(f"warning: the server does not offer {cipher} / {mac}")
-        env = environment(server)
-        for k in ("CPU", "cores", "ssh", "sshd", "sshclient", "paramiko", "asyncssh",
-                  "ssh2-python"):
-            log(f"  {k}: {env[k]}")
-        bench = Bench(args, server, key_path, workdir)
-        cells, hs = measure(bench, args, clients, suites, directions, log)
-        memory = measure_memory(bench, args, clients, suites[0], log) if args.memory else {}
-        elapsed = time.monotonic() - t_start
-        md = render_markdown(args, env, clients, suites, directions, cells, hs, started,
-                             elapsed)
-        if memory:
-            md += "\n".join(render_memory(args, clients, suites[0], memory)) + "\n"
-        stamp = f"{started:%Y-%m-%d-%H%M}" + ("-quick" if args.quick else "")
-        md_path = os.path.join(args.out, f"compare-{stamp}.md")
-        json_path = os.path.join(args.out, f"compare-{stamp}.json")
-        png_path = os.path.join(args.out, f"compare-{stamp}.png")
-        chart_msg = render_chart(png_path, clients, suites, directions, cells)
-        if chart_msg.startswith("chart:"):
-            md += f"\n![MB/s per client, suite and direction]({os.path.basename(png_path)})\n"
-        with open(md_path, "w") as f:
-            f.write(md)
-        with open(json_path, "w") as f:
-            json.dump(results_json(args, env, clients, suites, directions, cells, hs, started,
-                                   memory), f, indent=1)
-        print()
-        print(md)
-        log(f"table: {md_path}\nraw runs: {json_path}\n{chart_msg}")
-        return 0
+        with LocalSshd({"Ciphers": ",".join(ciphers), "MACs": ",".join(macs)}, log) as sshd:
+            server = sshd.server
+            offer = servers.probe_kexinit(server.host, server.port)
+            for cipher, mac in suites:
+                if cipher not in offer.encryption_server_to_client or \
+                        mac not in offer.mac_server_to_client:
+                    log(f"warning: the server does not offer {cipher} / {mac}")
+            env = environment(server)
+            for k in ("CPU", "cores", "ssh", "sshd", "sshclient", "uvloop", "paramiko",
+                      "asyncssh", "ssh2-python"):
+                log(f"  {k}: {env[k]}")
+            bench = Bench(args, server, sshd.key_path, sshd.workdir)
+            sshd.at_exit(bench.cleanup)
+            cells, hs = measure(bench, args, clients, suites, directions, log)
+            memory = measure_memory(bench, args, clients, suites[0], log) if args.memory \
+                else {}
     except KeyboardInterrupt:
-        print("\ninterrupted: cleaning up", file=sys.stderr)
+        print("\ninterrupted", file=sys.stderr)
         return 130
-    finally:
-        _kill_live_children()
-        if bench is not None:
-            bench.cleanup()
-        if server is not None:
-            server.stop()
-        if keys is not None:
-            keys.close()
-        import shutil
-
-        shutil.rmtree(workdir, ignore_errors=True)
+    elapsed = time.monotonic() - t_start
+    md = render_markdown(args, env, clients, suites, directions, cells, hs, started, elapsed)
+    if memory:
+        md += "\n".join(render_memory(args, clients, suites[0], memory)) + "\n"
+    stamp = f"compare-{started:%Y-%m-%d-%H%M}" + ("-quick" if args.quick else "")
+    png_path = os.path.join(args.out, f"{stamp}.png")
+    chart_msg = render_chart(png_path, clients, suites, directions, cells)
+    if chart_msg.startswith("chart:"):
+        md += f"\n![MB/s per client, suite and direction]({os.path.basename(png_path)})\n"
+    md_path, json_path = save_report(args.out, stamp, md, results_json(
+        args, env, clients, suites, directions, cells, hs, started, memory))
+    log(f"table: {md_path}\nraw runs: {json_path}\n{chart_msg}")
+    return 0
 
 
 if __name__ == "__main__":

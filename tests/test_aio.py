@@ -190,6 +190,51 @@ def test_run_many(sshd, test_user):
     assert sorted(seen) == sorted(hosts)
 
 
+def test_run_many_checks_arguments_and_reads_the_key_once(sshd, test_user, client_keys,
+                                                          monkeypatch):
+    from sshclient import connect_args
+
+    reads = []
+    real = connect_args.load_private_key_file
+
+    def counting(path, passphrase=None):
+        reads.append(path)
+        return real(path, passphrase)
+
+    monkeypatch.setattr(connect_args, "load_private_key_file", counting)
+    hosts = [f"127.0.0.1:{sshd.port}"] * 6
+
+    async def main():
+        return await aio.run_many(hosts, "echo $((6*7))", concurrency=3,
+                                  username=test_user.name, key=client_keys["ed25519"].path,
+                                  accept_any_host_key=True, timeout=30)
+    results = run(main())
+    assert [r.stdout for r in results] == [b"42\n"] * 6
+    assert len(reads) == 1
+
+
+def test_bulk_input_is_batched_and_its_tail_not_held_back(sshd, test_user, monkeypatch):
+    marks = []
+    real = aio._Driver._set_rcvlowat
+
+    def spy(self, nbytes):
+        marks.append(nbytes)
+        return real(self, nbytes)
+
+    monkeypatch.setattr(aio._Driver, "_set_rcvlowat", spy)
+
+    async def main():
+        async with connect(sshd, test_user) as conn:
+            ch = await conn.open_session()
+            # after the bulk a pause, then 4 bytes: they must not wait for a batch
+            await ch.exec(f"head -c {16 * MiB} /dev/zero; sleep 0.3; printf tail")
+            return await ch.read_all()
+    data = run(main())
+    assert len(data) == 16 * MiB + 4 and data.endswith(b"tail")
+    if aio._BATCH_INPUT:
+        assert marks and marks[0] == aio.STREAM_BATCH and marks[-1] == 1, marks
+
+
 def test_login_deadline_against_a_tarpit():
     async def main():
         start = time.monotonic()

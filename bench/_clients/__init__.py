@@ -8,6 +8,8 @@ Each ``client_*.py`` module exposes::
     upload(cfg, nbytes) -> int     # exec `cat > /dev/null`, returns bytes sent
     tunnel(cfg, nbytes) -> int     # direct-tcpip to cfg["target"], returns bytes received
     handshake(cfg) -> None         # connect + kex + publickey auth + exec `true` + close
+    fanout(cfg, count) -> int      # optional (bench/fanout.py): `count` handshakes,
+                                   # cfg["concurrency"] at once; returns count
 
 and is only ever imported inside a child process started by ``runner.py``,
 so that the parent can read that client's own CPU time with ``os.wait4``.

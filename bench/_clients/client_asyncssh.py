@@ -93,6 +93,19 @@ async def _handshake(cfg: dict) -> None:
     check_status("handshake", result.exit_status)
 
 
+async def _fanout(cfg: dict, count: int) -> int:
+    """`count` connections running `true`, at most cfg["concurrency"] at once:
+    what a user writes without run_many (gather + a semaphore)."""
+    limit = asyncio.Semaphore(cfg["concurrency"])
+
+    async def one() -> None:
+        async with limit:
+            await _handshake(cfg)
+
+    await asyncio.gather(*(one() for _ in range(count)))
+    return count
+
+
 # One event loop per process, as a long-running program would have (a new
 # loop per handshake would add its set-up cost to every measurement).
 _loop = asyncio.new_event_loop()
@@ -113,3 +126,7 @@ def tunnel(cfg: dict, nbytes: int) -> int:
 
 def handshake(cfg: dict) -> None:
     _run(_handshake(cfg))
+
+
+def fanout(cfg: dict, count: int) -> int:
+    return _run(_fanout(cfg, count))

@@ -2,15 +2,18 @@
 
     python bench/_clients/runner.py '<json spec>'
 
-spec: {"module": "client_x", "op": "download|upload|tunnel|handshake|version",
-       "cfg": {...}, "nbytes": N, "count": K, "result": "/path/result.json"}
+spec: {"module": "client_x", "op": "download|upload|tunnel|fanout|handshake|version",
+       "cfg": {...}, "nbytes": N, "count": K, "warm_up": bool,
+       "result": "/path/result.json"}
 
 The result goes to spec["result"] as JSON (stdout is left to the library).
 For transfers it holds the wall time of connect..close, the bytes moved and
 this process's CPU time (user+sys, all threads) just before connecting, so
 that the parent can subtract interpreter start-up and imports from the
-total it reads with os.wait4. Handshakes: one unmeasured warm-up, then
-``count`` measured ones, each with its wall and CPU time.
+total it reads with os.wait4 (and, with "warm_up", one unmeasured handshake
+before that; for fanout, "nbytes" is the number of connections).
+Handshakes: one unmeasured warm-up, then ``count`` measured ones, each with
+its wall and CPU time.
 """
 from __future__ import annotations
 
@@ -45,6 +48,8 @@ def _run(spec: dict) -> dict:
             cpu.append(c1 - c0)
         return {"ok": True, "wall": wall, "cpu": cpu}
     fn = getattr(mod, op)
+    if spec.get("warm_up"):
+        mod.handshake(cfg)  # not measured: lazy imports, first-use initialisation
     nbytes = int(spec["nbytes"])
     c0, t0 = _cpu(), time.perf_counter()
     moved = fn(cfg, nbytes)

@@ -19,14 +19,19 @@ taken from a channel's buffer until the read's condition holds.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import functools
 import os
+import socket
+import sys
 from collections.abc import AsyncIterator, Awaitable, Generator, Iterable
 from typing import Any, BinaryIO, Callable, cast
 
 from . import events as ev
 from .algorithms import Negotiated
-from .connect_args import SAME_AS_TIMEOUT, SameAsTimeout, prepare_connect
+from .connect_args import SAME_AS_TIMEOUT, ConnectRequest, SameAsTimeout, prepare_connect
 from .deadline import Deadline
+from .driver import STREAM_BATCH, STREAM_WAIT
 from .errors import (
     ArgumentTypeError,
     DisconnectedError,
@@ -60,6 +65,11 @@ __all__ = ["connect", "run_many", "run", "new_event_loop", "AsyncSSHConnection",
 
 _READ_HINT = 256 * 1024
 _READ_SIZE = 1 << 20
+# A read at least this big means bulk input: batch the wake-ups (see _pace_input).
+_STREAM_MIN = STREAM_BATCH // 8
+# Lowering SO_RCVLOWAT makes Linux signal input already waiting at once; the
+# batching relies on that to let a stream's tail through, so Linux only.
+_BATCH_INPUT = sys.platform.startswith("linux") and hasattr(socket, "SO_RCVLOWAT")
 
 class _Driver(asyncio.BufferedProtocol):
     """Moves bytes between an asyncio transport and a ClientProtocol, runs its
@@ -74,15 +84,21 @@ class _Driver(asyncio.BufferedProtocol):
         self.closed = False
         self.closed_by_user = False  # close() on a healthy connection: no error to report
         self.last_activity = self.loop.time()
-        self._waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
+        self._waiters: list[tuple[Callable[[], bool], asyncio.Future[bool]]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._reading_paused = False
         self._writing_paused = False
+        self._sock: Any = None  # for SO_RCVLOWAT; None: no batching
+        self._batching = False
+        self._batch_until = 0.0
+        self._batch_timer: asyncio.TimerHandle | None = None
 
     # --------------------------------------------------- asyncio's callbacks
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports do not derive from asyncio.Transport: no isinstance
         self.transport = cast(asyncio.Transport, transport)
+        if _BATCH_INPUT:
+            self._sock = transport.get_extra_info("socket")
         self.flush()
 
     def get_buffer(self, sizehint: int) -> memoryview:
@@ -98,6 +114,8 @@ class _Driver(asyncio.BufferedProtocol):
         self.proto.recv_commit(nbytes)
         self.last_activity = self.loop.time()
         self._process()
+        if self._sock is not None and not self.closed:
+            self._pace_input(nbytes)
 
     def eof_received(self) -> bool:
         self.proto.recv_commit(0)  # EOF: the protocol says what it means
@@ -116,6 +134,7 @@ class _Driver(asyncio.BufferedProtocol):
                 self.error = DisconnectedError("connection is closed", code=1001)
         if self._timer is not None:
             self._timer.cancel()
+        self._stop_batching()
         self._wake()
 
     def pause_writing(self) -> None:
@@ -125,6 +144,45 @@ class _Driver(asyncio.BufferedProtocol):
         self._writing_paused = False
         self.flush()
         self._wake()
+
+    # ------------------------------------------------------ input batching
+    def _pace_input(self, nbytes: int) -> None:
+        """As the blocking driver does: during bulk input the kernel wakes us
+        once STREAM_BATCH bytes are there (SO_RCVLOWAT), not for every
+        segment (a round of Python per ~32 KiB doubled the CPU per GB of a
+        download); when no batch came for STREAM_WAIT, the mark is lowered
+        again and what waits (a stream's tail, a CHANNEL_CLOSE) comes at once."""
+        if nbytes >= _STREAM_MIN:
+            self._batch_until = self.loop.time() + STREAM_WAIT
+            if not self._batching and self._set_rcvlowat(STREAM_BATCH):
+                self._batching = True
+                self._batch_timer = self.loop.call_at(self._batch_until, self._batch_due)
+        elif self._batching:
+            self._stop_batching()
+
+    def _batch_due(self) -> None:
+        self._batch_timer = None
+        if self._batching and self.loop.time() < self._batch_until:
+            # a batch came meanwhile: look again STREAM_WAIT after it
+            self._batch_timer = self.loop.call_at(self._batch_until, self._batch_due)
+        else:
+            self._stop_batching()
+
+    def _stop_batching(self) -> None:
+        if self._batch_timer is not None:
+            self._batch_timer.cancel()
+            self._batch_timer = None
+        if self._batching:
+            self._batching = False
+            self._set_rcvlowat(1)
+
+    def _set_rcvlowat(self, nbytes: int) -> bool:
+        try:
+            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, nbytes)
+            return True
+        except (OSError, AttributeError, TypeError, ValueError):
+            self._sock = None  # not this transport's socket: no batching
+            return False
 
     # ------------------------------------------------------------- protocol
     def _process(self) -> None:
@@ -196,7 +254,7 @@ class _Driver(asyncio.BufferedProtocol):
             if future.done():
                 continue
             if ready():
-                future.set_result(None)
+                future.set_result(True)
             elif self.error is not None:
                 future.set_exception(self.error)
 
@@ -208,30 +266,34 @@ class _Driver(asyncio.BufferedProtocol):
             return
         if self.error is not None:
             raise self.error
-        future: asyncio.Future[None] = self.loop.create_future()
-        waiter = (ready, future)
-        self._waiters.append(waiter)
         start = self.loop.time()
-        try:
-            while True:
-                limit: float | None = None
-                if timeout is not None and timeout > 0:
-                    limit = max(start, self.last_activity) + timeout - self.loop.time()
-                    if limit <= 0:
-                        raise SSHTimeoutError(f"{what} timed out after {timeout:g} s",
-                                              code=301)
-                if deadline is not None:
-                    deadline.check()
-                    limit = deadline.bound(limit)
-                try:
-                    await asyncio.wait_for(asyncio.shield(future), limit)
+        while True:
+            limit: float | None = None
+            if timeout is not None and timeout > 0:
+                limit = max(start, self.last_activity) + timeout - self.loop.time()
+                if limit <= 0:
+                    raise SSHTimeoutError(f"{what} timed out after {timeout:g} s", code=301)
+            if deadline is not None:
+                deadline.check()
+                limit = deadline.bound(limit)
+            # One future per round of waiting, awaited directly: _wake() gives
+            # it True, the timer False (then the limits are looked at again,
+            # as progress may have moved the inactivity limit). A task wakes
+            # once per round of input that makes `ready()` true, with no
+            # wait_for/shield futures and callbacks in between.
+            future: asyncio.Future[bool] = self.loop.create_future()
+            waiter = (ready, future)
+            self._waiters.append(waiter)
+            timer = None if limit is None else self.loop.call_later(limit, _time_up, future)
+            try:
+                if await future:
                     return
-                except asyncio.TimeoutError:
-                    continue  # progress may have moved the inactivity limit: look again
-        finally:
-            self._waiters.remove(waiter)
-            if not future.done():
-                future.cancel()
+            finally:
+                self._waiters.remove(waiter)
+                if timer is not None:
+                    timer.cancel()
+                if not future.done():
+                    future.cancel()
 
     def close(self, error: SSHClientError | None = None) -> None:
         """End the connection because of `error`, or because the user asked
@@ -244,9 +306,15 @@ class _Driver(asyncio.BufferedProtocol):
         self.closed = True
         if self._timer is not None:
             self._timer.cancel()
+        self._stop_batching()
         if self.transport is not None and not self.transport.is_closing():
             self.flush()
             self.transport.close()
+
+
+def _time_up(future: asyncio.Future[bool]) -> None:
+    if not future.done():
+        future.set_result(False)
 
 
 class AsyncChannel:
@@ -545,29 +613,31 @@ def connect(host: str, port: int = 22, *, username: str, password: str | None = 
                           keepalive_interval=keepalive_interval,
                           keepalive_count_max=keepalive_count_max, **option_overrides)
 
-    async def make() -> AsyncSSHConnection:
-        loop = asyncio.get_running_loop()
-        deadline = Deadline(req.login_timeout, "login")
-        started = loop.time()
-        # on the loop: its resolver and connect, the blocking API's checks,
-        # limits, errors and proxy handshakes (handshake.py)
-        sock = await open_socket_async(req.host, req.port, req.timeout, proxy=req.proxy,
-                                       deadline=deadline)
-        connect_time = loop.time() - started
-        conn = AsyncSSHConnection(req.options, req.timeout)
-        try:
-            await loop.create_connection(lambda: conn._driver, sock=sock)
-            await conn._login(deadline)
-        except BaseException:
-            conn._driver.close()
-            sock.close()
-            raise
-        if not req.window_limit_chosen:
-            rtt = tcp_round_trip(sock) if req.proxy is None else None
-            conn._proto.set_round_trip(connect_time if rtt is None else rtt)
-        return conn
+    return _Connecting(functools.partial(_open, req))
 
-    return _Connecting(make)
+
+async def _open(req: ConnectRequest) -> AsyncSSHConnection:
+    """Connect, key-exchange and log in as a checked request says."""
+    loop = asyncio.get_running_loop()
+    deadline = Deadline(req.login_timeout, "login")
+    started = loop.time()
+    # on the loop: its resolver and connect, the blocking API's checks,
+    # limits, errors and proxy handshakes (handshake.py)
+    sock = await open_socket_async(req.host, req.port, req.timeout, proxy=req.proxy,
+                                   deadline=deadline)
+    connect_time = loop.time() - started
+    conn = AsyncSSHConnection(req.options, req.timeout)
+    try:
+        await loop.create_connection(lambda: conn._driver, sock=sock)
+        await conn._login(deadline)
+    except BaseException:
+        conn._driver.close()
+        sock.close()
+        raise
+    if not req.window_limit_chosen:
+        rtt = tcp_round_trip(sock) if req.proxy is None else None
+        conn._proto.set_round_trip(connect_time if rtt is None else rtt)
+    return conn
 
 
 def _host_and_port(target: object, default_port: int) -> tuple[str, int]:
@@ -614,13 +684,20 @@ async def run_many(hosts: Iterable[str], command: str | bytes, *, concurrency: i
         raise UsageError(f"concurrency must be a positive int, not {concurrency!r}", code=211)
     limit = asyncio.Semaphore(concurrency)
     default_port = connect_options.pop("port", 22)
+    # The arguments are checked (and a key file read) once per target, not
+    # once per connection; each connection gets its own copy of the options.
+    prepared: dict[str, ConnectRequest] = {}
 
     async def one(target: str) -> ExecResult | BaseException:
         outcome: ExecResult | BaseException
         async with limit:
             try:
-                name, port = _host_and_port(target, default_port)
-                async with connect(name, port, **connect_options) as conn:
+                req = prepared.get(target)
+                if req is None:
+                    name, port = _host_and_port(target, default_port)
+                    req = prepared[target] = prepare_connect(name, port, **connect_options)
+                own = dataclasses.replace(req, options=dataclasses.replace(req.options))
+                async with _Connecting(functools.partial(_open, own)) as conn:
                     outcome = await conn.exec(command)
             except Exception as exc:  # one host's failure is that host's result
                 outcome = exc
