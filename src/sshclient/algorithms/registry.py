@@ -19,12 +19,17 @@ def _kind(kind: Kind | str) -> Kind:
     return Kind(kind)
 
 
+# the table never changes: each kind's rows are cut out once (a connection
+# asks a few dozen times, and a fan-out opens hundreds of connections)
+_BY_KIND: dict[Kind, tuple[Algorithm, ...]] = {
+    kind: tuple(row for row in ALGORITHMS if row.kind is kind) for kind in Kind}
+
+
 def rows(kind: Kind | str | None = None) -> tuple[Algorithm, ...]:
     """The table's rows (all, or of one kind), in preference order."""
     if kind is None:
         return ALGORITHMS
-    wanted = _kind(kind)
-    return tuple(row for row in ALGORITHMS if row.kind is wanted)
+    return _BY_KIND[_kind(kind)]
 
 
 def unavailable_reason(row: Algorithm) -> str | None:
