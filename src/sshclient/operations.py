@@ -46,7 +46,7 @@ from .events import (
     PromptsReceived,
     SignatureRequested,
 )
-from .options import HostKeyInfo
+from .options import ClientOptions, HostKeyInfo
 
 if TYPE_CHECKING:
     from .protocol import ClientProtocol
@@ -601,19 +601,14 @@ def answer_question(proto: ClientProtocol, event: Event) -> bool:
     custom-auth handler. False if `event` is no question. A callback that
     raises one of our errors fails the login with it; anything else it
     raises closes the connection and goes on up, untouched."""
-    options = proto.options
+    answer = _ANSWERS.get(type(event))
+    if answer is None:
+        return False
     if isinstance(event, HostKeyReceived):
-        answer_host_key(proto, event.info, options.host_key_verifier)
+        answer(proto, event)
         return True
     try:
-        if isinstance(event, SignatureRequested):
-            proto.answer_signature(auth.sign_with_options(options, event))
-        elif isinstance(event, PromptsReceived):
-            proto.answer_prompts(auth.prompt_answers(options, event))
-        elif isinstance(event, CustomAuthStep):
-            proto.answer_custom_auth(auth.custom_auth_packet(options, event))
-        else:
-            return False
+        answer(proto, event)
     except SSHClientError as exc:
         proto.fail_authentication(exc)
     except BaseException:
@@ -622,19 +617,63 @@ def answer_question(proto: ClientProtocol, event: Event) -> bool:
     return True
 
 
+def _host_key_from_options(proto: ClientProtocol, event: HostKeyReceived) -> None:
+    options: ClientOptions = proto.options
+    answer_host_key(proto, event.info, options.host_key_verifier)
+
+
+def _sign_from_options(proto: ClientProtocol, event: SignatureRequested) -> None:
+    options: ClientOptions = proto.options
+    proto.answer_signature(auth.sign_with_options(options, event))
+
+
+def _prompts_from_options(proto: ClientProtocol, event: PromptsReceived) -> None:
+    options: ClientOptions = proto.options
+    proto.answer_prompts(auth.prompt_answers(options, event))
+
+
+def _custom_from_options(proto: ClientProtocol, event: CustomAuthStep) -> None:
+    options: ClientOptions = proto.options
+    proto.answer_custom_auth(auth.custom_auth_packet(options, event))
+
+
+# question -> how the options answer it
+_ANSWERS: dict[type[Event], Callable[[ClientProtocol, Any], None]] = {
+    HostKeyReceived: _host_key_from_options,
+    SignatureRequested: _sign_from_options,
+    PromptsReceived: _prompts_from_options,
+    CustomAuthStep: _custom_from_options,
+}
+
+
+def _refuse_request(proto: ClientProtocol, event: ChannelRequestReceived) -> str:
+    if event.want_reply:
+        proto.answer_channel_request(event.channel, False)
+    return ""
+
+
+def _refuse_open(proto: ClientProtocol, event: ChannelOpenRequested) -> str:
+    proto.answer_channel_open(event.channel, False)
+    return ""
+
+
+# what the Pythonic front ends do with the other events that want something
+_DEFAULTS: dict[type[Event], Callable[[ClientProtocol, Any], str]] = {
+    ChannelRequestReceived: _refuse_request,
+    ChannelOpenRequested: _refuse_open,
+    AuthBanner: lambda proto, event: str(event.message),
+}
+
+
 def answer_by_default(proto: ClientProtocol, event: Event) -> str:
     """What the Pythonic front ends do with events nobody asked about: the
     questions are answered from the options (answer_question); the server's
     requests wanting a reply and its channel opens are refused (no
     forwarding is set up); returns banner text to show, or ""."""
-    if answer_question(proto, event):
-        pass
-    elif isinstance(event, ChannelRequestReceived) and event.want_reply:
-        proto.answer_channel_request(event.channel, False)
-    elif isinstance(event, ChannelOpenRequested):
-        proto.answer_channel_open(event.channel, False)
-    elif isinstance(event, AuthBanner):
-        return event.message
+    default = _DEFAULTS.get(type(event))
+    if default is not None:
+        return default(proto, event)
+    answer_question(proto, event)
     return ""
 
 

@@ -7,8 +7,6 @@ libcrypto without RIPEMD-160 by editing it).
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from sshcore import crypto
 from sshcore.packet import compression_available
 
@@ -41,8 +39,18 @@ def unavailable_reason(row: Algorithm) -> str | None:
     return None
 
 
-def _runnable(kind: Kind | str) -> Iterator[Algorithm]:
-    return (row for row in rows(kind) if row.implemented and unavailable_reason(row) is None)
+_RUNNABLE: dict[tuple[object, ...], tuple[Algorithm, ...]] = {}
+
+
+def _runnable(kind: Kind | str) -> tuple[Algorithm, ...]:
+    # Asked several times per connection: kept per kind, and per state of what
+    # the core reports unavailable (tests change that on purpose).
+    key = (_kind(kind), tuple(sorted(crypto.UNAVAILABLE.items())), compression_available())
+    found = _RUNNABLE.get(key)
+    if found is None:
+        found = _RUNNABLE[key] = tuple(row for row in rows(kind) if row.implemented
+                                       and unavailable_reason(row) is None)
+    return found
 
 
 def defaults(kind: Kind | str) -> tuple[str, ...]:
