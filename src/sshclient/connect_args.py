@@ -112,6 +112,9 @@ def prepare_connect(host: str, port: int = 22, *, username: str,
         auth_mode=AUTH_PUBLICKEY if private_key is not None else AUTH_PASSWORD,
         try_all_auth_methods=True, host_key_verifier=_verifier(host_key_verifier),
         keepalive_interval=keepalive_interval, keepalive_count_max=keepalive_count_max,
+        # these front ends show no protocol log: no LogMessage events to make
+        # (log_level=1 or more as an option brings them back, for a subclass)
+        log_level=0,
     )
     for name, value in option_overrides.items():
         if not hasattr(options, name):

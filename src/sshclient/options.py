@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Optional
 
 from . import algorithms
-from .hostkeys import Certificate
+from .hostkeys import Certificate, fingerprint
 
 if TYPE_CHECKING:
     from .hostkeys import PublicKey
@@ -54,10 +54,23 @@ class HostKeyInfo:
     blob: bytes
     key_type: str
     algorithm: str
-    fingerprint_sha256: str
-    fingerprint_sha1: str
-    fingerprint_md5: str
     public_key: PublicKey
+
+    # Hashed when asked for (a fan-out of many logins mostly never asks).
+    @property
+    def fingerprint_sha256(self) -> str:
+        """SHA-256 of the key blob, hex with colons."""
+        return fingerprint(self.blob, "sha256")
+
+    @property
+    def fingerprint_sha1(self) -> str:
+        """SHA-1 of the key blob, hex with colons."""
+        return fingerprint(self.blob, "sha1")
+
+    @property
+    def fingerprint_md5(self) -> str:
+        """MD5 of the key blob, hex with colons (as older tools show it)."""
+        return fingerprint(self.blob, "md5")
 
     @property
     def fingerprint(self) -> str:

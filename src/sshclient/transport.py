@@ -7,6 +7,7 @@ Messages of the upper layers (>= 50) are handed to `upper` one at a time.
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections import deque
@@ -34,7 +35,6 @@ from .events import (
     ServerVersionReceived,
 )
 from .hostkeys import (
-    fingerprint,
     key_type_for_algorithm,
     parse_public_key,
 )
@@ -65,16 +65,16 @@ class UpperLayer(Protocol):
 
 def version_matches(version: str, patterns: str) -> bool:
     """SSHVersionPattern: comma separated shell-style wildcards (* and ?)."""
-    for pattern in patterns.split(","):
-        pattern = pattern.strip()
-        if not pattern:
-            continue
-        regex = "".join(
-            ".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern
-        )
-        if re.fullmatch(regex, version, flags=re.S):
-            return True
-    return False
+    return _version_regex(patterns).fullmatch(version) is not None
+
+
+@functools.lru_cache(maxsize=32)
+def _version_regex(patterns: str) -> re.Pattern[str]:
+    """The patterns as one regular expression (made once per pattern text)."""
+    alternatives = ["".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch)
+                            for ch in pattern.strip())
+                    for pattern in patterns.split(",") if pattern.strip()]
+    return re.compile("|".join(f"(?:{a})" for a in alternatives) or "(?!)", re.S)
 
 
 # ClientOptions field -> the kind of algorithm it lists.
@@ -683,9 +683,6 @@ class Transport:
             return None
         return HostKeyInfo(
             blob=result.host_key_blob, key_type=key.key_type, algorithm=algorithm,
-            fingerprint_sha256=fingerprint(result.host_key_blob, "sha256"),
-            fingerprint_sha1=fingerprint(result.host_key_blob, "sha1"),
-            fingerprint_md5=fingerprint(result.host_key_blob, "md5"),
             public_key=key,
         )
 
