@@ -227,3 +227,28 @@ def test_a_host_certificate_shows_the_fingerprint_ssh_keygen_prints(tmp_path):
     printed = subprocess.run(["ssh-keygen", "-lf", str(cert_file)], capture_output=True,
                              text=True, check=True).stdout.split()[1]
     assert info.fingerprint == printed
+
+
+@pytest.mark.parametrize("front_end", ["blocking", "aio"])
+def test_an_async_verifier_is_never_taken_for_a_yes(sshd, test_user, front_end):
+    """An `async def` host_key_verifier returns a coroutine, which is true:
+    it must not accept the key. The key is refused with a message saying
+    why, and no 'coroutine was never awaited' warning is left behind."""
+    import asyncio
+    import warnings
+
+    from sshclient import aio
+
+    async def verifier(info):
+        return False                                  # would refuse, if it were awaited
+
+    kw = dict(username=test_user.name, password=test_user.password,
+              host_key_verifier=verifier, timeout=20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(sshclient.HostKeyError) as excinfo:
+            if front_end == "blocking":
+                sshclient.connect(sshd.host, sshd.port, **kw)
+            else:
+                asyncio.run(aio.connect(sshd.host, sshd.port, **kw).__aenter__())
+    assert excinfo.value.code == 1030 and "awaitable" in excinfo.value.message

@@ -3,6 +3,7 @@ for every front end (blocking and asyncio), so both refuse the same mistakes
 with the same words before anything reaches the network."""
 from __future__ import annotations
 
+import inspect
 import os
 from dataclasses import dataclass
 from typing import Callable
@@ -42,7 +43,19 @@ def _verifier(user_verifier: Callable[[HostKeyInfo], bool] | None
     """The user's host key check (None: accept any key), raising our own
     error when it says no."""
     def verify(info: HostKeyInfo) -> bool:
-        if user_verifier is None or user_verifier(info):
+        if user_verifier is None:
+            return True
+        verdict = user_verifier(info)
+        if inspect.isawaitable(verdict):
+            # an `async def` verifier: its coroutine object is true, and
+            # taking it for a yes would accept every key
+            close = getattr(verdict, "close", None)
+            if close is not None:
+                close()
+            raise HostKeyError("host_key_verifier returned an awaitable, not True or False: "
+                               "the key was refused (pass a plain function; an async "
+                               "verifier is not awaited)", code=1030)
+        if verdict:
             return True
         raise _HostKeyRejected(info)
     return verify
