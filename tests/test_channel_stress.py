@@ -298,7 +298,7 @@ def test_tunnel_and_session_carry_data_both_ways_at_once(server, test_user, tcp_
                     sent[ch.id] += ch._ch.send(view[sent[ch.id]:sent[ch.id] + 65536])
                 if table.available(ch.id, 0):
                     received[ch.id].append(ch.read())
-            conn._driver.flush_nowait()
+            conn._driver.send_queued()
             conn._driver.pump(0.01)
         for ch in (tunnel, session):
             ch.send_eof()

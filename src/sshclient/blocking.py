@@ -324,7 +324,7 @@ class SSHConnection:
 
     def _run(self, op: Operation) -> Any:
         """Carry an operation through (operations.run_steps)."""
-        return carry(op, self._driver.flush_nowait, self._wait)
+        return carry(op, self._wait)
 
     # ----------------------------------------------------------- login
     def _login(self, deadline: Deadline) -> None:

@@ -86,11 +86,14 @@ class BlockingDriver:
         with self.lock:
             yield
             if self.lock.depth == 1 and not self.closed:
-                self.flush_nowait()
+                self.send_queued()
 
     # ---------------------------------------------------------------- output
-    def flush_nowait(self) -> bool:
-        """Send what the socket (and MaxTransferRate) takes now; True when all is gone."""
+    def send_queued(self) -> bool:
+        """Send what the protocol queued, as much as the socket (and
+        MaxTransferRate) takes now, without waiting; True when all is gone.
+        For a front end whose call returns without waiting (a wait sends
+        first on its own)."""
         with self.lock:
             if self._flush():
                 return True
@@ -214,7 +217,7 @@ class BlockingDriver:
         if self.closed:
             raise DisconnectedError("connection is closed", code=1001)
         self._throttled = False
-        flushed = self.flush_nowait()
+        flushed = self.send_queued()
         # a throttled writer waits on the clock, not on a writable socket (no spinning)
         reading = self.proto.wants_input()
         self._set_interest(reading, not flushed and not self._throttled)
@@ -241,7 +244,7 @@ class BlockingDriver:
                 self._drain_wake()
                 continue
             if mask & selectors.EVENT_WRITE:
-                self.flush_nowait()
+                self.send_queued()
             if mask & selectors.EVENT_READ:
                 got = self._read_available()
                 progressed = got > 0 or self.eof
@@ -256,10 +259,10 @@ class BlockingDriver:
             try:
                 self.proto.handle_timeout(time.monotonic())  # keepalive
             except SSHClientError:
-                self.flush_nowait()  # the DISCONNECT it sent
+                self.send_queued()  # the DISCONNECT it sent
                 raise
         # replies produced while handling input go out now
-        self.flush_nowait()
+        self.send_queued()
         if self.proto.closed and self.proto.error is not None:
             raise self.proto.error  # after its last events were handed out
         return progressed
@@ -283,7 +286,7 @@ class BlockingDriver:
         try:
             self._pending.extend(self.proto.process())
         except SSHClientError:
-            self.flush_nowait()
+            self.send_queued()
             raise
 
     def run_until(self, done: Callable[[], bool], timeout: float | None,
@@ -335,7 +338,7 @@ class BlockingDriver:
             if self.closed:
                 return
             try:
-                self.flush_nowait()
+                self.send_queued()
             except SSHClientError:
                 pass
             self.closed = True

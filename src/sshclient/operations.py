@@ -234,16 +234,15 @@ def run_steps(op: Operation) -> Generator[Operation, None, Any]:
         raise
 
 
-def carry(op: Operation, flush: Callable[[], object],
-          wait: Callable[[Callable[[], bool], str], None]) -> Any:
-    """run_steps() for a blocking front end: `flush()` sends what is queued,
-    `wait(ready, what)` blocks until ready() or raises."""
+def carry(op: Operation, wait: Callable[[Callable[[], bool], str], None]) -> Any:
+    """run_steps() for a blocking front end: `wait(ready, what)` sends what
+    the step queued and blocks until ready() (the blocking driver's rounds
+    begin by sending), or raises."""
     steps = run_steps(op)
     try:
         waiting = next(steps)
         while True:
             try:
-                flush()
                 wait(waiting.ready, waiting.what)
             except BaseException as exc:
                 waiting = steps.throw(exc)

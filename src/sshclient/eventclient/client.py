@@ -772,12 +772,15 @@ class SSHClient(TableAccessors):
         """What the protocol has queued goes to the socket without waiting
         (a method that returns at once still says what it asked for)."""
         if self._driver is not None:
-            self._driver.flush_nowait()
+            self._driver.send_queued()
 
     def _run(self, op: Operation) -> Any:
         """Carry an operation through (operations.run_steps); a wait that
         fails tears the connection down unless it timed out."""
-        return carry(op, self._send_now, self._wait)
+        try:
+            return carry(op, self._wait)
+        finally:
+            self._send_now()  # what the last step queued: the call returns now
 
     def _start(self, op: Operation) -> Any:
         """timeout == 0: the operation is sent and its outcome comes through
