@@ -261,3 +261,79 @@ def test_arguments_are_checked_before_the_network():
         aio.connect("127.0.0.1", "22", username="u", accept_any_host_key=True)  # type: ignore
     with pytest.raises(sshclient.SSHConnectionError):
         aio.connect("127.0.0.1\0evil", 22, username="u", accept_any_host_key=True)
+
+
+# ------------------------------------------------- async callbacks, awaited
+def test_an_async_verifier_is_awaited(sshd, test_user):
+    """An `async def` host_key_verifier is awaited: its True lets the login
+    through, its False refuses the key (1030), what it raises comes out of
+    connect() untouched. While it thinks, neither the inactivity timeout
+    nor the login deadline runs (its time is the user's, not the server's)."""
+    seen = []
+
+    async def slow_yes(info):
+        seen.append(info.key_type)
+        await asyncio.sleep(3)                     # longer than both limits below
+        return True
+
+    async def no(info):
+        await asyncio.sleep(0)
+        return False
+
+    async def broken(info):
+        raise ValueError("the verifier's own bug")
+
+    async def main():
+        kw = dict(username=test_user.name, password=test_user.password)
+        async with aio.connect(sshd.host, sshd.port, host_key_verifier=slow_yes, timeout=2,
+                               login_timeout=2, **kw) as conn:
+            assert (await conn.exec("echo ok")).stdout == b"ok\n"
+        assert len(seen) == 1
+        with pytest.raises(sshclient.HostKeyError) as refused:
+            await aio.connect(sshd.host, sshd.port, host_key_verifier=no, **kw)
+        assert refused.value.code == 1030 and "rejected" in refused.value.message
+        with pytest.raises(ValueError, match="own bug"):
+            await aio.connect(sshd.host, sshd.port, host_key_verifier=broken, **kw)
+    run(main())
+
+
+def test_an_async_prompt_handler_is_awaited(sshd, test_user):
+    """keyboard-interactive answered by an `async def` handler."""
+    from sshclient.options import AUTH_KEYBOARD_INTERACTIVE
+    prompts = []
+
+    async def answer(name, instructions, asked):
+        prompts.extend(text for text, _echo in asked)
+        await asyncio.sleep(0.05)
+        return [test_user.password for _ in asked]
+
+    async def main():
+        async with aio.connect(sshd.host, sshd.port, username=test_user.name,
+                               accept_any_host_key=True, timeout=20,
+                               auth_mode=AUTH_KEYBOARD_INTERACTIVE, try_all_auth_methods=False,
+                               kbd_interactive_handler=answer) as conn:
+            return (await conn.exec("echo kbd")).stdout
+    assert run(main()) == b"kbd\n"
+    assert prompts and "password" in prompts[0].lower()
+
+
+def test_a_verifier_still_asking_is_cancelled_with_the_connect(sshd, test_user):
+    """A connect given up on (asyncio.wait_for) while an async verifier is
+    still asking cancels the verifier: nothing is left running."""
+    state = {}
+
+    async def never(info):
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            state["cancelled"] = True
+            raise
+
+    async def main():
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(
+                aio.connect(sshd.host, sshd.port, username=test_user.name,
+                            password=test_user.password, host_key_verifier=never), 1)
+        await asyncio.sleep(0.05)
+    run(main())
+    assert state.get("cancelled")

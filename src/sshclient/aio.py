@@ -39,6 +39,7 @@ from .errors import (
     SSHTimeoutError,
     UsageError,
     socket_error_code,
+    user_clock,
 )
 from .keys import PrivateKey
 from .operations import (
@@ -80,10 +81,12 @@ class _Driver(asyncio.BufferedProtocol):
         self.on_event = on_event
         self.loop = asyncio.get_running_loop()
         self.transport: asyncio.Transport | None = None
-        self.error: SSHClientError | None = None  # what later waits raise
+        # what later waits raise: ours, or what the user's own callback raised
+        self.error: BaseException | None = None
         self.closed = False
         self.closed_by_user = False  # close() on a healthy connection: no error to report
         self.last_activity = self.loop.time()
+        self.asking = 0  # questions with the user's async callbacks (see wait())
         self._waiters: list[tuple[Callable[[], bool], asyncio.Future[bool]]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._reading_paused = False
@@ -269,11 +272,13 @@ class _Driver(asyncio.BufferedProtocol):
         start = self.loop.time()
         while True:
             limit: float | None = None
-            if timeout is not None and timeout > 0:
+            if self.asking:
+                pass  # the user's callback has the question: no limit runs meanwhile
+            elif timeout is not None and timeout > 0:
                 limit = max(start, self.last_activity) + timeout - self.loop.time()
                 if limit <= 0:
                     raise SSHTimeoutError(f"{what} timed out after {timeout:g} s", code=301)
-            if deadline is not None:
+            if deadline is not None and not self.asking:
                 deadline.check()
                 limit = deadline.bound(limit)
             # One future per round of waiting, awaited directly: _wake() gives
@@ -295,7 +300,22 @@ class _Driver(asyncio.BufferedProtocol):
                 if not future.done():
                     future.cancel()
 
-    def close(self, error: SSHClientError | None = None) -> None:
+    def answered(self, seconds: float) -> None:
+        """An async callback answered after `seconds`: its time is the
+        user's, not the server's (a login deadline leaves it out, and the
+        inactivity timeout starts again); the protocol goes on with what it
+        held, and the waits look at their limits again."""
+        self.asking -= 1
+        user_clock().seconds += seconds
+        self.last_activity = self.loop.time()
+        if self.closed:
+            return
+        self._process()
+        for _ready, future in self._waiters:
+            if not future.done():
+                future.set_result(False)
+
+    def close(self, error: BaseException | None = None) -> None:
         """End the connection because of `error`, or because the user asked
         (None); either way, waits from now on raise (connection_lost gives
         the user's close a DisconnectedError for them)."""
@@ -444,16 +464,53 @@ class AsyncSSHConnection:
         self.banner = ""
         self._proto = ClientProtocol(options)
         self._driver = _Driver(self._proto, self._on_event)
-        self._bridges: set[asyncio.Task[None]] = set()
+        # stream bridges and async callbacks' answers, held until they end
+        # (the loop keeps only weak references to tasks)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._answers: set[asyncio.Task[None]] = set()
 
     @property
     def error(self) -> SSHClientError | None:
         """What ended the connection, if something did (None after close(),
-        as in the blocking API)."""
-        return None if self._driver.closed_by_user else self._driver.error
+        as in the blocking API; the user's own callback's exception is raised
+        by the waits but not kept here, as in the blocking API)."""
+        error = self._driver.error
+        if self._driver.closed_by_user or not isinstance(error, SSHClientError):
+            return None
+        return error
 
     def _on_event(self, event: ev.Event) -> None:
-        self.banner += answer_by_default(self._proto, event)
+        self.banner += answer_by_default(self._proto, event, self._answer_later)
+
+    def _answer_later(self, answer: Awaitable[Any],
+                      settle: Callable[[Any, BaseException | None], None]) -> None:
+        """An `async def` callback (host key verifier, prompt handler, ...)
+        answered with an awaitable: await it in a task of its own while the
+        protocol holds the login, then give the protocol its answer."""
+        task = self._driver.loop.create_task(self._await_answer(answer, settle))
+        self._answers.add(task)
+        task.add_done_callback(self._answers.discard)
+
+    async def _await_answer(self, answer: Awaitable[Any],
+                            settle: Callable[[Any, BaseException | None], None]) -> None:
+        driver = self._driver
+        driver.asking += 1
+        started = driver.loop.time()
+        value: Any = None
+        error: BaseException | None = None
+        try:
+            value = await answer
+        except asyncio.CancelledError:
+            driver.asking -= 1
+            raise  # the connection is going: nobody waits for the answer
+        except BaseException as exc:  # the callback's failure is its answer
+            error = exc
+        try:
+            if not driver.closed:
+                settle(value, error)
+        except BaseException as own:  # the user's own error: it ends the connection
+            driver.close(own)
+        driver.answered(driver.loop.time() - started)
 
     async def _wait(self, ready: Callable[[], bool], what: str) -> None:
         try:
@@ -504,8 +561,8 @@ class AsyncSSHConnection:
         """open_tcpip() as an asyncio (StreamReader, StreamWriter) pair."""
         channel = await self.open_tcpip(host, port, src_host, src_port)
         reader, writer, bridge = await _channel_streams(channel)
-        self._bridges.add(bridge)  # held until it ends (the loop keeps weak refs)
-        bridge.add_done_callback(self._bridges.discard)
+        self._tasks.add(bridge)
+        bridge.add_done_callback(self._tasks.discard)
         return reader, writer
 
     async def exec(self, command: str | bytes, stdin: bytes | None = None) -> ExecResult:
@@ -525,12 +582,19 @@ class AsyncSSHConnection:
 
     def close(self) -> None:
         """Say goodbye to the server and close the connection."""
+        self._stop_answering()
         if self._driver.closed:
             return
         try:
             self._proto.disconnect()
         finally:
             self._driver.close()
+
+    def _stop_answering(self) -> None:
+        """Nobody needs the answers still being awaited (a verifier still
+        asking a person): cancel them."""
+        for task in list(self._answers):
+            task.cancel()
 
     async def __aenter__(self) -> AsyncSSHConnection:
         return self
@@ -631,6 +695,7 @@ async def _open(req: ConnectRequest) -> AsyncSSHConnection:
         await loop.create_connection(lambda: conn._driver, sock=sock)
         await conn._login(deadline)
     except BaseException:
+        conn._stop_answering()
         conn._driver.close()
         sock.close()
         raise

@@ -343,30 +343,33 @@ class Authenticator:
 
 
 # ------------------------------------------------------------------ answers
-# What a front end answers with when the user gave options rather than
-# answering the events themselves (operations.answer_by_default and the
-# spec adapter call these; the user's callbacks' time is not the login's).
-def sign_with_options(options: ClientOptions, event: SignatureRequested) -> bytes:
+# What the options answer the questions with when the user gave options
+# rather than answering the events themselves (operations.answer_question
+# and the spec adapter). Each returns the callback's answer as it came (an
+# awaitable from an `async def` handler, which only the asyncio API awaits);
+# the front end turns it into the protocol's answer. The callbacks' time is
+# not the login's (timed_user_call).
+def ask_signature(options: ClientOptions, event: SignatureRequested) -> Any:
     key = options.private_key
     if key is None or key.public_blob != event.public_blob:
         raise AuthenticationError("no private key to sign with", code=1032)
-    return bytes(timed_user_call(key.sign, event.data, event.algorithm))
+    return timed_user_call(key.sign, event.data, event.algorithm)
 
 
-def prompt_answers(options: ClientOptions, event: PromptsReceived) -> list[str]:
+def ask_prompts(options: ClientOptions, event: PromptsReceived) -> Any:
     """The prompt handler's answers; without one, the password for prompts
     that ask for it (PasswordPrompt, or "password" in the prompt), else ""."""
     if options.kbd_interactive_handler is not None:
-        return list(timed_user_call(options.kbd_interactive_handler, event.name,
-                                    event.instructions, event.prompts))
+        return timed_user_call(options.kbd_interactive_handler, event.name,
+                               event.instructions, event.prompts)
     password = options.password
     return [reveal(password) if password and (
         prompt_matches(options.password_prompt_pattern, prompt)
         or "password" in prompt.lower()) else "" for prompt, _echo in event.prompts]
 
 
-def custom_auth_packet(options: ClientOptions, event: CustomAuthStep) -> bytes:
+def ask_custom_auth(options: ClientOptions, event: CustomAuthStep) -> Any:
     handler = options.custom_auth_handler
     if handler is None:
         raise AuthenticationError("amCustom selected but no on_ssh_custom_auth handler")
-    return bytes(timed_user_call(handler, event.payload) or b"")
+    return timed_user_call(handler, event.payload)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import inspect
 import os
+from collections.abc import Awaitable, Generator
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 from .errors import HostKeyError, UsageError
 from .keys import PrivateKey, load_private_key_file
@@ -39,26 +40,44 @@ class _HostKeyRejected(HostKeyError):
 
 
 def _verifier(user_verifier: Callable[[HostKeyInfo], bool] | None
-              ) -> Callable[[HostKeyInfo], bool]:
+              ) -> Callable[[HostKeyInfo], object]:
     """The user's host key check (None: accept any key), raising our own
-    error when it says no."""
-    def verify(info: HostKeyInfo) -> bool:
+    error when it says no. An `async def` check gives an awaitable of the
+    same (the asyncio API awaits it; the blocking API refuses it)."""
+    def verify(info: HostKeyInfo) -> object:
         if user_verifier is None:
             return True
         verdict = user_verifier(info)
         if inspect.isawaitable(verdict):
-            # an `async def` verifier: its coroutine object is true, and
-            # taking it for a yes would accept every key
-            close = getattr(verdict, "close", None)
-            if close is not None:
-                close()
-            raise HostKeyError("host_key_verifier returned an awaitable, not True or False: "
-                               "the key was refused (pass a plain function; an async "
-                               "verifier is not awaited)", code=1030)
-        if verdict:
-            return True
-        raise _HostKeyRejected(info)
+            return _AwaitedVerdict(verdict, info)
+        return _accepted(verdict, info)
     return verify
+
+
+def _accepted(verdict: object, info: HostKeyInfo) -> bool:
+    if verdict:
+        return True
+    raise _HostKeyRejected(info)
+
+
+class _AwaitedVerdict:
+    """An async verifier's verdict, checked once awaited; close() closes the
+    verifier's coroutine when nobody will await it (the blocking API)."""
+
+    def __init__(self, verdict: Awaitable[object], info: HostKeyInfo) -> None:
+        self._verdict = verdict
+        self._info = info
+
+    def __await__(self) -> Generator[Any, None, bool]:
+        return self._check().__await__()
+
+    async def _check(self) -> bool:
+        return _accepted(await self._verdict, self._info)
+
+    def close(self) -> None:
+        close = getattr(self._verdict, "close", None)
+        if close is not None:
+            close()
 
 
 class SameAsTimeout:

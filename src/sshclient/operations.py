@@ -21,8 +21,10 @@ and the logic itself lives here:
 """
 from __future__ import annotations
 
+import functools
+import inspect
 from abc import ABC, abstractmethod
-from collections.abc import Generator
+from collections.abc import Awaitable, Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -46,7 +48,7 @@ from .events import (
     PromptsReceived,
     SignatureRequested,
 )
-from .options import ClientOptions, HostKeyInfo
+from .options import ClientOptions
 
 if TYPE_CHECKING:
     from .protocol import ClientProtocol
@@ -578,71 +580,121 @@ class ExecCommand(Operation):
         self._channel.close(connection_usable=not self._proto.closed)
 
 
-def answer_host_key(proto: ClientProtocol, info: HostKeyInfo,
-                    verifier: Callable[[HostKeyInfo], bool] | None) -> None:
-    """Answer HostKeyReceived with a verifier called now (its time does not
-    count against the login deadline). A verifier may refuse with its own
-    HostKeyError; any other exception refuses the key and goes on up."""
-    try:
-        accepted = verifier is not None and bool(timed_user_call(verifier, info))
-    except HostKeyError as exc:
+@dataclass(frozen=True)
+class _Question:
+    """How the options answer one kind of question: `ask` calls the user's
+    callback (its answer, or an awaitable of it), `give` hands the answer
+    to the protocol, `refuse` turns a failure into the protocol's refusal
+    and says whether the failure is the user's own (then it goes on up)."""
+    callback: str  # the option's name, for messages
+    ask: Callable[[ClientOptions, Any], Any]
+    give: Callable[[ClientProtocol, Any], None]
+    refuse: Callable[[ClientProtocol, BaseException], bool]
+
+
+def _ask_host_key(options: ClientOptions, event: HostKeyReceived) -> Any:
+    verifier = options.host_key_verifier
+    return False if verifier is None else timed_user_call(verifier, event.info)
+
+
+def _refuse_host_key(proto: ClientProtocol, exc: BaseException) -> bool:
+    """A verifier may refuse with its own HostKeyError; anything else it
+    raises refuses the key and goes on up."""
+    if isinstance(exc, HostKeyError):
         proto.answer_host_key(False, exc)
-        return
-    except BaseException:
-        proto.answer_host_key(False)
-        raise
-    proto.answer_host_key(accepted)
-
-
-def answer_question(proto: ClientProtocol, event: Event) -> bool:
-    """Answer the protocol's questions from what the options hold: the host
-    key verifier, the private key, the prompt handler (or the password), the
-    custom-auth handler. False if `event` is no question. A callback that
-    raises one of our errors fails the login with it; anything else it
-    raises closes the connection and goes on up, untouched."""
-    answer = _ANSWERS.get(type(event))
-    if answer is None:
         return False
-    if isinstance(event, HostKeyReceived):
-        answer(proto, event)
-        return True
-    try:
-        answer(proto, event)
-    except SSHClientError as exc:
-        proto.fail_authentication(exc)
-    except BaseException:
-        proto.abort()
-        raise
+    proto.answer_host_key(False)
     return True
 
 
-def _host_key_from_options(proto: ClientProtocol, event: HostKeyReceived) -> None:
-    options: ClientOptions = proto.options
-    answer_host_key(proto, event.info, options.host_key_verifier)
+def _fail_login(proto: ClientProtocol, exc: BaseException) -> bool:
+    """One of our errors fails the login with it; anything else closes the
+    connection and goes on up, untouched."""
+    if isinstance(exc, SSHClientError):
+        proto.fail_authentication(exc)
+        return False
+    proto.abort()
+    return True
 
 
-def _sign_from_options(proto: ClientProtocol, event: SignatureRequested) -> None:
-    options: ClientOptions = proto.options
-    proto.answer_signature(auth.sign_with_options(options, event))
-
-
-def _prompts_from_options(proto: ClientProtocol, event: PromptsReceived) -> None:
-    options: ClientOptions = proto.options
-    proto.answer_prompts(auth.prompt_answers(options, event))
-
-
-def _custom_from_options(proto: ClientProtocol, event: CustomAuthStep) -> None:
-    options: ClientOptions = proto.options
-    proto.answer_custom_auth(auth.custom_auth_packet(options, event))
-
-
-# question -> how the options answer it
-_ANSWERS: dict[type[Event], Callable[[ClientProtocol, Any], None]] = {
-    HostKeyReceived: _host_key_from_options,
-    SignatureRequested: _sign_from_options,
-    PromptsReceived: _prompts_from_options,
-    CustomAuthStep: _custom_from_options,
+_QUESTIONS: dict[type[Event], _Question] = {
+    HostKeyReceived: _Question(
+        "host_key_verifier", _ask_host_key,
+        lambda proto, verdict: proto.answer_host_key(bool(verdict)), _refuse_host_key),
+    SignatureRequested: _Question(
+        "the private key's sign()", auth.ask_signature,
+        lambda proto, signature: proto.answer_signature(bytes(signature)), _fail_login),
+    PromptsReceived: _Question(
+        "kbd_interactive_handler", auth.ask_prompts,
+        lambda proto, answers: proto.answer_prompts(list(answers)), _fail_login),
+    CustomAuthStep: _Question(
+        "custom_auth_handler", auth.ask_custom_auth,
+        lambda proto, packet: proto.answer_custom_auth(bytes(packet or b"")), _fail_login),
 }
+
+AnswerLater = Callable[[Awaitable[Any], Callable[[Any, "BaseException | None"], None]], None]
+
+
+def answer_question(proto: ClientProtocol, event: Event,
+                    later: AnswerLater | None = None) -> bool:
+    """Answer the protocol's questions from what the options hold: the host
+    key verifier, the private key, the prompt handler (or the password), the
+    custom-auth handler. False if `event` is no question.
+
+    A callback that answers with an awaitable (`async def`) is handed to
+    `later(awaitable, settle)`, which awaits it and calls `settle(answer,
+    error)` (the protocol holds the login until then); without `later` (a
+    blocking front end) such an answer is a refusal that says why, since
+    taking a coroutine object (which is true) for a yes would accept
+    anything. A callback that raises one of our errors refuses with it;
+    anything else it raises closes the connection and goes on up."""
+    question = _QUESTIONS.get(type(event))
+    if question is None:
+        return False
+    try:
+        answer = question.ask(proto.options, event)
+        if inspect.isawaitable(answer):
+            if later is None:
+                _discard(answer)
+                raise _not_awaited(question, event)
+            later(answer, functools.partial(settle_question, proto, event))
+            return True
+    except BaseException as exc:
+        if question.refuse(proto, exc):
+            raise
+        return True
+    settle_question(proto, event, answer, None)
+    return True
+
+
+def settle_question(proto: ClientProtocol, event: Event, answer: Any,
+                    error: BaseException | None) -> None:
+    """Hand the protocol the answer a callback gave for `event` (or refuse
+    because of `error`); raises the user's own errors, as answer_question."""
+    question = _QUESTIONS[type(event)]
+    try:
+        if error is not None:
+            raise error
+        question.give(proto, answer)
+    except BaseException as exc:
+        if question.refuse(proto, exc):
+            raise
+
+
+def _not_awaited(question: _Question, event: Event) -> SSHClientError:
+    text = (f"{question.callback} returned an awaitable, not its answer: the blocking "
+            "API does not await it (pass a plain function, or use sshclient.aio, "
+            "which awaits it)")
+    if isinstance(event, HostKeyReceived):
+        return HostKeyError(f"{text}; the key was refused", code=1030)
+    return UsageError(text, code=211)
+
+
+def _discard(awaitable: Awaitable[Any]) -> None:
+    """Close a coroutine nobody will await (no 'never awaited' warning)."""
+    close = getattr(awaitable, "close", None)
+    if close is not None:
+        close()
 
 
 def _refuse_request(proto: ClientProtocol, event: ChannelRequestReceived) -> str:
@@ -664,15 +716,17 @@ _DEFAULTS: dict[type[Event], Callable[[ClientProtocol, Any], str]] = {
 }
 
 
-def answer_by_default(proto: ClientProtocol, event: Event) -> str:
+def answer_by_default(proto: ClientProtocol, event: Event,
+                      later: AnswerLater | None = None) -> str:
     """What the Pythonic front ends do with events nobody asked about: the
-    questions are answered from the options (answer_question); the server's
-    requests wanting a reply and its channel opens are refused (no
-    forwarding is set up); returns banner text to show, or ""."""
+    questions are answered from the options (answer_question, `later` for
+    awaitable answers); the server's requests wanting a reply and its
+    channel opens are refused (no forwarding is set up); returns banner
+    text to show, or ""."""
     default = _DEFAULTS.get(type(event))
     if default is not None:
         return default(proto, event)
-    answer_question(proto, event)
+    answer_question(proto, event, later)
     return ""
 
 

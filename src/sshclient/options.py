@@ -130,7 +130,8 @@ class ClientOptions:
     window_limit: int = 0
     max_packet_size: int = DEFAULT_MAX_PACKET
 
-    host_key_verifier: Callable[[HostKeyInfo], bool] | None = None
+    # The callbacks may answer with an awaitable: only the asyncio API awaits it.
+    host_key_verifier: Callable[[HostKeyInfo], object] | None = None
     kbd_interactive_handler: KbdInteractiveHandler | None = None
     custom_auth_handler: CustomAuthHandler | None = None
     log_level: int = 1  # 0 none, 1 info, 2 packets, 3 packet bytes (the spec's LogLevel)
