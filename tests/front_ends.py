@@ -13,11 +13,19 @@ of the API: a method added to AsyncChannel is covered as it is.
 `front_end(kind)` gives the module to call connect() on plus a way to end
 it: "blocking" is `sshclient` itself; "asyncio" and "uvloop" are
 `sshclient.aio` behind a SyncProxy on that kind of event loop.
+
+`front_end(kind, background=True)` runs the event loop in a thread of its
+own instead, and every call on the proxy (awaited or not) runs on that
+thread: for what the loop must serve while the test does blocking I/O of
+its own (a forwarding listener the test connects to), as an application's
+loop would.
 """
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import inspect
+import threading
 from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
@@ -36,24 +44,57 @@ def _is_async_object(value: object) -> bool:
     return any(inspect.iscoroutinefunction(getattr(kind, name, None)) for name in dir(kind))
 
 
+def _has_lifecycle(value: object) -> bool:
+    """An object of the API that can be closed (a listener): in background
+    mode its plain methods must run on the loop's thread too."""
+    return callable(getattr(type(value), "close", None)) and not isinstance(value, ModuleType)
+
+
 class SyncProxy:
     """See the module docstring."""
 
-    def __init__(self, target: Any, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, target: Any, loop: asyncio.AbstractEventLoop,
+                 background: bool = False) -> None:
         object.__setattr__(self, "_target", target)
         object.__setattr__(self, "_loop", loop)
+        object.__setattr__(self, "_background", background)
 
     def _settle(self) -> None:
         """Let the loop run what a plain call scheduled (a transport's close
         happens in a callback), as an application's running loop would."""
-        self._loop.run_until_complete(asyncio.sleep(0))
+        if not self._background:
+            self._loop.run_until_complete(asyncio.sleep(0))
 
     def _wrap(self, value: Any) -> Any:
-        return SyncProxy(value, self._loop) if _is_async_object(value) else value
+        if _is_async_object(value) or (self._background and _has_lifecycle(value)):
+            return SyncProxy(value, self._loop, self._background)
+        return value
+
+    def _run(self, awaitable: Any) -> Any:
+        if not self._background:
+            return self._loop.run_until_complete(awaitable)
+
+        async def awaiting() -> Any:
+            return await awaitable
+        return asyncio.run_coroutine_threadsafe(awaiting(), self._loop).result()
+
+    def _on_loop(self, call: Callable[[], Any]) -> Any:
+        """`call()` on the loop's thread (in background mode), its result here."""
+        if not self._background:
+            return call()
+        done: concurrent.futures.Future[Any] = concurrent.futures.Future()
+
+        def run() -> None:
+            try:
+                done.set_result(call())
+            except BaseException as exc:
+                done.set_exception(exc)
+        self._loop.call_soon_threadsafe(run)
+        return done.result()
 
     def _outcome(self, value: Any) -> Any:
         if inspect.isawaitable(value):
-            value = self._loop.run_until_complete(value)
+            value = self._run(value)
         else:
             self._settle()
         return self._wrap(value)
@@ -66,7 +107,7 @@ class SyncProxy:
             # a coroutine method, or a plain one that may hand back an
             # awaitable (aio.connect) or an asynchronous object
             def call(*args: Any, **kwargs: Any) -> Any:
-                return self._outcome(value(*args, **kwargs))
+                return self._outcome(self._on_loop(lambda: value(*args, **kwargs)))
             return call
         return self._wrap(value)
 
@@ -76,14 +117,14 @@ class SyncProxy:
     def __enter__(self) -> Any:
         target = self._target
         if hasattr(type(target), "__aenter__"):
-            entered = self._loop.run_until_complete(type(target).__aenter__(target))
+            entered = self._run(type(target).__aenter__(target))
             return self if entered is target else self._wrap(entered)
         return type(target).__enter__(target)
 
     def __exit__(self, *exc: Any) -> Any:
         target = self._target
         if hasattr(type(target), "__aexit__"):
-            suppress = self._loop.run_until_complete(type(target).__aexit__(target, *exc))
+            suppress = self._run(type(target).__aexit__(target, *exc))
             self._settle()  # e.g. the transport's close, done in a callback
             return suppress
         return type(target).__exit__(target, *exc)
@@ -98,14 +139,14 @@ class SyncProxy:
             try:
                 while True:
                     try:
-                        item = self._loop.run_until_complete(agen.__anext__())
+                        item = self._run(agen.__anext__())
                     except StopAsyncIteration:
                         return
                     yield self._wrap(item)
             finally:
                 aclose = getattr(agen, "aclose", None)
                 if aclose is not None:
-                    self._loop.run_until_complete(aclose())
+                    self._run(aclose())
         return items()
 
     def __repr__(self) -> str:
@@ -115,7 +156,7 @@ class SyncProxy:
 FRONT_ENDS = ["blocking", "asyncio", "uvloop"]
 
 
-def front_end(kind: str) -> tuple[Any, Callable[[], None]]:
+def front_end(kind: str, background: bool = False) -> tuple[Any, Callable[[], None]]:
     """(the API to call connect() on, what ends it after the test)."""
     if kind == "blocking":
         return sshclient, lambda: None
@@ -123,4 +164,13 @@ def front_end(kind: str) -> tuple[Any, Callable[[], None]]:
         loop = aio.new_event_loop()
     else:
         loop = asyncio.new_event_loop()
-    return SyncProxy(aio, loop), lambda: aio._close_loop(loop)
+    if not background:
+        return SyncProxy(aio, loop), lambda: aio._close_loop(loop)
+    thread = threading.Thread(target=loop.run_forever, name=f"{kind} loop", daemon=True)
+    thread.start()
+
+    def end() -> None:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        aio._close_loop(loop)
+    return SyncProxy(aio, loop, background=True), end

@@ -27,6 +27,7 @@ from .errors import (
     UsageError,
 )
 from .eventclient.enums import AuthMode, CertStoreType, FirewallType
+from .forwarding import LocalForward
 from .keys import PrivateKey, load_private_key_file
 from .options import HostKeyInfo
 from .proxy import ProxyError, ProxySettings
@@ -49,7 +50,7 @@ else:
 
 __version__ = "0.1.0"
 __all__ = ["SSHClient", "AuthMode", "CertStoreType", "FirewallType", "SSHClientError",
-           "connect", "SSHConnection", "Channel", "ExecResult",
+           "connect", "SSHConnection", "Channel", "ExecResult", "LocalForward",
            "ProxySettings", "ProxyError", "HostKeyInfo", "Negotiated", "PrivateKey",
            "load_private_key_file", "AuthenticationError", "ChannelError", "SSHConnectionError",
            "DisconnectedError", "HostKeyError", "RemoteProtocolError", "SSHTimeoutError",

@@ -41,6 +41,19 @@ from .errors import (
     socket_error_code,
     user_clock,
 )
+from .forwarding import Forwarding, LocalForward
+from .forwarding.local import (
+    LISTEN_HINTS,
+    Target,
+    check_listen_port,
+    listen_name,
+    listen_tcp,
+    listen_unix,
+    tcp_target,
+    unix_target,
+    unresolved,
+)
+from .forwarding.watcher import OnReady, RoundListener, tell_round_listeners
 from .keys import PrivateKey
 from .operations import (
     ChannelHandle,
@@ -59,7 +72,7 @@ from .options import ClientOptions, HostKeyInfo
 from .protocol import ClientProtocol
 from .proxy import ProxySettings
 from .sockets import open_socket_async, tcp_round_trip
-from .validate import check_type, shown_host, type_name
+from .validate import check_socket_path, check_type, shown_host, type_name
 
 __all__ = ["connect", "run_many", "run", "new_event_loop", "AsyncSSHConnection",
            "AsyncChannel", "ExecResult"]
@@ -95,6 +108,9 @@ class _Driver(asyncio.BufferedProtocol):
         self._batching = False
         self._batch_until = 0.0
         self._batch_timer: asyncio.TimerHandle | None = None
+        # forwarding's sockets on the loop: (reading, writing) for each
+        self._watched: dict[socket.socket, tuple[bool, bool]] = {}
+        self.round_listeners: list[RoundListener] = []
 
     # --------------------------------------------------- asyncio's callbacks
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -138,6 +154,7 @@ class _Driver(asyncio.BufferedProtocol):
         if self._timer is not None:
             self._timer.cancel()
         self._stop_batching()
+        self._tell_round_listeners(ended=True)
         self._wake()
 
     def pause_writing(self) -> None:
@@ -187,6 +204,35 @@ class _Driver(asyncio.BufferedProtocol):
             self._sock = None  # not this transport's socket: no batching
             return False
 
+    # -------------------------------------------------------- other sockets
+    def watch(self, sock: socket.socket, read: bool, write: bool, on_ready: OnReady) -> None:
+        """forwarding.Watcher, on the loop's readers and writers."""
+        was_reading, was_writing = self._watched.get(sock, (False, False))
+        if self.closed and (read or write):
+            return
+        loop = self.loop
+        if read != was_reading:
+            if read:
+                loop.add_reader(sock, self._watched_ready, on_ready, True, False)
+            else:
+                loop.remove_reader(sock)
+        if write != was_writing:
+            if write:
+                loop.add_writer(sock, self._watched_ready, on_ready, False, True)
+            else:
+                loop.remove_writer(sock)
+        if read or write:
+            self._watched[sock] = (read, write)
+        else:
+            self._watched.pop(sock, None)
+
+    def _watched_ready(self, on_ready: OnReady, readable: bool, writable: bool) -> None:
+        on_ready(readable, writable)
+        self.flush()  # what it queued for the server
+
+    def _tell_round_listeners(self, ended: bool = False) -> None:
+        tell_round_listeners(self.round_listeners, ended)
+
     # ------------------------------------------------------------- protocol
     def _process(self) -> None:
         try:
@@ -199,6 +245,8 @@ class _Driver(asyncio.BufferedProtocol):
         except SSHClientError as exc:
             self._fail(exc)
             return
+        if self.round_listeners:
+            self._tell_round_listeners()
         self.flush()
         if self.proto.closed and self.proto.error is not None:
             self._fail(self.proto.error)
@@ -327,6 +375,7 @@ class _Driver(asyncio.BufferedProtocol):
         if self._timer is not None:
             self._timer.cancel()
         self._stop_batching()
+        self._tell_round_listeners(ended=True)
         if self.transport is not None and not self.transport.is_closing():
             self.flush()
             self.transport.close()
@@ -468,6 +517,7 @@ class AsyncSSHConnection:
         # (the loop keeps only weak references to tasks)
         self._tasks: set[asyncio.Task[None]] = set()
         self._answers: set[asyncio.Task[None]] = set()
+        self._forwarding: Forwarding | None = None
 
     @property
     def error(self) -> SSHClientError | None:
@@ -564,6 +614,48 @@ class AsyncSSHConnection:
         self._tasks.add(bridge)
         bridge.add_done_callback(self._tasks.discard)
         return reader, writer
+
+    # -------------------------------------------------------- forwarding
+    async def forward_local_port(self, listen_host: str, listen_port: int, dest_host: str,
+                                 dest_port: int) -> LocalForward:
+        """As SSHConnection.forward_local_port(): listen, and carry each
+        connection to `dest_host`:`dest_port` through the server. The
+        listener is served on the event loop until closed."""
+        check_listen_port(listen_host, listen_port)
+        target = tcp_target(dest_host, dest_port)
+        return self._listen(await self._listen_tcp(listen_host, listen_port), target)
+
+    async def forward_local_path(self, listen_path: str, dest_path: str) -> LocalForward:
+        """As SSHConnection.forward_local_path()."""
+        target = unix_target(dest_path)
+        return self._listen([listen_unix(check_socket_path(listen_path, "listen_path"))], target)
+
+    async def forward_local_port_to_path(self, listen_host: str, listen_port: int,
+                                         dest_path: str) -> LocalForward:
+        """As SSHConnection.forward_local_port_to_path()."""
+        check_listen_port(listen_host, listen_port)
+        target = unix_target(dest_path)
+        return self._listen(await self._listen_tcp(listen_host, listen_port), target)
+
+    async def forward_local_path_to_port(self, listen_path: str, dest_host: str,
+                                         dest_port: int) -> LocalForward:
+        """As SSHConnection.forward_local_path_to_port()."""
+        target = tcp_target(dest_host, dest_port)
+        return self._listen([listen_unix(check_socket_path(listen_path, "listen_path"))], target)
+
+    async def _listen_tcp(self, host: str, port: int) -> list[socket.socket]:
+        try:
+            addresses = await self._driver.loop.getaddrinfo(listen_name(host), port,
+                                                            **LISTEN_HINTS)
+        except socket.gaierror as exc:
+            raise unresolved(host, exc) from None
+        return listen_tcp(addresses, port)
+
+    def _listen(self, socks: list[socket.socket], target: Target) -> LocalForward:
+        if self._forwarding is None:
+            self._forwarding = Forwarding(self._proto, self._driver)
+            self._driver.round_listeners.append(self._forwarding)
+        return LocalForward(self._forwarding, socks, target)
 
     async def exec(self, command: str | bytes, stdin: bytes | None = None) -> ExecResult:
         """Run a command to its end; its output, exit status and signal.

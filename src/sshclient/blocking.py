@@ -10,6 +10,7 @@ import functools
 import io
 import os
 import select
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any, BinaryIO, Callable, TypeVar, cast
@@ -20,6 +21,16 @@ from .connect_args import SAME_AS_TIMEOUT, SameAsTimeout, prepare_connect
 from .deadline import Deadline
 from .driver import BlockingDriver
 from .errors import SSHClientError, UsageError
+from .forwarding import Forwarding, LocalForward
+from .forwarding.local import (
+    Target,
+    check_listen_port,
+    listen_tcp,
+    listen_unix,
+    tcp_addresses,
+    tcp_target,
+    unix_target,
+)
 from .keys import PrivateKey
 from .operations import (
     ChannelHandle,
@@ -41,6 +52,7 @@ from .options import (
 from .protocol import ClientProtocol
 from .proxy import ProxySettings
 from .sockets import open_socket, tcp_round_trip
+from .validate import check_socket_path
 
 _READ_SIZE = 1 << 20
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -302,6 +314,8 @@ class SSHConnection:
         self._driver = BlockingDriver(self._proto, sock, self._on_event)
         self.banner = ""
         self.error: SSHClientError | None = None  # what ended the connection
+        self._forwarding: Forwarding | None = None
+        self._serving = False  # a service thread pumps for the forwarding
 
     # ------------------------------------------------------------ events
     def _on_event(self, event: ev.Event) -> None:
@@ -362,6 +376,80 @@ class SSHConnection:
         `timeout` seconds of silence."""
         return Channel(self, self._run(self._proto.open_direct_tcpip(host, port, src_host,
                                                                      src_port)))
+
+    # -------------------------------------------------------- forwarding
+    @_locked
+    def forward_local_port(self, listen_host: str, listen_port: int, dest_host: str,
+                           dest_port: int) -> LocalForward:
+        """Listen on `listen_host`:`listen_port` (as `ssh -L`: "localhost"
+        is the loopback addresses, "" every interface; port 0 picks a free
+        port, then given by the result's `port`) and carry each connection
+        to `dest_host`:`dest_port`, which the server connects to.
+
+        Returns at once; a thread of this connection serves the listener
+        and its connections in the background until they are all closed.
+        A connection the server refuses to forward is closed and counted
+        (`failures`, `last_failure`); the listener goes on. Raises
+        SSHConnectionError when the address cannot be listened on."""
+        check_listen_port(listen_host, listen_port)
+        target = tcp_target(dest_host, dest_port)
+        return self._listen(listen_tcp(tcp_addresses(listen_host, listen_port), listen_port),
+                            target)
+
+    @_locked
+    def forward_local_path(self, listen_path: str, dest_path: str) -> LocalForward:
+        """forward_local_port() from a local Unix socket (created at
+        `listen_path`, removed on close) to a Unix socket on the server."""
+        target = unix_target(dest_path)
+        return self._listen([listen_unix(check_socket_path(listen_path, "listen_path"))], target)
+
+    @_locked
+    def forward_local_port_to_path(self, listen_host: str, listen_port: int,
+                                   dest_path: str) -> LocalForward:
+        """forward_local_port() to a Unix socket on the server."""
+        check_listen_port(listen_host, listen_port)
+        target = unix_target(dest_path)
+        return self._listen(listen_tcp(tcp_addresses(listen_host, listen_port), listen_port),
+                            target)
+
+    @_locked
+    def forward_local_path_to_port(self, listen_path: str, dest_host: str,
+                                   dest_port: int) -> LocalForward:
+        """forward_local_port() from a local Unix socket."""
+        target = tcp_target(dest_host, dest_port)
+        return self._listen([listen_unix(check_socket_path(listen_path, "listen_path"))], target)
+
+    def _listen(self, socks: list[Any], target: Target) -> LocalForward:
+        if self._forwarding is None:
+            self._forwarding = Forwarding(self._proto, self._driver)
+            self._driver.round_listeners.append(self._forwarding)
+        forward = LocalForward(self._forwarding, socks, target)
+        if not self._serving:
+            self._serving = True
+            threading.Thread(target=self._serve_forwarding, name="sshclient-forwarding",
+                             daemon=True).start()
+        return forward
+
+    def _serve_forwarding(self) -> None:
+        """The service thread: pump while something is forwarded (the
+        other threads' calls go on meanwhile, as they do among themselves)."""
+        service = self._forwarding
+        assert service is not None
+
+        def nothing_left() -> bool:  # called with the lock held
+            if service.idle or self._driver.closed:
+                self._serving = False
+                return True
+            return False
+
+        try:
+            self._driver.run_until(nothing_left, None, what="forwarding")
+        except SSHClientError as exc:
+            with self._driver.lock:
+                self._serving = False
+                if self.error is None and not self._driver.closed:
+                    self.error = exc
+                self._driver.close()
 
     @_locked
     def exec(self, command: str | bytes, stdin: bytes | None = None) -> ExecResult:

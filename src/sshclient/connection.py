@@ -27,7 +27,7 @@ from .events import (
 )
 from .lifecycle import C_FLAGS, Lifecycle, Phase
 from .transport import Transport
-from .validate import check_host, check_port
+from .validate import check_host, check_port, check_socket_path
 
 MAX_CHANNELS = 4096
 # Sealed channel data waiting for the socket is kept under this: a server
@@ -134,6 +134,13 @@ class ConnectionLayer:
         extra = (Writer().string(host.encode()).uint32(port).string(src_host.encode())
                  .uint32(src_port).getvalue())
         return self.open_channel("direct-tcpip", extra)
+
+    def open_direct_streamlocal(self, path: str) -> int:
+        """A channel to a Unix socket on the server's side (OpenSSH's
+        direct-streamlocal@openssh.com; PROTOCOL, section 2.4)."""
+        check_socket_path(path, "tunnel socket path")
+        extra = Writer().string(path.encode()).string(b"").uint32(0).getvalue()
+        return self.open_channel("direct-streamlocal@openssh.com", extra)
 
     # ------------------------------------------------------------ requests
     def send_request(self, local_id: int, request_type: str, want_reply: bool,
@@ -244,6 +251,13 @@ class ConnectionLayer:
         engine = self.transport.engine
         return (self.table.remote_window(local_id) > 0 and not engine.data_blocked
                 and engine.output_size() < OUTPUT_HIGH_WATER)
+
+    def send_room(self, local_id: int) -> int:
+        """How many bytes send_data() would take now (0 when can_send() is false)."""
+        if not self.can_send(local_id):
+            return 0
+        output_room = OUTPUT_HIGH_WATER - self.transport.engine.output_size()
+        return min(int(self.table.remote_window(local_id)), output_room)
 
     def send_eof(self, local_id: int) -> None:
         ch = self.get(local_id)

@@ -11,6 +11,10 @@ their own condition; whoever finds nobody pumping becomes the pumper. The
 connection lock is let go around `select`, so the other threads can read
 what is buffered and write meanwhile; a thread that leaves output the
 pumper does not know about wakes it through a socket pair.
+
+Other sockets (forwarding's listeners and forwarded connections) share the
+selector (`watch()`): the pumping thread calls them when they are ready,
+and tells the round listeners after each round of SSH input.
 """
 from __future__ import annotations
 
@@ -31,6 +35,7 @@ from .errors import (
     socket_error_code,
 )
 from .events import Event
+from .forwarding.watcher import OnReady, RoundListener, tell_round_listeners
 from .locking import ConnectionLock
 from .protocol import ClientProtocol
 from .sockets import RateLimiter
@@ -77,6 +82,9 @@ class BlockingDriver:
         self.rate_limiter: RateLimiter | None = None
         self._throttled = False
         self._streaming = False  # the last pump found data waiting
+        # other sockets in the selector (their callback is the key's data)
+        self._watched: set[socket.socket] = set()
+        self.round_listeners: list[RoundListener] = []
 
     # ------------------------------------------------------------ front ends
     @contextmanager
@@ -161,6 +169,37 @@ class BlockingDriver:
             self._selector.unregister(self.sock)
         self._want_read, self._want_write = read, write
 
+    # ---------------------------------------------------------- other sockets
+    def watch(self, sock: socket.socket, read: bool, write: bool, on_ready: OnReady) -> None:
+        """forwarding.Watcher: `on_ready(readable, writable)` is called by
+        the pumping thread, with the lock held."""
+        with self.lock:
+            if self.closed:
+                return
+            events = (selectors.EVENT_READ if read else 0) | (
+                selectors.EVENT_WRITE if write else 0)
+            if not events:
+                if sock in self._watched:
+                    self._watched.discard(sock)
+                    self._selector.unregister(sock)
+            elif sock in self._watched:
+                self._selector.modify(sock, events, on_ready)
+            else:
+                self._selector.register(sock, events, on_ready)
+                self._watched.add(sock)
+            self.interrupt()
+
+    def interrupt(self) -> None:
+        """Make the pumping thread (if another one) look again at once."""
+        if self._pumper not in (None, threading.get_ident()):
+            try:
+                self._wake_w.send(b"\0")
+            except (BlockingIOError, InterruptedError):
+                pass  # full: a wake-up is pending anyway
+
+    def _tell_round_listeners(self, ended: bool = False) -> None:
+        tell_round_listeners(self.round_listeners, ended)
+
     # ----------------------------------------------------------------- input
     def _set_streaming(self, on: bool) -> None:
         if on == self._streaming or not _HAVE_RCVLOWAT:
@@ -243,18 +282,24 @@ class BlockingDriver:
             if key.fileobj is self._wake_r:
                 self._drain_wake()
                 continue
+            if key.data is not None:  # a watched socket
+                if key.fileobj in self._watched:  # (still: an earlier callback may unwatch it)
+                    key.data(bool(mask & selectors.EVENT_READ), bool(mask & selectors.EVENT_WRITE))
+                continue
             if mask & selectors.EVENT_WRITE:
                 self.send_queued()
             if mask & selectors.EVENT_READ:
                 got = self._read_available()
                 progressed = got > 0 or self.eof
-        ready = [r for r in ready if r[0].fileobj is not self._wake_r]
+        ready = [r for r in ready if r[0].fileobj is self.sock]
         if not ready and self._streaming and reading:
             got = self._read_available()  # what arrived below the low-water mark
             progressed = got > 0 or self.eof
         self._set_streaming(got >= STREAM_BATCH // 2 and not self.eof)
         if progressed or not ready or self._pending:
             self.dispatch()
+        if self.round_listeners:
+            self._tell_round_listeners()
         if not self.eof:
             try:
                 self.proto.handle_timeout(time.monotonic())  # keepalive
@@ -342,6 +387,7 @@ class BlockingDriver:
             except SSHClientError:
                 pass
             self.closed = True
+            self._tell_round_listeners(ended=True)
             try:
                 self.sock.close()
             except OSError:

@@ -133,6 +133,10 @@ class ChannelHandle:
     def can_send(self) -> bool:
         return self._connection.can_send(self.id)
 
+    def send_room(self) -> int:
+        """Bytes send() would take now."""
+        return self._connection.send_room(self.id)
+
     def send(self, data: bytes | memoryview, ext: int = 0) -> int:
         """Queue what the window takes now; bytes taken."""
         if self.state.close_received:

@@ -314,6 +314,10 @@ class ClientProtocol:
         return OpenChannel(self, self.connection.open_direct_tcpip(host, port, src_host,
                                                                    src_port))
 
+    def open_direct_streamlocal(self, path: str) -> OpenChannel:
+        """A channel to the Unix socket `path` on the server's side."""
+        return OpenChannel(self, self.connection.open_direct_streamlocal(path))
+
     def rekey(self) -> KeyExchange:
         return KeyExchange(self)
 

@@ -10,6 +10,7 @@ Messages never show the value of a wrong-type argument: it may be a secret.
 """
 from __future__ import annotations
 
+import os
 from typing import Union
 
 from .errors import ArgumentTypeError, SSHConnectionError, UsageError
@@ -92,3 +93,15 @@ def check_timeout(value: object, name: str = "timeout") -> float | None:
     check_type(name, value, (int, float), "a number of seconds or None")
     assert isinstance(value, (int, float))
     return float(value)
+
+
+def check_socket_path(path: object, name: str = "socket path") -> str:
+    """A Unix socket path: a non-empty str without NUL that fits sun_path."""
+    check_type(name, path, str, "a str")
+    assert isinstance(path, str)
+    if not path or "\0" in path:
+        raise UsageError(f"{name} must be a non-empty path without NUL bytes", code=211)
+    if len(os.fsencode(path)) > 107:
+        raise UsageError(f"{name} {path[:40]!r}... is longer than a Unix socket path can be "
+                         "(107 bytes)", code=211)
+    return path

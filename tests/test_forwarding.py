@@ -1,0 +1,271 @@
+"""Local forwarding (ssh -L) through real sshd and dropbear, one test body for
+the blocking API and the asyncio API (its loop running in a thread of its
+own, as an application's would, while the test plays the local clients).
+
+The local side is plain sockets, as a forwarded application would use;
+the far side is a threaded echo server on 127.0.0.1 (TCP) or in a
+temporary directory (Unix sockets), reached by the server."""
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import tempfile
+import threading
+import time
+
+import pytest
+
+import servers
+import sshclient
+from front_ends import FRONT_ENDS, front_end
+
+MiB = 1 << 20
+
+
+@pytest.fixture(params=FRONT_ENDS)
+def api(request):
+    if request.param == "uvloop":
+        pytest.importorskip("uvloop", reason="uvloop is not installed (pip install uvloop)")
+    module, end = front_end(request.param, background=True)
+    yield module
+    end()
+
+
+@pytest.fixture(params=["sshd", "dropbear"])
+def server(request):
+    return request.getfixturevalue(request.param)
+
+
+def login(api, server, user, **kw):
+    kw.setdefault("timeout", 30)
+    return api.connect(server.host, server.port, username=user.name, password=user.password,
+                       accept_any_host_key=True, **kw)
+
+
+def pattern(size: int, seed: bytes) -> bytes:
+    block = hashlib.sha256(seed).digest() * 2048          # 64 KiB, not compressible to nothing
+    return (block * (size // len(block) + 1))[:size]
+
+
+def through(address, data: bytes, family=socket.AF_INET) -> bytes:
+    """Send `data` to a listener, then EOF, while reading what comes back to EOF."""
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.settimeout(60)
+    sock.connect(address)
+
+    def send() -> None:
+        sock.sendall(data)
+        sock.shutdown(socket.SHUT_WR)
+    sender = threading.Thread(target=send)
+    sender.start()
+    got = bytearray()
+    while chunk := sock.recv(1 << 20):
+        got += chunk
+    sender.join()
+    sock.close()
+    return bytes(got)
+
+
+def wait_for(condition, seconds: float = 20.0) -> None:
+    limit = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < limit, "condition not met in time"
+        time.sleep(0.02)
+
+
+# ------------------------------------------------------------------ TCP
+def test_one_connection_64_mib_each_way(api, server, test_user, tcp_echo):
+    data = pattern(64 * MiB, b"one")
+    with login(api, server, test_user) as conn:
+        with conn.forward_local_port("127.0.0.1", 0, *tcp_echo.address) as forward:
+            assert forward.port > 0 and forward.address == ("127.0.0.1", forward.port)
+            back = through(("127.0.0.1", forward.port), data)
+            assert hashlib.sha256(back).digest() == hashlib.sha256(data).digest()
+            wait_for(lambda: forward.connections == 0)
+            assert forward.failures == 0
+
+
+def test_fifty_connections_at_once(api, server, test_user, tcp_echo):
+    """Each connection's bytes come back whole and to it alone; meanwhile
+    the connection runs commands as usual."""
+    results: dict[int, bytes] = {}
+    errors: list[BaseException] = []
+    with login(api, server, test_user) as conn:
+        with conn.forward_local_port("127.0.0.1", 0, *tcp_echo.address) as forward:
+            def client(i: int) -> None:
+                try:
+                    results[i] = through(("127.0.0.1", forward.port),
+                                         pattern(2 * MiB + i, b"%d" % i))
+                except BaseException as exc:
+                    errors.append(exc)
+            threads = [threading.Thread(target=client, args=(i,)) for i in range(50)]
+            for thread in threads:
+                thread.start()
+            assert conn.exec("echo busy").stdout == b"busy\n"
+            for thread in threads:
+                thread.join(120)
+            assert not errors, errors[:3]
+            for i in range(50):
+                assert results[i] == pattern(2 * MiB + i, b"%d" % i), i
+            wait_for(lambda: forward.connections == 0)
+
+
+class ReplyAfterEof(servers._TcpServer):
+    """Reads to EOF, then answers with the byte count and SHA-256 and ends."""
+
+    def handle(self, conn: socket.socket, index: int) -> None:
+        conn.settimeout(60)
+        digest, total = hashlib.sha256(), 0
+        while data := conn.recv(65536):
+            digest.update(data)
+            total += len(data)
+        conn.sendall(f"{total} {digest.hexdigest()}".encode())
+        conn.shutdown(socket.SHUT_WR)
+
+
+def test_half_close_both_ways(api, server, test_user):
+    """Our EOF reaches the target while its answer still comes back; its
+    EOF reaches us after that answer."""
+    with ReplyAfterEof() as sink, login(api, server, test_user) as conn:
+        with conn.forward_local_port("127.0.0.1", 0, *sink.address) as forward:
+            sock = socket.create_connection(("127.0.0.1", forward.port), timeout=30)
+            sock.sendall(b"x" * 100_000)
+            sock.shutdown(socket.SHUT_WR)               # EOF: the sink answers after it
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+            sock.close()
+            assert answer.decode().split() == ["100000",
+                                               hashlib.sha256(b"x" * 100_000).hexdigest()]
+
+
+def test_a_refused_open_closes_that_connection_and_the_listener_goes_on(
+        api, server, test_user):
+    spare = socket.socket()
+    spare.bind(("127.0.0.1", 0))
+    port = spare.getsockname()[1]
+    spare.close()                                       # nothing listens there now
+    with login(api, server, test_user) as conn:
+        with conn.forward_local_port("127.0.0.1", 0, "127.0.0.1", port) as forward:
+            sock = socket.create_connection(("127.0.0.1", forward.port), timeout=30)
+            try:
+                assert sock.recv(10) == b""             # closed by us, after the refusal
+            except ConnectionResetError:
+                pass
+            sock.close()
+            wait_for(lambda: forward.failures == 1)
+            assert str(port) in forward.last_failure
+            with servers.TcpEcho(port=port) as echo:    # the target comes up: served now
+                assert through(("127.0.0.1", forward.port), b"again") == b"again"
+                assert echo.bytes_echoed == 5
+            assert conn.exec("echo alive").stdout == b"alive\n"
+
+
+def test_close_stops_listening_and_optionally_the_connections(api, server, test_user,
+                                                               tcp_echo):
+    with login(api, server, test_user) as conn:
+        forward = conn.forward_local_port("127.0.0.1", 0, *tcp_echo.address)
+        live = socket.create_connection(("127.0.0.1", forward.port), timeout=30)
+        live.sendall(b"before")
+        assert live.recv(100) == b"before"
+        forward.close()                                 # the live connection stays
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", forward.port), timeout=5)
+        live.sendall(b"after")
+        assert live.recv(100) == b"after"
+        forward.close(close_connections=True)
+        assert live.recv(100) == b""
+        live.close()
+        wait_for(lambda: forward.connections == 0)
+
+
+def test_closing_the_ssh_connection_ends_its_forwards(api, server, test_user, tcp_echo):
+    conn = login(api, server, test_user)
+    forward = conn.forward_local_port("127.0.0.1", 0, *tcp_echo.address)
+    live = socket.create_connection(("127.0.0.1", forward.port), timeout=30)
+    live.sendall(b"ping")
+    assert live.recv(100) == b"ping"
+    conn.close()
+    assert live.recv(100) == b""
+    live.close()
+    assert forward.closed
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", forward.port), timeout=5)
+
+
+def test_listen_errors_are_clear(api, server, test_user):
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    with login(api, server, test_user) as conn:
+        with pytest.raises(sshclient.SSHConnectionError) as excinfo:
+            conn.forward_local_port("127.0.0.1", taken.getsockname()[1], "127.0.0.1", 22)
+        assert excinfo.value.code == 10048 and str(taken.getsockname()[1]) in str(excinfo.value)
+        with pytest.raises(sshclient.ArgumentTypeError):
+            conn.forward_local_port("127.0.0.1", "80", "127.0.0.1", 22)
+        with pytest.raises(sshclient.UsageError):
+            conn.forward_local_port("127.0.0.1", 0, "127.0.0.1", 70000)
+        assert conn.exec("echo fine").stdout == b"fine\n"
+    taken.close()
+
+
+# ---------------------------------------------------------- Unix sockets
+class UnixEcho:
+    """Echoes each connection on a Unix socket, half-closing after its EOF."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._sock.bind(path)
+        os.chmod(path, 0o777)                            # sshd connects as the test user
+        self._sock.listen(16)
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._echo, args=(conn,), daemon=True).start()
+
+    @staticmethod
+    def _echo(conn: socket.socket) -> None:
+        with conn:
+            while data := conn.recv(65536):
+                conn.sendall(data)
+            conn.shutdown(socket.SHUT_WR)
+
+    def close(self) -> None:
+        self._sock.close()
+
+
+@pytest.fixture
+def unix_dir():
+    path = tempfile.mkdtemp(prefix="sshclient-fwd-")
+    os.chmod(path, 0o755)
+    yield path
+    for name in os.listdir(path):
+        os.unlink(os.path.join(path, name))
+    os.rmdir(path)
+
+
+def test_unix_socket_forwards(api, sshd, test_user, tcp_echo, unix_dir):
+    """Local Unix socket -> remote Unix socket, TCP -> Unix, Unix -> TCP.
+    (dropbear does not open direct-streamlocal channels.)"""
+    remote = UnixEcho(os.path.join(unix_dir, "remote.sock"))
+    data = pattern(3 * MiB, b"unix")
+    try:
+        with login(api, sshd, test_user) as conn:
+            local_path = os.path.join(unix_dir, "local.sock")
+            with conn.forward_local_path(local_path, remote.path) as forward:
+                assert forward.path == local_path and forward.port == 0
+                assert through(local_path, data, socket.AF_UNIX) == data
+            assert not os.path.exists(local_path)        # removed on close
+            with conn.forward_local_port_to_path("127.0.0.1", 0, remote.path) as forward:
+                assert through(("127.0.0.1", forward.port), data) == data
+            with conn.forward_local_path_to_port(local_path, *tcp_echo.address):
+                assert through(local_path, data, socket.AF_UNIX) == data
+    finally:
+        remote.close()
