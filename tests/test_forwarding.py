@@ -269,3 +269,121 @@ def test_unix_socket_forwards(api, sshd, test_user, tcp_echo, unix_dir):
                 assert through(local_path, data, socket.AF_UNIX) == data
     finally:
         remote.close()
+
+
+# ------------------------------------------------------ remote forwarding
+def test_remote_forward_port_zero_and_many_connections(api, server, test_user, tcp_echo):
+    """The server picks the port; connections to it come back to our echo."""
+    data = pattern(8 * MiB, b"remote")
+    errors: list[BaseException] = []
+    results: dict[int, bytes] = {}
+    with login(api, server, test_user) as conn:
+        with conn.forward_remote_port("127.0.0.1", 0, *tcp_echo.address) as forward:
+            assert forward.port > 0
+            assert through(("127.0.0.1", forward.port), data) == data
+
+            def client(i: int) -> None:
+                try:
+                    results[i] = through(("127.0.0.1", forward.port), pattern(MiB + i, b"r%d" % i))
+                except BaseException as exc:
+                    errors.append(exc)
+            threads = [threading.Thread(target=client, args=(i,)) for i in range(20)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(120)
+            assert not errors, errors[:3]
+            assert all(results[i] == pattern(MiB + i, b"r%d" % i) for i in range(20))
+            wait_for(lambda: forward.connections == 0)
+            port = forward.port
+        # Cancelled: nothing reaches the target any more. sshd stops listening;
+        # dropbear 2022.83 keeps listening after cancel-tcpip-forward (it
+        # answers but does not close the socket), and we refuse its channels.
+        reached = tcp_echo.connections
+        if server.kind == "sshd":
+            wait_for(lambda: _refused(port))
+        else:
+            _knock(port)
+        assert tcp_echo.connections == reached
+        assert conn.exec("echo still").stdout == b"still\n"
+
+
+def _refused(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    except ConnectionRefusedError:
+        return True
+    return False
+
+
+def _unix_refused(path: str) -> bool:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(path)
+    except ConnectionRefusedError:
+        return True
+    finally:
+        sock.close()
+    return False
+
+
+def _knock(port: int) -> None:
+    """Connect and send a little, if the port still takes connections."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(b"anyone?")
+            time.sleep(1)
+    except OSError:
+        pass
+
+
+def test_remote_forward_to_an_unreachable_target(api, server, test_user):
+    spare = socket.socket()
+    spare.bind(("127.0.0.1", 0))
+    dead_port = spare.getsockname()[1]
+    spare.close()
+    with login(api, server, test_user) as conn:
+        with conn.forward_remote_port("127.0.0.1", 0, "127.0.0.1", dead_port) as forward:
+            sock = socket.create_connection(("127.0.0.1", forward.port), timeout=30)
+            try:
+                assert sock.recv(10) == b""                 # the server closes it
+            except ConnectionResetError:
+                pass
+            sock.close()
+            wait_for(lambda: forward.failures == 1)
+            assert "connect failed" in forward.last_failure
+            with servers.TcpEcho(port=dead_port):           # the target comes up
+                assert through(("127.0.0.1", forward.port), b"now") == b"now"
+
+
+def test_remote_forward_refused_by_the_server(api, server, test_user):
+    """A port the server will not listen on (below 1024, and we are not
+    root there): RequestRefusedError 1098; the connection goes on."""
+    with login(api, server, test_user) as conn:
+        with pytest.raises(sshclient.RequestRefusedError) as excinfo:
+            conn.forward_remote_port("127.0.0.1", 1, "127.0.0.1", 9)
+        assert excinfo.value.code == 1098 and "tcpip-forward" in str(excinfo.value)
+        assert conn.exec("echo ok").stdout == b"ok\n"
+
+
+def test_remote_unix_socket_forwards(api, sshd, test_user, tcp_echo, unix_dir):
+    """Server-side Unix socket -> local Unix socket and -> local TCP.
+    (dropbear does not listen on Unix sockets for us.)"""
+    local = UnixEcho(os.path.join(unix_dir, "local.sock"))
+    os.chmod(unix_dir, 0o777)                                # sshd creates it as the test user
+    data = pattern(2 * MiB, b"unix-r")
+    try:
+        with login(api, sshd, test_user) as conn:
+            remote_path = os.path.join(unix_dir, "remote1.sock")
+            with conn.forward_remote_path(remote_path, local.path) as forward:
+                assert forward.path == remote_path
+                assert through(remote_path, data, socket.AF_UNIX) == data
+            # cancelled: sshd closes the socket (and leaves its file, as it does for ssh -R)
+            wait_for(lambda: _unix_refused(remote_path))
+            remote_path = os.path.join(unix_dir, "remote2.sock")
+            with conn.forward_remote_path_to_port(remote_path, *tcp_echo.address):
+                assert through(remote_path, data, socket.AF_UNIX) == data
+            with conn.forward_remote_port_to_path("127.0.0.1", 0, local.path) as forward:
+                assert through(("127.0.0.1", forward.port), data) == data
+    finally:
+        local.close()

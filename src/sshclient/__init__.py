@@ -19,6 +19,7 @@ from .errors import (
     HostKeyError,
     InvalidArgumentError,
     RemoteProtocolError,
+    RequestRefusedError,
     SSHClientError,
     SSHConnectionError,
     SSHTimeoutError,
@@ -27,7 +28,7 @@ from .errors import (
     UsageError,
 )
 from .eventclient.enums import AuthMode, CertStoreType, FirewallType
-from .forwarding import LocalForward
+from .forwarding import LocalForward, RemoteForward
 from .keys import PrivateKey, load_private_key_file
 from .options import HostKeyInfo
 from .proxy import ProxyError, ProxySettings
@@ -51,8 +52,9 @@ else:
 __version__ = "0.1.0"
 __all__ = ["SSHClient", "AuthMode", "CertStoreType", "FirewallType", "SSHClientError",
            "connect", "SSHConnection", "Channel", "ExecResult", "LocalForward",
+           "RemoteForward",
            "ProxySettings", "ProxyError", "HostKeyInfo", "Negotiated", "PrivateKey",
            "load_private_key_file", "AuthenticationError", "ChannelError", "SSHConnectionError",
            "DisconnectedError", "HostKeyError", "RemoteProtocolError", "SSHTimeoutError",
            "UsageError", "ArgumentTypeError", "InvalidArgumentError", "ConcurrentUseError",
-           "UnknownChannelError", "ConnectionError_", "TimeoutError_"]
+           "UnknownChannelError", "RequestRefusedError", "ConnectionError_", "TimeoutError_"]

@@ -41,7 +41,7 @@ from .errors import (
     socket_error_code,
     user_clock,
 )
-from .forwarding import Forwarding, LocalForward
+from .forwarding import Forwarding, LocalForward, RemoteForward
 from .forwarding.local import (
     LISTEN_HINTS,
     Target,
@@ -52,6 +52,16 @@ from .forwarding.local import (
     tcp_target,
     unix_target,
     unresolved,
+)
+from .forwarding.remote import (
+    Dial,
+    Listen,
+    dial_addresses,
+    dial_host,
+    dial_path,
+    tcp_listen,
+    unix_listen,
+    unreachable,
 )
 from .forwarding.watcher import OnReady, RoundListener, tell_round_listeners
 from .keys import PrivateKey
@@ -530,6 +540,8 @@ class AsyncSSHConnection:
         return error
 
     def _on_event(self, event: ev.Event) -> None:
+        if self._forwarding is not None and self._forwarding.claim(event):
+            return
         self.banner += answer_by_default(self._proto, event, self._answer_later)
 
     def _answer_later(self, answer: Awaitable[Any],
@@ -651,11 +663,54 @@ class AsyncSSHConnection:
             raise unresolved(host, exc) from None
         return listen_tcp(addresses, port)
 
+    async def forward_remote_port(self, listen_host: str, listen_port: int, dest_host: str,
+                                  dest_port: int) -> RemoteForward:
+        """As SSHConnection.forward_remote_port(): the server listens, and
+        each connection comes to `dest_host`:`dest_port` from here."""
+        listen = tcp_listen(listen_host, listen_port)
+        return await self._forward_remote(listen, await self._dial(dest_host, dest_port))
+
+    async def forward_remote_path(self, listen_path: str, dest_path: str) -> RemoteForward:
+        """As SSHConnection.forward_remote_path()."""
+        return await self._forward_remote(unix_listen(listen_path), dial_path(dest_path))
+
+    async def forward_remote_port_to_path(self, listen_host: str, listen_port: int,
+                                          dest_path: str) -> RemoteForward:
+        """As SSHConnection.forward_remote_port_to_path()."""
+        return await self._forward_remote(tcp_listen(listen_host, listen_port),
+                                          dial_path(dest_path))
+
+    async def forward_remote_path_to_port(self, listen_path: str, dest_host: str,
+                                          dest_port: int) -> RemoteForward:
+        """As SSHConnection.forward_remote_path_to_port()."""
+        return await self._forward_remote(unix_listen(listen_path),
+                                          await self._dial(dest_host, dest_port))
+
+    async def _dial(self, host: str, port: int) -> Dial:
+        host, port, label = dial_host(host, port)
+        try:
+            infos = await self._driver.loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            raise unreachable(label, exc) from None
+        return dial_addresses(infos, label)
+
+    async def _forward_remote(self, listen: Listen, target: Dial) -> RemoteForward:
+        forward = RemoteForward(self._service(), listen, target)
+        try:
+            forward.start(await self._run(forward.request))
+        except BaseException:
+            forward.close()
+            raise
+        return forward
+
     def _listen(self, socks: list[socket.socket], target: Target) -> LocalForward:
+        return LocalForward(self._service(), socks, target)
+
+    def _service(self) -> Forwarding:
         if self._forwarding is None:
             self._forwarding = Forwarding(self._proto, self._driver)
             self._driver.round_listeners.append(self._forwarding)
-        return LocalForward(self._forwarding, socks, target)
+        return self._forwarding
 
     async def exec(self, command: str | bytes, stdin: bytes | None = None) -> ExecResult:
         """Run a command to its end; its output, exit status and signal.

@@ -21,7 +21,7 @@ from .connect_args import SAME_AS_TIMEOUT, SameAsTimeout, prepare_connect
 from .deadline import Deadline
 from .driver import BlockingDriver
 from .errors import SSHClientError, UsageError
-from .forwarding import Forwarding, LocalForward
+from .forwarding import Forwarding, LocalForward, RemoteForward
 from .forwarding.local import (
     Target,
     check_listen_port,
@@ -31,6 +31,7 @@ from .forwarding.local import (
     tcp_target,
     unix_target,
 )
+from .forwarding.remote import Dial, Listen, dial_path, resolve_dial, tcp_listen, unix_listen
 from .keys import PrivateKey
 from .operations import (
     ChannelHandle,
@@ -319,6 +320,8 @@ class SSHConnection:
 
     # ------------------------------------------------------------ events
     def _on_event(self, event: ev.Event) -> None:
+        if self._forwarding is not None and self._forwarding.claim(event):
+            return
         self.banner += answer_by_default(self._proto, event)
 
     def _wait(self, done: Callable[[], bool], what: str) -> None:
@@ -419,16 +422,67 @@ class SSHConnection:
         target = tcp_target(dest_host, dest_port)
         return self._listen([listen_unix(check_socket_path(listen_path, "listen_path"))], target)
 
+    @_locked
+    def forward_remote_port(self, listen_host: str, listen_port: int, dest_host: str,
+                            dest_port: int) -> RemoteForward:
+        """Have the server listen on `listen_host`:`listen_port` (as `ssh
+        -R`; port 0 lets it choose, then given by the result's `port`; what
+        an empty or wildcard host means is the server's GatewayPorts
+        setting) and carry each connection it accepts to
+        `dest_host`:`dest_port`, which this side connects to.
+
+        Blocks until the server agrees; RequestRefusedError 1098 if it
+        does not (port taken, forwarding not allowed). Then returns, and a
+        thread of this connection serves the forward in the background. A
+        connection whose local target cannot be reached is refused to the
+        server and counted (`failures`, `last_failure`)."""
+        listen = tcp_listen(listen_host, listen_port)
+        return self._forward_remote(listen, resolve_dial(dest_host, dest_port))
+
+    @_locked
+    def forward_remote_path(self, listen_path: str, dest_path: str) -> RemoteForward:
+        """forward_remote_port() from a Unix socket the server creates at
+        `listen_path` to a local Unix socket."""
+        return self._forward_remote(unix_listen(listen_path), dial_path(dest_path))
+
+    @_locked
+    def forward_remote_port_to_path(self, listen_host: str, listen_port: int,
+                                    dest_path: str) -> RemoteForward:
+        """forward_remote_port() to a local Unix socket."""
+        return self._forward_remote(tcp_listen(listen_host, listen_port), dial_path(dest_path))
+
+    @_locked
+    def forward_remote_path_to_port(self, listen_path: str, dest_host: str,
+                                    dest_port: int) -> RemoteForward:
+        """forward_remote_port() from a Unix socket on the server."""
+        return self._forward_remote(unix_listen(listen_path), resolve_dial(dest_host, dest_port))
+
+    def _forward_remote(self, listen: Listen, target: Dial) -> RemoteForward:
+        forward = RemoteForward(self._service(), listen, target)
+        try:
+            forward.start(self._run(forward.request))
+        except BaseException:
+            forward.close()
+            raise
+        self._serve()
+        return forward
+
     def _listen(self, socks: list[Any], target: Target) -> LocalForward:
+        forward = LocalForward(self._service(), socks, target)
+        self._serve()
+        return forward
+
+    def _service(self) -> Forwarding:
         if self._forwarding is None:
             self._forwarding = Forwarding(self._proto, self._driver)
             self._driver.round_listeners.append(self._forwarding)
-        forward = LocalForward(self._forwarding, socks, target)
+        return self._forwarding
+
+    def _serve(self) -> None:
         if not self._serving:
             self._serving = True
             threading.Thread(target=self._serve_forwarding, name="sshclient-forwarding",
                              daemon=True).start()
-        return forward
 
     def _serve_forwarding(self) -> None:
         """The service thread: pump while something is forwarded (the

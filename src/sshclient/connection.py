@@ -86,7 +86,11 @@ class ConnectionLayer:
         self.window_limit = window_limit
         self.channels: dict[int, ChannelState] = {}
         self._next_id = 0
-        self._global_requests: deque[str] = deque()
+        # requests wanting a reply, in order: (type, ticket; 0: nobody keeps the reply)
+        self._global_requests: deque[tuple[str, int]] = deque()
+        self._tickets = 0
+        self.global_replies: dict[int, tuple[bool, bytes]] = {}  # ticket -> (success, data)
+        self._awaited: set[int] = set()  # tickets whose reply somebody will take
         # server-initiated opens awaiting the user's answer: local id -> (sender, window, packet)
         self._incoming_open: dict[int, tuple[int, int, int]] = {}
 
@@ -183,11 +187,25 @@ class ConnectionLayer:
         data = Writer().uint32(cols).uint32(rows).uint32(width_px).uint32(height_px).getvalue()
         self.send_request(local_id, "window-change", False, data)
 
-    def send_global_request(self, request_type: str, want_reply: bool, data: bytes = b"") -> None:
+    def send_global_request(self, request_type: str, want_reply: bool, data: bytes = b"",
+                            keep_reply: bool = False) -> int:
+        """Send a global request; with `keep_reply`, its reply goes into
+        global_replies under the ticket returned (else 0)."""
+        ticket = 0
+        if keep_reply:
+            self._tickets += 1
+            ticket = self._tickets
+            self._awaited.add(ticket)
         if want_reply:
-            self._global_requests.append(request_type)
+            self._global_requests.append((request_type, ticket))
         self.transport.send(Writer().byte(c.MSG_GLOBAL_REQUEST).string(request_type.encode())
                             .boolean(want_reply).raw(data).getvalue())
+        return ticket
+
+    def forget_reply(self, ticket: int) -> None:
+        """Nobody will take this request's reply (its waiter gave up)."""
+        self._awaited.discard(ticket)
+        self.global_replies.pop(ticket, None)
 
     def expect_reply_to_raw(self, packet: bytes) -> None:
         """A request sent as a raw packet still gets its reply matched."""
@@ -197,7 +215,7 @@ class ConnectionLayer:
             if msg == c.MSG_GLOBAL_REQUEST:
                 name = r.text()
                 if r.boolean():
-                    self._global_requests.append(name)
+                    self._global_requests.append((name, 0))
             elif msg == c.MSG_CHANNEL_REQUEST:
                 remote = r.uint32()
                 name = r.text()
@@ -313,8 +331,12 @@ class ConnectionLayer:
         if msg_type in (c.MSG_REQUEST_SUCCESS, c.MSG_REQUEST_FAILURE):
             if not self._global_requests:
                 raise RemoteProtocolError("global request reply without a request", code=1036)
-            self._emit(GlobalRequestAnswered(self._global_requests.popleft(),
-                                             msg_type == c.MSG_REQUEST_SUCCESS, payload))
+            name, ticket = self._global_requests.popleft()
+            success = msg_type == c.MSG_REQUEST_SUCCESS
+            if ticket in self._awaited:
+                self._awaited.discard(ticket)
+                self.global_replies[ticket] = (success, payload[1:])
+            self._emit(GlobalRequestAnswered(name, success, payload))
             return
         if msg_type == c.MSG_CHANNEL_OPEN:
             self._on_channel_open(r)

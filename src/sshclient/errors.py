@@ -104,6 +104,11 @@ ConnectionError_ = SSHConnectionError
 TimeoutError_ = SSHTimeoutError
 
 
+class RequestRefusedError(SSHClientError):
+    """The server said no to a global request (tcpip-forward: the port is
+    taken, or forwarding is not allowed): 1098."""
+
+
 class WouldBlockError(SSHClientError, BlockingIOError):
     default_code = 1130
 

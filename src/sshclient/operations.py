@@ -32,8 +32,10 @@ from . import auth
 from .connection import ChannelState
 from .errors import (
     ChannelError,
+    DisconnectedError,
     HostKeyError,
     InvalidArgumentError,
+    RequestRefusedError,
     SSHClientError,
     UsageError,
     timed_user_call,
@@ -732,6 +734,39 @@ def answer_by_default(proto: ClientProtocol, event: Event,
         return default(proto, event)
     answer_question(proto, event, later)
     return ""
+
+
+class GlobalRequest(Operation):
+    """A global request wanting a reply; the result is the reply's data
+    (tcpip-forward's is the port the server chose). Refused: 1098."""
+
+    def __init__(self, proto: ClientProtocol, request_type: str, data: bytes) -> None:
+        self.what = f"{request_type} request"
+        self._proto = proto
+        self._connection = proto.connection
+        self._ticket = self._connection.send_global_request(request_type, True, data,
+                                                            keep_reply=True)
+
+    @property
+    def ticket(self) -> int:
+        """Where its reply goes in the connection's global_replies."""
+        return self._ticket
+
+    def ready(self) -> bool:
+        return self._ticket in self._connection.global_replies or self._proto.closed
+
+    def result(self) -> bytes:
+        reply = self._connection.global_replies.pop(self._ticket, None)
+        if reply is None:
+            raise DisconnectedError(f"the connection ended before the server answered the "
+                                    f"{self.what}", code=1001)
+        success, data = reply
+        if not success:
+            raise RequestRefusedError(f"the server refused the {self.what}", code=1098)
+        return data
+
+    def cancel(self) -> None:
+        self._connection.forget_reply(self._ticket)
 
 
 class KeyExchange(Operation):

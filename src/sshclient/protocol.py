@@ -368,9 +368,12 @@ class ClientProtocol:
         """Reply to a ChannelRequestReceived that wants one."""
         self.connection.reply_channel_request(local_id, ok)
 
-    def answer_channel_open(self, local_id: int, ok: bool) -> None:
-        """Accept or refuse a ChannelOpenRequested."""
-        self.connection.answer_channel_open(local_id, ok)
+    def answer_channel_open(self, local_id: int, ok: bool,
+                            reason: int = c.OPEN_ADMINISTRATIVELY_PROHIBITED,
+                            description: str = "refused by the client") -> None:
+        """Accept or refuse a ChannelOpenRequested (a refusal's reason code
+        and text go to the server)."""
+        self.connection.answer_channel_open(local_id, ok, reason, description)
 
     def send_raw_packet(self, payload: bytes) -> None:
         """A packet built by the user, sent as it is; a request in it still

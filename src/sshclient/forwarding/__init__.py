@@ -10,12 +10,16 @@ and writers. Neither holds any forwarding logic.
 
     LocalForward   a listener (TCP or Unix socket) whose connections become
                    direct-tcpip / direct-streamlocal channels (ssh -L)
+    RemoteForward  a listener on the server whose connections come to a
+                   local target (ssh -R)
     Splice         one local socket joined to one channel
     Forwarding     a connection's listeners and splices, and the round hook
 """
 from .local import LocalForward
+from .remote import RemoteForward
 from .service import Forwarding
 from .splice import Splice
 from .watcher import OnReady, RoundListener, Watcher
 
-__all__ = ["Forwarding", "LocalForward", "OnReady", "RoundListener", "Splice", "Watcher"]
+__all__ = ["Forwarding", "LocalForward", "OnReady", "RemoteForward", "RoundListener", "Splice",
+           "Watcher"]

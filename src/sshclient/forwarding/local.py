@@ -215,9 +215,7 @@ class LocalForward:
             conn.close()
             self._failed(f"{label}: {exc.message}")
             return True
-        splice = Splice(self._service, conn, opening, label, self._failed)
-        splice.owner = self
-        self._service.splices.add(splice)
+        Splice(self._service, conn, opening, label, self, self._failed)
         return True
 
     def _failed(self, message: str) -> None:

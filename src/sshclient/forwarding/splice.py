@@ -23,19 +23,25 @@ log = logging.getLogger("sshclient.forwarding")
 
 
 class Splice:
-    """A local socket and the channel opened for it (see the module docstring).
-    `on_failure(message)` hears why the channel could not be opened."""
+    """A local socket and its channel (see the module docstring): one we
+    opened (`channel` is the OpenChannel, on_round() takes its answer) or
+    one the server opened. `on_failure(message)` hears why an open was refused."""
 
-    def __init__(self, service: Forwarding, sock: socket.socket, opening: OpenChannel,
-                 label: str, on_failure: Callable[[str], None] | None = None) -> None:
+    def __init__(self, service: Forwarding, sock: socket.socket,
+                 channel: OpenChannel | ChannelHandle, label: str, owner: object,
+                 on_failure: Callable[[str], None] | None = None) -> None:
         self.sock = sock
         self.label = label
-        self.owner: object = None  # the listener that accepted it, if one did
+        self.owner = owner  # the listener or remote forward it belongs to
         self.done = False
         self._service = service
-        self._opening: OpenChannel | None = opening
+        # a channel we opened waits for the server's answer; one the server
+        # opened (a remote forward's) is open already
+        self._opening = channel if isinstance(channel, OpenChannel) else None
         self._on_failure = on_failure
-        self.channel: ChannelHandle = opening.channel
+        self.channel: ChannelHandle = (
+            channel.channel if isinstance(channel, OpenChannel) else channel)
+        service.splices.add(self)
         self._local_ended = False      # the local side sent EOF: CHANNEL_EOF sent
         self._remote_ended = False     # the server's EOF is delivered: local SHUT_WR done
         self._write_blocked = False    # the local socket took less than offered
