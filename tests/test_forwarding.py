@@ -387,3 +387,94 @@ def test_remote_unix_socket_forwards(api, sshd, test_user, tcp_echo, unix_dir):
                 assert through(("127.0.0.1", forward.port), data) == data
     finally:
         local.close()
+
+
+# ------------------------------------------------------ dynamic forwarding
+@pytest.fixture
+def web(tmp_path):
+    """A plain HTTP server on 127.0.0.1 with one 3 MiB file."""
+    import functools
+    import http.server
+    body = pattern(3 * MiB, b"web")
+    (tmp_path / "big.bin").write_bytes(body)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    handler.log_message = lambda *args: None                 # type: ignore[attr-defined]
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield httpd.server_address[1], hashlib.sha256(body).hexdigest()
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def curl(proxy_option: str, proxy: str, url: str, *extra: str):
+    import subprocess
+    return subprocess.run(["curl", "-sS", "--max-time", "60", "--noproxy", "", proxy_option,
+                           proxy, *extra, url, "-o", "-"], capture_output=True, timeout=90)
+
+
+@pytest.mark.parametrize("flavour", ["--socks5-hostname", "--socks5", "--socks4a", "--socks4"])
+def test_socks_through_curl(api, server, test_user, web, flavour):
+    port, digest = web
+    with login(api, server, test_user) as conn:
+        with conn.forward_socks("127.0.0.1", 0) as socks_server:
+            done = curl(flavour, f"127.0.0.1:{socks_server.port}",
+                        f"http://localhost:{port}/big.bin")
+            assert done.returncode == 0, done.stderr
+            assert hashlib.sha256(done.stdout).hexdigest() == digest
+            # a port nobody listens on: the SOCKS reply says so, curl reports it
+            spare = socket.socket()
+            spare.bind(("127.0.0.1", 0))
+            dead = spare.getsockname()[1]
+            spare.close()
+            failed = curl(flavour, f"127.0.0.1:{socks_server.port}", f"http://127.0.0.1:{dead}/")
+            assert failed.returncode != 0
+            wait_for(lambda: socks_server.failures == 1)
+            assert "127.0.0.1" in socks_server.last_failure
+
+
+def test_socks5_with_a_password(api, server, test_user, web):
+    port, digest = web
+    with login(api, server, test_user) as conn:
+        with conn.forward_socks("127.0.0.1", 0, username="alice", password="s3cret") as s:
+            assert "s3cret" not in repr(s)
+            proxy = f"127.0.0.1:{s.port}"
+            ok = curl("--socks5-hostname", proxy, f"http://localhost:{port}/big.bin",
+                      "--proxy-user", "alice:s3cret")
+            assert ok.returncode == 0, ok.stderr
+            assert hashlib.sha256(ok.stdout).hexdigest() == digest
+            wrong = curl("--socks5-hostname", proxy, f"http://localhost:{port}/big.bin",
+                         "--proxy-user", "alice:guess")
+            assert wrong.returncode != 0
+            anonymous = curl("--socks5-hostname", proxy, f"http://localhost:{port}/big.bin")
+            assert anonymous.returncode != 0
+            socks4 = curl("--socks4a", proxy, f"http://localhost:{port}/big.bin")
+            assert socks4.returncode != 0
+            wait_for(lambda: s.failures == 3)
+
+
+def test_our_own_proxy_client_through_our_socks_server(api, sshd, test_user):
+    """An SSH connection made through this library's SOCKS5 client, to the
+    SOCKS server another connection runs: both codecs against each other."""
+    with login(api, sshd, test_user) as conn:
+        with conn.forward_socks("127.0.0.1", 0) as socks_server:
+            for kind in (sshclient.proxy.FIREWALL_SOCKS5, sshclient.proxy.FIREWALL_SOCKS4A):
+                proxy = sshclient.ProxySettings(kind, "127.0.0.1", socks_server.port)
+                with sshclient.connect("localhost", sshd.port, username=test_user.name,
+                                       password=test_user.password, accept_any_host_key=True,
+                                       proxy=proxy, timeout=30) as inner:
+                    assert inner.exec("echo inner").stdout == b"inner\n"
+
+
+def test_socks_replies_for_what_is_not_supported(api, server, test_user):
+    """Raw SOCKS5: BIND is refused with reply 7, an unknown address type with 8."""
+    with login(api, server, test_user) as conn:
+        with conn.forward_socks("127.0.0.1", 0) as socks_server:
+            for request, code in ((b"\x05\x02\x00\x01\x7f\x00\x00\x01\x00\x50", 7),
+                                  (b"\x05\x01\x00\x09\x00\x50", 8)):
+                with socket.create_connection(("127.0.0.1", socks_server.port), 10) as sock:
+                    sock.sendall(b"\x05\x01\x00")
+                    assert sock.recv(2) == b"\x05\x00"
+                    sock.sendall(request)
+                    reply = sock.recv(10)
+                    assert reply[:2] == bytes([5, code])
+                    assert sock.recv(10) == b""            # and the connection ends

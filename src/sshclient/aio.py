@@ -49,6 +49,7 @@ from .forwarding.local import (
     listen_name,
     listen_tcp,
     listen_unix,
+    socks_target,
     tcp_target,
     unix_target,
     unresolved,
@@ -662,6 +663,15 @@ class AsyncSSHConnection:
         except socket.gaierror as exc:
             raise unresolved(host, exc) from None
         return listen_tcp(addresses, port)
+
+    async def forward_socks(self, listen_host: str, listen_port: int, *,
+                            username: str | None = None,
+                            password: str | None = None) -> LocalForward:
+        """As SSHConnection.forward_socks(): a local SOCKS server whose
+        requests become channels."""
+        check_listen_port(listen_host, listen_port)
+        target = socks_target(username, password)
+        return self._listen(await self._listen_tcp(listen_host, listen_port), target)
 
     async def forward_remote_port(self, listen_host: str, listen_port: int, dest_host: str,
                                   dest_port: int) -> RemoteForward:

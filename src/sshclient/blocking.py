@@ -27,6 +27,7 @@ from .forwarding.local import (
     check_listen_port,
     listen_tcp,
     listen_unix,
+    socks_target,
     tcp_addresses,
     tcp_target,
     unix_target,
@@ -421,6 +422,21 @@ class SSHConnection:
         """forward_local_port() from a local Unix socket."""
         target = tcp_target(dest_host, dest_port)
         return self._listen([listen_unix(check_socket_path(listen_path, "listen_path"))], target)
+
+    @_locked
+    def forward_socks(self, listen_host: str, listen_port: int, *, username: str | None = None,
+                      password: str | None = None) -> LocalForward:
+        """A local SOCKS server (as `ssh -D`) on `listen_host`:`listen_port`:
+        each SOCKS4, SOCKS4A or SOCKS5 CONNECT it accepts becomes a
+        direct-tcpip channel to the host and port the client asked for
+        (names are resolved by the server: socks5h / SOCKS4A). With
+        `username` and `password`, clients must log in with them (SOCKS5,
+        RFC 1929). A target the server cannot reach gets the SOCKS reply
+        that says so, and is counted as for forward_local_port()."""
+        check_listen_port(listen_host, listen_port)
+        target = socks_target(username, password)
+        return self._listen(listen_tcp(tcp_addresses(listen_host, listen_port), listen_port),
+                            target)
 
     @_locked
     def forward_remote_port(self, listen_host: str, listen_port: int, dest_host: str,

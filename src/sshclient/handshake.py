@@ -27,6 +27,7 @@ from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from typing import Any, Union
 
+from . import socks
 from .errors import UsageError, socket_error_code
 from .proxy import (
     FIREWALL_SOCKS4,
@@ -183,13 +184,6 @@ def _encode_name(host: str, limit: int, proxy: ProxySettings) -> bytes:
     return name
 
 
-_SOCKS4_REPLIES = {
-    91: "request rejected or failed",
-    92: "request rejected: the proxy cannot reach the client's identd",
-    93: "request rejected: identd reports a different user id",
-}
-
-
 def _socks4(ctx: _Context, host: str, port: int, socks4a: bool) -> Steps:
     proxy = ctx.proxy
     addr = _ip(host)
@@ -214,24 +208,15 @@ def _socks4(ctx: _Context, host: str, port: int, socks4a: bool) -> Steps:
         raise ctx.error(f"bad reply (version byte {version}; not a SOCKS4 proxy?)",
                         reply=version)
     if status != 90:
-        text = _SOCKS4_REPLIES.get(status, f"unknown reply code {status}")
+        text = socks.SOCKS4_REPLIES.get(status, f"unknown reply code {status}")
         reason = REASON_AUTH if status in (92, 93) else REASON_REFUSED
         raise ctx.error(f"refused the connection to {_hostport(host, port)}: {text} "
                         f"(SOCKS4 reply {status})", reason, reply=status)
 
 
-_SOCKS5_REPLIES = {
-    1: ("general SOCKS server failure", REASON_REFUSED),
-    2: ("connection not allowed by ruleset", REASON_REFUSED),
-    3: ("network unreachable", REASON_UNREACHABLE),
-    4: ("host unreachable", REASON_UNREACHABLE),
-    5: ("connection refused by the target", REASON_UNREACHABLE),
-    6: ("TTL expired", REASON_UNREACHABLE),
-    7: ("command not supported", REASON_REFUSED),
-    8: ("address type not supported", REASON_REFUSED),
-}
-# SOCKS5 address types -> address length (domain: a length byte first)
-_SOCKS5_ADDRESS = {1: 4, 4: 16}
+# SOCKS5 replies that mean the target, not the proxy, could not be reached
+_UNREACHABLE = {socks.SOCKS5_NETWORK_UNREACHABLE, socks.SOCKS5_HOST_UNREACHABLE,
+                socks.SOCKS5_REFUSED, 6}
 
 
 def _socks5(ctx: _Context, host: str, port: int, families: Sequence[int]) -> Steps:
@@ -277,14 +262,14 @@ def _socks5(ctx: _Context, host: str, port: int, families: Sequence[int]) -> Ste
     if version != 5:
         raise ctx.error(f"bad reply (version byte {version})", reply=version)
     if status != 0:
-        text, reason = _SOCKS5_REPLIES.get(status, (f"unknown reply code {status}",
-                                                    REASON_REFUSED))
+        text = socks.SOCKS5_REPLIES.get(status, f"unknown reply code {status}")
+        reason = REASON_UNREACHABLE if status in _UNREACHABLE else REASON_REFUSED
         raise ctx.error(f"refused the connection to {_hostport(host, port)}: {text} "
                         f"(SOCKS5 reply {status})", reason, reply=status)
     if atyp == 3:
         rest = (yield Recv(1, "reading the bound address"))[0]
-    elif atyp in _SOCKS5_ADDRESS:
-        rest = _SOCKS5_ADDRESS[atyp]
+    elif atyp in socks.ADDRESS_LENGTHS:
+        rest = socks.ADDRESS_LENGTHS[atyp]
     else:
         raise ctx.error(f"bad reply (address type {atyp})", reply=atyp)
     yield Recv(rest + 2, "reading the bound address")

@@ -12,11 +12,13 @@ import logging
 import os
 import socket
 import stat
-from dataclasses import dataclass
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Union
 
-from ..errors import SSHClientError, SSHConnectionError, socket_error_code
+from ..errors import SSHClientError, SSHConnectionError, UsageError, socket_error_code
 from ..validate import check_host, check_port, check_socket_path, check_type
+from .socks import SocksConnection
 from .splice import Splice
 
 if TYPE_CHECKING:
@@ -30,8 +32,27 @@ ACCEPTS_PER_WAKEUP = 32
 BACKLOG = 128
 
 
+class _ChannelTarget(ABC):
+    """A target reached by opening a channel for each connection."""
+
+    @abstractmethod
+    def open(self, proto: ClientProtocol, origin: tuple[str, int]) -> OpenChannel:
+        """The channel to open for a connection from `origin`."""
+
+    def start(self, listener: LocalForward, conn: socket.socket,
+              origin: tuple[str, int]) -> None:
+        label = f"{listener.label} -> {self}"
+        try:
+            opening = self.open(listener.service.proto, origin)
+        except SSHClientError as exc:
+            conn.close()
+            listener.failed(f"{label}: {exc.message}")
+            return
+        Splice(listener.service, conn, opening, label, listener, listener.failed)
+
+
 @dataclass(frozen=True)
-class TcpTarget:
+class TcpTarget(_ChannelTarget):
     """Where the server connects each forwarded connection: host:port."""
     host: str
     port: int
@@ -44,7 +65,7 @@ class TcpTarget:
 
 
 @dataclass(frozen=True)
-class UnixTarget:
+class UnixTarget(_ChannelTarget):
     """A Unix socket on the server's side."""
     path: str
 
@@ -55,7 +76,31 @@ class UnixTarget:
         return self.path
 
 
-Target = Union[TcpTarget, UnixTarget]
+@dataclass(frozen=True)
+class SocksTarget:
+    """Each connection speaks SOCKS first and says where to (ssh -D)."""
+    credentials: tuple[str, str] | None = field(default=None, repr=False)
+
+    def start(self, listener: LocalForward, conn: socket.socket,
+              origin: tuple[str, int]) -> None:
+        SocksConnection(listener, listener.service, conn, origin, self.credentials)
+
+    def __str__(self) -> str:
+        return "SOCKS"
+
+
+Target = Union[TcpTarget, UnixTarget, SocksTarget]
+
+
+def socks_target(username: str | None, password: str | None) -> SocksTarget:
+    if (username is None) != (password is None):
+        raise UsageError("forward_socks(): give both username and password, or neither",
+                         code=211)
+    check_type("username", username, (str, type(None)), "a str or None")
+    check_type("password", password, (str, type(None)), "a str or None")
+    if username is None or password is None:
+        return SocksTarget()
+    return SocksTarget((username, password))
 
 
 def tcp_target(host: str, port: int) -> TcpTarget:
@@ -163,7 +208,7 @@ class LocalForward:
     a context manager."""
 
     def __init__(self, service: Forwarding, socks: list[socket.socket], target: Target) -> None:
-        self._service = service
+        self.service = service
         self._socks = socks
         self.target = target
         first = socks[0].getsockname()
@@ -171,7 +216,7 @@ class LocalForward:
         self.port = 0 if self.path is not None else int(first[1])
         # (host, port) of the first listening socket, or the Unix socket's path
         self.address: tuple[str, int] | str = self.path or (first[0], self.port)
-        self._label = self.path or _shown(first)
+        self.label = self.path or _shown(first)
         self.failures = 0
         self.last_failure: str | None = None
         self.closed = False
@@ -182,7 +227,7 @@ class LocalForward:
     @property
     def connections(self) -> int:
         """How many of the connections it accepted are still being forwarded."""
-        return sum(1 for splice in self._service.splices if splice.owner is self)
+        return sum(1 for splice in self.service.splices if splice.owner is self)
 
     def _acceptor(self, sock: socket.socket) -> Any:
         def on_ready(readable: bool, writable: bool) -> None:
@@ -208,17 +253,11 @@ class LocalForward:
         if conn.family in (socket.AF_INET, socket.AF_INET6):
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             origin = (peer[0], peer[1])
-        label = f"{self._label} -> {self.target}"
-        try:
-            opening = self.target.open(self._service.proto, origin)
-        except SSHClientError as exc:
-            conn.close()
-            self._failed(f"{label}: {exc.message}")
-            return True
-        Splice(self._service, conn, opening, label, self, self._failed)
+        self.target.start(self, conn, origin)
         return True
 
-    def _failed(self, message: str) -> None:
+    def failed(self, message: str) -> None:
+        """Count a connection that could not be forwarded, and keep why."""
         self.failures += 1
         self.last_failure = message
 
@@ -228,13 +267,13 @@ class LocalForward:
         if not self.closed:
             self.closed = True
             for sock in self._socks:
-                self._service.watcher.watch(sock, False, False, _ignore)
+                self.service.watcher.watch(sock, False, False, _ignore)
                 sock.close()
             if self.path is not None:
                 _unlink_socket(self.path)
-            self._service.listener_closed(self)
+            self.service.listener_closed(self)
         if close_connections:
-            for splice in [s for s in self._service.splices if s.owner is self]:
+            for splice in [s for s in self.service.splices if s.owner is self]:
                 splice.close()
 
     def __enter__(self) -> LocalForward:
@@ -245,7 +284,7 @@ class LocalForward:
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"{self.connections} connections"
-        return f"<LocalForward {self._label} -> {self.target}, {state}>"
+        return f"<LocalForward {self.label} -> {self.target}, {state}>"
 
 
 def _ignore(readable: bool, writable: bool) -> None:

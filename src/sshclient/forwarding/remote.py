@@ -171,7 +171,7 @@ class _Connecting:
         proto.answer_channel_open(self._local_id, True)
         Splice(self._service, sock, proto.channel(self._local_id), self._label, self._forward,
                self._forward.failed).on_round()
-        self._service.dialing.discard(self)
+        self._service.starting.discard(self)
 
     def _refuse(self) -> None:
         message = f"{self._label}: connect failed: {self._error}"
@@ -180,10 +180,13 @@ class _Connecting:
         self._answer(False, f"connect failed: {self._error}")
 
     def _answer(self, ok: bool, description: str) -> None:
-        self._service.dialing.discard(self)
+        self._service.starting.discard(self)
         if not self._service.proto.closed:
             self._service.proto.answer_channel_open(self._local_id, ok, c.OPEN_CONNECT_FAILED,
                                                     description)
+
+    def on_round(self) -> None:
+        """Nothing to do between rounds: the socket's readiness drives it."""
 
     def close(self) -> None:
         if self._sock is not None:
@@ -262,7 +265,7 @@ class RemoteForward:
 
     def accept(self, event: ChannelOpenRequested, origin: str) -> None:
         """The server opened a channel for us: connect to the target, then answer."""
-        self.service.dialing.add(_Connecting(self, event.channel, origin))
+        self.service.starting.add(_Connecting(self, event.channel, origin))
 
     def failed(self, message: str) -> None:
         """Count a connection that could not be forwarded, and keep why."""

@@ -32,7 +32,9 @@ class Forwarding:
         self.listeners: list[LocalForward] = []
         self.remote_forwards: list[RemoteForward] = []
         self.splices: set[Splice] = set()
-        self.dialing: set[Any] = set()  # remote forwards' local connects under way
+        # connections being set up (a remote forward's local connect, a SOCKS
+        # handshake): told of each round too, closed with everything else
+        self.starting: set[Any] = set()
         # every splice reads its local socket into this one buffer: the data
         # is copied into the channel's packets at once (one thread at a time)
         self.buffer = memoryview(bytearray(READ_SIZE))
@@ -40,7 +42,7 @@ class Forwarding:
     @property
     def idle(self) -> bool:
         """Nothing to serve: no listener, no live forwarded connection."""
-        return not (self.listeners or self.remote_forwards or self.splices or self.dialing)
+        return not (self.listeners or self.remote_forwards or self.splices or self.starting)
 
     def claim(self, event: Event) -> bool:
         """Take a channel the server opens for a remote forward (True), or
@@ -65,6 +67,8 @@ class Forwarding:
         if self.proto.closed:
             self.connection_ended()
             return
+        for starting in list(self.starting):
+            starting.on_round()
         for splice in list(self.splices):
             splice.on_round()
 
@@ -84,8 +88,8 @@ class Forwarding:
             listener.close(close_connections=True)
         for forward in list(self.remote_forwards):
             forward.close(close_connections=True)
-        for dial in list(self.dialing):
-            dial.close()
-        self.dialing.clear()
+        for starting in list(self.starting):
+            starting.close()
+        self.starting.clear()
         for splice in list(self.splices):
             splice.close()

@@ -29,7 +29,7 @@ class Splice:
 
     def __init__(self, service: Forwarding, sock: socket.socket,
                  channel: OpenChannel | ChannelHandle, label: str, owner: object,
-                 on_failure: Callable[[str], None] | None = None) -> None:
+                 on_failure: Callable[[str], None] | None = None, first: bytes = b"") -> None:
         self.sock = sock
         self.label = label
         self.owner = owner  # the listener or remote forward it belongs to
@@ -45,6 +45,7 @@ class Splice:
         self._local_ended = False      # the local side sent EOF: CHANNEL_EOF sent
         self._remote_ended = False     # the server's EOF is delivered: local SHUT_WR done
         self._write_blocked = False    # the local socket took less than offered
+        self._backlog = memoryview(first)  # read already (after a SOCKS request): goes first
         self._interest = (False, False)
 
     # ---------------------------------------------------------- the driver's calls
@@ -55,6 +56,7 @@ class Splice:
         try:
             if self._opening is not None and not self._opened():
                 return
+            self._send_backlog()
             if not self._write_blocked:
                 self._to_local()
             self._settle()
@@ -125,8 +127,14 @@ class Splice:
             except OSError:
                 pass  # the local side is gone already; reading will tell
 
+    def _send_backlog(self) -> None:
+        if self._backlog:
+            self._backlog = self._backlog[self.channel.send(self._backlog):]
+
     def _from_local(self) -> None:
         """Local socket -> channel, no more than the window takes now."""
+        if self._backlog:
+            return
         room = self.channel.send_room()
         if room <= 0:
             return
@@ -161,7 +169,7 @@ class Splice:
         if (record.close_received and delivered) or (self._local_ended and self._remote_ended):
             self._finish()
             return
-        read = not self._local_ended and self.channel.can_send()
+        read = not self._local_ended and not self._backlog and self.channel.can_send()
         interest = (read, self._write_blocked)
         if interest != self._interest:
             self._interest = interest
