@@ -30,6 +30,8 @@ from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
 
+import pytest
+
 import sshclient
 from sshclient import aio
 
@@ -48,6 +50,13 @@ def _has_lifecycle(value: object) -> bool:
     """An object of the API that can be closed (a listener): in background
     mode its plain methods must run on the loop's thread too."""
     return callable(getattr(type(value), "close", None)) and not isinstance(value, ModuleType)
+
+
+def _unwrapped(value: Any) -> Any:
+    """What a proxy stands for (a connection passed as an argument: jump=)."""
+    if isinstance(value, SyncProxy):
+        return object.__getattribute__(value, "_target")
+    return value
 
 
 class SyncProxy:
@@ -107,6 +116,8 @@ class SyncProxy:
             # a coroutine method, or a plain one that may hand back an
             # awaitable (aio.connect) or an asynchronous object
             def call(*args: Any, **kwargs: Any) -> Any:
+                args = tuple(_unwrapped(arg) for arg in args)
+                kwargs = {name: _unwrapped(arg) for name, arg in kwargs.items()}
                 return self._outcome(self._on_loop(lambda: value(*args, **kwargs)))
             return call
         return self._wrap(value)
@@ -174,3 +185,28 @@ def front_end(kind: str, background: bool = False) -> tuple[Any, Callable[[], No
         thread.join(10)
         aio._close_loop(loop)
     return SyncProxy(aio, loop, background=True), end
+
+
+# ------------------------------------------------- for the test bodies
+@pytest.fixture(params=FRONT_ENDS, name="api")
+def api_fixture(request: Any) -> Iterator[Any]:
+    """The module to call connect() on, in the blocking API's shape. A test
+    module that sets LOOP_IN_THREAD = True gets the loop in a thread."""
+    if request.param == "uvloop":
+        pytest.importorskip("uvloop", reason="uvloop is not installed (pip install uvloop)")
+    module, end = front_end(request.param, getattr(request.module, "LOOP_IN_THREAD", False))
+    yield module
+    end()
+
+
+@pytest.fixture(params=["sshd", "dropbear"], name="server")
+def server_fixture(request: Any) -> Any:
+    """Each test against sshd and against dropbear."""
+    return request.getfixturevalue(request.param)
+
+
+def login(api: Any, server: Any, user: Any, **kw: Any) -> Any:
+    """connect() to a test server as the test user, any host key accepted."""
+    kw.setdefault("timeout", 30)
+    return api.connect(server.host, server.port, username=user.name, password=user.password,
+                       accept_any_host_key=True, **kw)

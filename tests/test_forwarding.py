@@ -18,29 +18,13 @@ import pytest
 
 import servers
 import sshclient
-from front_ends import FRONT_ENDS, front_end
+from front_ends import api_fixture, login, server_fixture  # noqa: F401  (fixtures)
 
 MiB = 1 << 20
 
 
-@pytest.fixture(params=FRONT_ENDS)
-def api(request):
-    if request.param == "uvloop":
-        pytest.importorskip("uvloop", reason="uvloop is not installed (pip install uvloop)")
-    module, end = front_end(request.param, background=True)
-    yield module
-    end()
-
-
-@pytest.fixture(params=["sshd", "dropbear"])
-def server(request):
-    return request.getfixturevalue(request.param)
-
-
-def login(api, server, user, **kw):
-    kw.setdefault("timeout", 30)
-    return api.connect(server.host, server.port, username=user.name, password=user.password,
-                       accept_any_host_key=True, **kw)
+# the event loop runs in a thread while the test plays local clients
+LOOP_IN_THREAD = True
 
 
 def pattern(size: int, seed: bytes) -> bytes:

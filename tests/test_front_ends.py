@@ -34,7 +34,14 @@ import pytest
 
 import servers
 import sshclient
-from front_ends import FRONT_ENDS, SyncProxy, front_end
+from front_ends import (  # noqa: F401  (the fixtures api and server)
+    FRONT_ENDS,
+    SyncProxy,
+    api_fixture,
+    front_end,
+    login,
+    server_fixture,
+)
 from peer import PeerChannel, Session
 from sshclient import aio
 from test_hostile_peer import (
@@ -51,27 +58,6 @@ from test_hostile_peer import (
 )
 
 MiB = 1 << 20
-
-
-@pytest.fixture(params=FRONT_ENDS)
-def api(request):
-    """The module to call connect() on, in the blocking API's shape."""
-    if request.param == "uvloop":
-        pytest.importorskip("uvloop", reason="uvloop is not installed (pip install uvloop)")
-    module, end = front_end(request.param)
-    yield module
-    end()
-
-
-@pytest.fixture(params=["sshd", "dropbear"])
-def server(request):
-    return request.getfixturevalue(request.param)
-
-
-def login(api, server, user, **kw) -> Any:
-    kw.setdefault("timeout", 30)
-    return api.connect(server.host, server.port, username=user.name, password=user.password,
-                       accept_any_host_key=True, **kw)
 
 
 def peer_login(api, peer, **kw) -> Any:

@@ -24,12 +24,22 @@ import functools
 import os
 import socket
 import sys
-from collections.abc import AsyncIterator, Awaitable, Generator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Generator, Iterable, Sequence
 from typing import Any, BinaryIO, Callable, cast
 
 from . import events as ev
 from .algorithms import Negotiated
-from .connect_args import SAME_AS_TIMEOUT, ConnectRequest, SameAsTimeout, prepare_connect
+from .connect_args import (
+    SAME_AS_TIMEOUT,
+    ConnectRequest,
+    Hop,
+    SameAsTimeout,
+    at_hop,
+    closed_on_failure,
+    host_and_port,
+    jump_hops,
+    prepare_connect,
+)
 from .deadline import Deadline
 from .driver import STREAM_BATCH, STREAM_WAIT
 from .errors import (
@@ -64,6 +74,8 @@ from .forwarding.remote import (
     unix_listen,
     unreachable,
 )
+from .forwarding.tunnel import tunnel_socket
+from .forwarding.tunnel import unreachable as unreachable_through
 from .forwarding.watcher import OnReady, RoundListener, tell_round_listeners
 from .keys import PrivateKey
 from .operations import (
@@ -83,7 +95,7 @@ from .options import ClientOptions, HostKeyInfo
 from .protocol import ClientProtocol
 from .proxy import ProxySettings
 from .sockets import open_socket_async, tcp_round_trip
-from .validate import check_socket_path, check_type, shown_host, type_name
+from .validate import check_socket_path, check_type, type_name
 
 __all__ = ["connect", "run_many", "run", "new_event_loop", "AsyncSSHConnection",
            "AsyncChannel", "ExecResult"]
@@ -529,6 +541,8 @@ class AsyncSSHConnection:
         self._tasks: set[asyncio.Task[None]] = set()
         self._answers: set[asyncio.Task[None]] = set()
         self._forwarding: Forwarding | None = None
+        self._hops: list[AsyncSSHConnection] = []  # jump connections it opened (and closes)
+        self._peer = "the jump host"  # who, in errors about what goes through it
 
     @property
     def error(self) -> SSHClientError | None:
@@ -713,6 +727,19 @@ class AsyncSSHConnection:
             raise
         return forward
 
+    async def _tunnel_socket(self, host: str, port: int) -> socket.socket:
+        """A socket whose bytes travel in a direct-tcpip channel to host:port
+        (the transport of a connection through this one): one end of a
+        socket pair, the other joined to the channel by a Splice on this
+        connection's loop."""
+        try:
+            channel = await self._run(self._proto.open_direct_tcpip(host, port))
+        except SSHClientError as exc:
+            raise unreachable_through(exc, host, port, self._peer) from None
+        sock = tunnel_socket(self._service(), channel, f"tunnel to {host}:{port}")
+        self._driver.flush()
+        return sock
+
     def _listen(self, socks: list[socket.socket], target: Target) -> LocalForward:
         return LocalForward(self._service(), socks, target)
 
@@ -740,12 +767,15 @@ class AsyncSSHConnection:
     def close(self) -> None:
         """Say goodbye to the server and close the connection."""
         self._stop_answering()
-        if self._driver.closed:
-            return
         try:
-            self._proto.disconnect()
+            if not self._driver.closed:
+                try:
+                    self._proto.disconnect()
+                finally:
+                    self._driver.close()
         finally:
-            self._driver.close()
+            for hop in reversed(self._hops):
+                hop.close()
 
     def _stop_answering(self) -> None:
         """Nobody needs the answers still being awaited (a verifier still
@@ -822,32 +852,74 @@ def connect(host: str, port: int = 22, *, username: str, password: str | None = 
             accept_any_host_key: bool = False, timeout: float | None = 30.0,
             login_timeout: float | None | SameAsTimeout = SAME_AS_TIMEOUT,
             proxy: ProxySettings | None = None, keepalive_interval: float = 0.0,
-            keepalive_count_max: int = 5, **option_overrides: object) -> _Connecting:
+            keepalive_count_max: int = 5,
+            jump: AsyncSSHConnection | str | Sequence[str] | None = None,
+            **option_overrides: object) -> _Connecting:
     """Open, key-exchange and log in: `await connect(...)` or
     `async with connect(...) as conn`. The arguments are those of
-    `sshclient.connect()`, checked the same way before anything reaches the
-    network."""
+    `sshclient.connect()` (`jump`: an AsyncSSHConnection or hop strings),
+    checked the same way before anything reaches the network."""
     req = prepare_connect(host, port, username=username, password=password, key=key,
                           passphrase=passphrase, host_key_verifier=host_key_verifier,
                           accept_any_host_key=accept_any_host_key, timeout=timeout,
                           login_timeout=login_timeout, proxy=proxy,
                           keepalive_interval=keepalive_interval,
                           keepalive_count_max=keepalive_count_max, **option_overrides)
+    if jump is None or isinstance(jump, AsyncSSHConnection):
+        return _Connecting(functools.partial(_open, req, jump))
+    if proxy is not None:
+        raise UsageError("pass jump or proxy, not both (a proxy reaches the first hop: "
+                         "connect to it with proxy=, then pass that connection as jump)",
+                         code=211)
+    hops = jump_hops(jump)
 
-    return _Connecting(functools.partial(_open, req))
+    def through(hop: Hop, via: AsyncSSHConnection | None) -> _Connecting:
+        return connect(hop.host, hop.port, username=hop.user or username, password=password,
+                       key=key, passphrase=passphrase, host_key_verifier=host_key_verifier,
+                       accept_any_host_key=accept_any_host_key, timeout=timeout,
+                       login_timeout=login_timeout, keepalive_interval=keepalive_interval,
+                       keepalive_count_max=keepalive_count_max, jump=via,
+                       **cast("dict[str, Any]", option_overrides))
+    return _Connecting(functools.partial(_open_chain, req, hops, through))
 
 
-async def _open(req: ConnectRequest) -> AsyncSSHConnection:
-    """Connect, key-exchange and log in as a checked request says."""
+async def _open_chain(req: ConnectRequest, hops: list[Hop],
+                      through: Callable[[Hop, AsyncSSHConnection | None], _Connecting]
+                      ) -> AsyncSSHConnection:
+    """Log in to each hop through the one before, then to the target; a
+    failure names the hop and closes those already open."""
+    opened: list[AsyncSSHConnection] = []
+    via: AsyncSSHConnection | None = None
+    with closed_on_failure(opened):
+        for hop in hops:
+            try:
+                via = await through(hop, via)
+            except SSHClientError as exc:
+                raise at_hop(exc, f"jump host {hop}") from None
+            opened.append(via)
+        conn = await _open(req, via)
+    conn._hops = opened
+    return conn
+
+
+async def _open(req: ConnectRequest, jump: AsyncSSHConnection | None) -> AsyncSSHConnection:
+    """Connect (directly, through a proxy, or through a jump connection),
+    key-exchange and log in as a checked request says."""
     loop = asyncio.get_running_loop()
     deadline = Deadline(req.login_timeout, "login")
     started = loop.time()
-    # on the loop: its resolver and connect, the blocking API's checks,
-    # limits, errors and proxy handshakes (handshake.py)
-    sock = await open_socket_async(req.host, req.port, req.timeout, proxy=req.proxy,
-                                   deadline=deadline)
+    if jump is not None:
+        if req.proxy is not None:
+            raise UsageError("pass jump or proxy, not both", code=211)
+        sock = await jump._tunnel_socket(req.host, req.port)
+    else:
+        # on the loop: its resolver and connect, the blocking API's checks,
+        # limits, errors and proxy handshakes (handshake.py)
+        sock = await open_socket_async(req.host, req.port, req.timeout, proxy=req.proxy,
+                                       deadline=deadline)
     connect_time = loop.time() - started
     conn = AsyncSSHConnection(req.options, req.timeout)
+    conn._peer = f"jump host {req.options.username}@{req.host}:{req.port}"
     try:
         await loop.create_connection(lambda: conn._driver, sock=sock)
         await conn._login(deadline)
@@ -857,35 +929,12 @@ async def _open(req: ConnectRequest) -> AsyncSSHConnection:
         sock.close()
         raise
     if not req.window_limit_chosen:
-        rtt = tcp_round_trip(sock) if req.proxy is None else None
+        rtt = tcp_round_trip(sock) if req.proxy is None and jump is None else None
         conn._proto.set_round_trip(connect_time if rtt is None else rtt)
     return conn
 
 
-def _host_and_port(target: object, default_port: int) -> tuple[str, int]:
-    """A run_many() host as (name, port): "name", "name:port", "[name]" or
-    "[name]:port". Brackets are how an IPv6 address takes a port
-    ("[::1]:2222"); a bare address with two colons or more ("::1") is a
-    name without one. The name itself is checked by connect()."""
-    check_type("host", target, str, "a str (\"name\", \"name:port\" or \"[address]:port\")")
-    assert isinstance(target, str)
-    number: str | None = None
-    if target.startswith("["):
-        name, closed, rest = target[1:].partition("]")
-        if not closed or (rest and not rest.startswith(":")):
-            raise UsageError(f"host {shown_host(target)}: write an IPv6 address with a port "
-                             "as [address]:port", code=211)
-        number = rest[1:] if rest else None
-    elif target.count(":") == 1:
-        name, _, number = target.partition(":")
-    else:
-        name = target
-    if number is None:
-        return name, default_port
-    if not (number.isascii() and number.isdigit()):
-        raise UsageError(f"host {shown_host(target)}: the port {number!r} is not a number",
-                         code=211)
-    return name, int(number)
+_host_and_port = host_and_port  # (its old name)
 
 
 async def run_many(hosts: Iterable[str], command: str | bytes, *, concurrency: int = 10,
@@ -919,7 +968,7 @@ async def run_many(hosts: Iterable[str], command: str | bytes, *, concurrency: i
                     name, port = _host_and_port(target, default_port)
                     req = prepared[target] = prepare_connect(name, port, **connect_options)
                 own = dataclasses.replace(req, options=dataclasses.replace(req.options))
-                async with _Connecting(functools.partial(_open, own)) as conn:
+                async with _Connecting(functools.partial(_open, own, None)) as conn:
                     outcome = await conn.exec(command)
             except Exception as exc:  # one host's failure is that host's result
                 outcome = exc

@@ -10,14 +10,24 @@ import functools
 import io
 import os
 import select
+import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, BinaryIO, Callable, TypeVar, cast
 
 from . import events as ev
 from .algorithms import Negotiated
-from .connect_args import SAME_AS_TIMEOUT, SameAsTimeout, prepare_connect
+from .connect_args import (
+    SAME_AS_TIMEOUT,
+    ConnectRequest,
+    Hop,
+    SameAsTimeout,
+    at_hop,
+    closed_on_failure,
+    jump_hops,
+    prepare_connect,
+)
 from .deadline import Deadline
 from .driver import BlockingDriver
 from .errors import SSHClientError, UsageError
@@ -33,6 +43,8 @@ from .forwarding.local import (
     unix_target,
 )
 from .forwarding.remote import Dial, Listen, dial_path, resolve_dial, tcp_listen, unix_listen
+from .forwarding.tunnel import tunnel_socket
+from .forwarding.tunnel import unreachable as unreachable_through
 from .keys import PrivateKey
 from .operations import (
     ChannelHandle,
@@ -318,6 +330,8 @@ class SSHConnection:
         self.error: SSHClientError | None = None  # what ended the connection
         self._forwarding: Forwarding | None = None
         self._serving = False  # a service thread pumps for the forwarding
+        self._hops: list[SSHConnection] = []  # jump connections it opened (and closes)
+        self._peer = "the jump host"  # who, in errors about what goes through it
 
     # ------------------------------------------------------------ events
     def _on_event(self, event: ev.Event) -> None:
@@ -483,6 +497,20 @@ class SSHConnection:
         self._serve()
         return forward
 
+    @_locked
+    def _tunnel_socket(self, host: str, port: int) -> socket.socket:
+        """A socket whose bytes travel in a direct-tcpip channel to
+        host:port (the transport of a connection through this one): one
+        end of a socket pair, the other joined to the channel by a Splice
+        that this connection's forwarding serves."""
+        try:
+            channel = self._run(self._proto.open_direct_tcpip(host, port))
+        except SSHClientError as exc:
+            raise unreachable_through(exc, host, port, self._peer) from None
+        sock = tunnel_socket(self._service(), channel, f"tunnel to {host}:{port}")
+        self._serve()
+        return sock
+
     def _listen(self, socks: list[Any], target: Target) -> LocalForward:
         forward = LocalForward(self._service(), socks, target)
         self._serve()
@@ -555,12 +583,15 @@ class SSHConnection:
 
         Does not wait for the server's reply and raises nothing for
         network trouble on the way out."""
-        if self._driver.closed:
-            return
         try:
-            self._proto.disconnect()
+            if not self._driver.closed:
+                try:
+                    self._proto.disconnect()
+                finally:
+                    self._driver.close()
         finally:
-            self._driver.close()
+            for hop in reversed(self._hops):
+                hop.close()
 
     def __enter__(self) -> SSHConnection:
         return self
@@ -575,7 +606,7 @@ def connect(host: str, port: int = 22, *, username: str, password: str | None = 
             accept_any_host_key: bool = False, timeout: float | None = 30.0,
             login_timeout: float | None | SameAsTimeout = SAME_AS_TIMEOUT,
             proxy: ProxySettings | None = None, keepalive_interval: float = 0.0,
-            keepalive_count_max: int = 5,
+            keepalive_count_max: int = 5, jump: SSHConnection | str | Sequence[str] | None = None,
             **option_overrides: object) -> SSHConnection:
     """Open, key-exchange and log in; returns a ready `SSHConnection`.
 
@@ -591,7 +622,13 @@ def connect(host: str, port: int = 22, *, username: str, password: str | None = 
     `proxy`: a SOCKS4/4A/5 or HTTP CONNECT proxy (`ProxySettings.from_url(
     "socks5://user:pass@host:1080")`).  `keepalive_interval`: seconds of silence
     before a keepalive@openssh.com probe; `keepalive_count_max` unanswered probes
-    end the connection (error 1039).  Other keywords set `ClientOptions` fields
+    end the connection (error 1039).
+    `jump`: reach `host` through SSH jump hosts (as `ssh -J`): a logged-in
+    SSHConnection (its direct-tcpip channel carries this connection), or
+    "[user@]host[:port]" strings (several: a list, or comma-separated, first
+    hop first), each logged in with this call's other arguments (its own
+    user if given) and closed with this connection. A failure names the hop.
+    Other keywords set `ClientOptions` fields
     (ciphers=[...], macs=[...], kex_algorithms=[...], window_size=..., ...).
     """
     req = prepare_connect(host, port, username=username, password=password, key=key,
@@ -600,11 +637,58 @@ def connect(host: str, port: int = 22, *, username: str, password: str | None = 
                           login_timeout=login_timeout, proxy=proxy,
                           keepalive_interval=keepalive_interval,
                           keepalive_count_max=keepalive_count_max, **option_overrides)
+    hops: list[SSHConnection] = []
+    if jump is not None and not isinstance(jump, SSHConnection):
+        if proxy is not None:
+            raise UsageError("pass jump or proxy, not both (a proxy reaches the first hop: "
+                             "connect to it with proxy=, then pass that connection as jump)",
+                             code=211)
+
+        def through(hop: Hop, via: SSHConnection | None) -> SSHConnection:
+            return connect(hop.host, hop.port, username=hop.user or username,
+                           password=password, key=key, passphrase=passphrase,
+                           host_key_verifier=host_key_verifier,
+                           accept_any_host_key=accept_any_host_key, timeout=timeout,
+                           login_timeout=login_timeout, keepalive_interval=keepalive_interval,
+                           keepalive_count_max=keepalive_count_max, jump=via,
+                           **cast("dict[str, Any]", option_overrides))
+    with closed_on_failure(hops):
+        if jump is not None and not isinstance(jump, SSHConnection):
+            jump = _chain(jump_hops(jump), through, hops)
+        conn = _open(req, jump)
+    conn._hops = hops
+    return conn
+
+
+def _chain(hops: list[Hop], through: Callable[[Hop, SSHConnection | None], SSHConnection],
+           opened: list[SSHConnection]) -> SSHConnection:
+    """Log in to each hop through the one before; a failure names the hop
+    and closes those already open."""
+    via: SSHConnection | None = None
+    for hop in hops:
+        try:
+            via = through(hop, via)
+        except SSHClientError as exc:
+            raise at_hop(exc, f"jump host {hop}") from None
+        opened.append(via)
+    assert via is not None
+    return via
+
+
+def _open(req: ConnectRequest, jump: SSHConnection | None) -> SSHConnection:
+    """Connect (directly, through a proxy, or through a jump connection),
+    key-exchange and log in as a checked request says."""
     started = time.monotonic()
     deadline = Deadline(req.login_timeout, "login")
-    sock = open_socket(req.host, req.port, req.timeout, proxy=req.proxy, deadline=deadline)
+    if jump is not None:
+        if req.proxy is not None:
+            raise UsageError("pass jump or proxy, not both", code=211)
+        sock = jump._tunnel_socket(req.host, req.port)
+    else:
+        sock = open_socket(req.host, req.port, req.timeout, proxy=req.proxy, deadline=deadline)
     connect_time = time.monotonic() - started
     conn = SSHConnection(req.options, sock, req.timeout)
+    conn._peer = f"jump host {req.options.username}@{req.host}:{req.port}"
     try:
         conn._login(deadline)
     except BaseException:
@@ -615,6 +699,6 @@ def connect(host: str, port: int = 22, *, username: str, password: str | None = 
         # round trip decides: the kernel's, seen over the handshake, on a
         # direct TCP link; through a proxy only our connect time covers the
         # whole path (an upper bound: it includes the proxy's work).
-        rtt = tcp_round_trip(sock) if req.proxy is None else None
+        rtt = tcp_round_trip(sock) if req.proxy is None and jump is None else None
         conn._proto.set_round_trip(connect_time if rtt is None else rtt)
     return conn

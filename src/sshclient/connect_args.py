@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import inspect
 import os
-from collections.abc import Awaitable, Generator
+from collections.abc import Awaitable, Generator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .errors import HostKeyError, UsageError
+from .errors import HostKeyError, SSHClientError, UsageError
 from .keys import PrivateKey, load_private_key_file
 from .options import AUTH_PASSWORD, AUTH_PUBLICKEY, ClientOptions, HostKeyInfo
 from .proxy import ProxySettings
@@ -21,6 +22,7 @@ from .validate import (
     check_port,
     check_timeout,
     check_type,
+    shown_host,
     type_name,
 )
 
@@ -155,3 +157,84 @@ def prepare_connect(host: str, port: int = 22, *, username: str,
     check_algorithm_choices(options)  # before connecting: a typo is no network error
     return ConnectRequest(host, port, options, timeout, login_timeout, proxy,
                           "window_limit" in option_overrides)
+
+
+def host_and_port(target: object, default_port: int) -> tuple[str, int]:
+    """A host as (name, port): "name", "name:port", "[name]" or
+    "[name]:port". Brackets are how an IPv6 address takes a port
+    ("[::1]:2222"); a bare address with two colons or more ("::1") is a
+    name without one. The name itself is checked by connect()."""
+    check_type("host", target, str, "a str (\"name\", \"name:port\" or \"[address]:port\")")
+    assert isinstance(target, str)
+    number: str | None = None
+    if target.startswith("["):
+        name, closed, rest = target[1:].partition("]")
+        if not closed or (rest and not rest.startswith(":")):
+            raise UsageError(f"host {shown_host(target)}: write an IPv6 address with a port "
+                             "as [address]:port", code=211)
+        number = rest[1:] if rest else None
+    elif target.count(":") == 1:
+        name, _, number = target.partition(":")
+    else:
+        name = target
+    if number is None:
+        return name, default_port
+    if not (number.isascii() and number.isdigit()):
+        raise UsageError(f"host {shown_host(target)}: the port {number!r} is not a number",
+                         code=211)
+    return name, int(number)
+
+
+# ------------------------------------------------------------------ jump hosts
+@dataclass(frozen=True)
+class Hop:
+    """One jump host of `connect(jump=...)`: [user@]host[:port]."""
+    user: str | None
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        where = f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+        return f"{self.user}@{where}" if self.user else where
+
+
+def jump_hops(jump: object) -> list[Hop]:
+    """The hops of a jump given as "[user@]host[:port]" strings (one string
+    may list several, comma-separated, as ssh -J does), first hop first."""
+    if isinstance(jump, str):
+        specs = jump.split(",")
+    elif isinstance(jump, (list, tuple)):
+        specs = list(jump)
+    else:
+        raise ArgumentTypeError("jump must be a connection, a \"[user@]host[:port]\" string "
+                                f"or a list of them, not {type_name(jump)}")
+    hops = []
+    for spec in specs:
+        check_type("jump host", spec, str, "a \"[user@]host[:port]\" string")
+        user, _, where = spec.strip().rpartition("@")
+        host, port = host_and_port(where, 22)
+        check_host(host, "jump host")
+        check_port(port, "jump host port")
+        hops.append(Hop(user or None, host, port))
+    if not hops:
+        raise UsageError("jump names no host", code=211)
+    return hops
+
+
+def at_hop(exc: SSHClientError, where: str) -> SSHClientError:
+    """`exc`, its message saying where on the way it happened."""
+    exc.message = f"{where}: {exc.message}"
+    exc.args = (f"[{exc.code}] {exc.message}",)
+    return exc
+
+
+@contextmanager
+def closed_on_failure(opened: list[Any]) -> Iterator[None]:
+    """Close the connections in `opened` (last first) if the block fails:
+    the hops of a jump that could not be completed."""
+    try:
+        yield
+    except BaseException:
+        for conn in reversed(opened):
+            conn.close()
+        raise
