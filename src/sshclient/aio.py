@@ -94,6 +94,7 @@ from .operations import (
 from .options import ClientOptions, HostKeyInfo
 from .protocol import ClientProtocol
 from .proxy import ProxySettings
+from .proxy_command import ProxyCommand
 from .sockets import open_socket_async, tcp_round_trip
 from .validate import check_socket_path, check_type, type_name
 
@@ -543,6 +544,7 @@ class AsyncSSHConnection:
         self._forwarding: Forwarding | None = None
         self._hops: list[AsyncSSHConnection] = []  # jump connections it opened (and closes)
         self._peer = "the jump host"  # who, in errors about what goes through it
+        self._proxy_command: ProxyCommand | None = None  # its transport's command, if one
 
     @property
     def error(self) -> SSHClientError | None:
@@ -774,6 +776,10 @@ class AsyncSSHConnection:
                 finally:
                     self._driver.close()
         finally:
+            if self._proxy_command is not None:
+                # ended in a worker thread: waiting for it must not hold the loop
+                self._driver.loop.run_in_executor(None, self._proxy_command.stop)
+                self._proxy_command = None
             for hop in reversed(self._hops):
                 hop.close()
 
@@ -854,7 +860,7 @@ def connect(host: str, port: int = 22, *, username: str, password: str | None = 
             proxy: ProxySettings | None = None, keepalive_interval: float = 0.0,
             keepalive_count_max: int = 5,
             jump: AsyncSSHConnection | str | Sequence[str] | None = None,
-            **option_overrides: object) -> _Connecting:
+            proxy_command: str | None = None, **option_overrides: object) -> _Connecting:
     """Open, key-exchange and log in: `await connect(...)` or
     `async with connect(...) as conn`. The arguments are those of
     `sshclient.connect()` (`jump`: an AsyncSSHConnection or hop strings),
@@ -864,10 +870,12 @@ def connect(host: str, port: int = 22, *, username: str, password: str | None = 
                           accept_any_host_key=accept_any_host_key, timeout=timeout,
                           login_timeout=login_timeout, proxy=proxy,
                           keepalive_interval=keepalive_interval,
-                          keepalive_count_max=keepalive_count_max, **option_overrides)
+                          keepalive_count_max=keepalive_count_max,
+                          proxy_command=proxy_command,
+                          **cast("dict[str, Any]", option_overrides))
     if jump is None or isinstance(jump, AsyncSSHConnection):
         return _Connecting(functools.partial(_open, req, jump))
-    if proxy is not None:
+    if proxy is not None or proxy_command is not None:
         raise UsageError("pass jump or proxy, not both (a proxy reaches the first hop: "
                          "connect to it with proxy=, then pass that connection as jump)",
                          code=211)
@@ -908,10 +916,14 @@ async def _open(req: ConnectRequest, jump: AsyncSSHConnection | None) -> AsyncSS
     loop = asyncio.get_running_loop()
     deadline = Deadline(req.login_timeout, "login")
     started = loop.time()
+    command: ProxyCommand | None = None
     if jump is not None:
-        if req.proxy is not None:
+        if req.proxy is not None or req.proxy_command is not None:
             raise UsageError("pass jump or proxy, not both", code=211)
         sock = await jump._tunnel_socket(req.host, req.port)
+    elif req.proxy_command is not None:
+        command = ProxyCommand(req.proxy_command, req.host, req.port, req.options.username)
+        sock = command.sock
     else:
         # on the loop: its resolver and connect, the blocking API's checks,
         # limits, errors and proxy handshakes (handshake.py)
@@ -920,16 +932,22 @@ async def _open(req: ConnectRequest, jump: AsyncSSHConnection | None) -> AsyncSS
     connect_time = loop.time() - started
     conn = AsyncSSHConnection(req.options, req.timeout)
     conn._peer = f"jump host {req.options.username}@{req.host}:{req.port}"
+    conn._proxy_command = command
     try:
         await loop.create_connection(lambda: conn._driver, sock=sock)
         await conn._login(deadline)
-    except BaseException:
+    except BaseException as exc:
         conn._stop_answering()
         conn._driver.close()
         sock.close()
+        if command is not None:
+            await loop.run_in_executor(None, command.stop)
+            if isinstance(exc, SSHClientError):
+                raise at_hop(exc, f"through {command.describe()}") from None
         raise
     if not req.window_limit_chosen:
-        rtt = tcp_round_trip(sock) if req.proxy is None and jump is None else None
+        direct = req.proxy is None and jump is None and command is None
+        rtt = tcp_round_trip(sock) if direct else None
         conn._proto.set_round_trip(connect_time if rtt is None else rtt)
     return conn
 

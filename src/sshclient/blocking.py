@@ -65,6 +65,7 @@ from .options import (
 )
 from .protocol import ClientProtocol
 from .proxy import ProxySettings
+from .proxy_command import ProxyCommand
 from .sockets import open_socket, tcp_round_trip
 from .validate import check_socket_path
 
@@ -332,6 +333,7 @@ class SSHConnection:
         self._serving = False  # a service thread pumps for the forwarding
         self._hops: list[SSHConnection] = []  # jump connections it opened (and closes)
         self._peer = "the jump host"  # who, in errors about what goes through it
+        self._proxy_command: ProxyCommand | None = None  # its transport's command, if one
 
     # ------------------------------------------------------------ events
     def _on_event(self, event: ev.Event) -> None:
@@ -590,6 +592,8 @@ class SSHConnection:
                 finally:
                     self._driver.close()
         finally:
+            if self._proxy_command is not None:
+                self._proxy_command.stop()
             for hop in reversed(self._hops):
                 hop.close()
 
@@ -607,7 +611,7 @@ def connect(host: str, port: int = 22, *, username: str, password: str | None = 
             login_timeout: float | None | SameAsTimeout = SAME_AS_TIMEOUT,
             proxy: ProxySettings | None = None, keepalive_interval: float = 0.0,
             keepalive_count_max: int = 5, jump: SSHConnection | str | Sequence[str] | None = None,
-            **option_overrides: object) -> SSHConnection:
+            proxy_command: str | None = None, **option_overrides: object) -> SSHConnection:
     """Open, key-exchange and log in; returns a ready `SSHConnection`.
 
     `timeout`: seconds without progress before an operation fails, during
@@ -628,6 +632,9 @@ def connect(host: str, port: int = 22, *, username: str, password: str | None = 
     "[user@]host[:port]" strings (several: a list, or comma-separated, first
     hop first), each logged in with this call's other arguments (its own
     user if given) and closed with this connection. A failure names the hop.
+    `proxy_command`: a shell command whose stdin and stdout carry the
+    connection (as ssh's ProxyCommand; %h %p %r %n %% are expanded), ended
+    when the connection closes.
     Other keywords set `ClientOptions` fields
     (ciphers=[...], macs=[...], kex_algorithms=[...], window_size=..., ...).
     """
@@ -636,10 +643,12 @@ def connect(host: str, port: int = 22, *, username: str, password: str | None = 
                           accept_any_host_key=accept_any_host_key, timeout=timeout,
                           login_timeout=login_timeout, proxy=proxy,
                           keepalive_interval=keepalive_interval,
-                          keepalive_count_max=keepalive_count_max, **option_overrides)
+                          keepalive_count_max=keepalive_count_max,
+                          proxy_command=proxy_command,
+                          **cast("dict[str, Any]", option_overrides))
     hops: list[SSHConnection] = []
     if jump is not None and not isinstance(jump, SSHConnection):
-        if proxy is not None:
+        if proxy is not None or proxy_command is not None:
             raise UsageError("pass jump or proxy, not both (a proxy reaches the first hop: "
                              "connect to it with proxy=, then pass that connection as jump)",
                              code=211)
@@ -680,25 +689,39 @@ def _open(req: ConnectRequest, jump: SSHConnection | None) -> SSHConnection:
     key-exchange and log in as a checked request says."""
     started = time.monotonic()
     deadline = Deadline(req.login_timeout, "login")
+    command: ProxyCommand | None = None
     if jump is not None:
-        if req.proxy is not None:
+        if req.proxy is not None or req.proxy_command is not None:
             raise UsageError("pass jump or proxy, not both", code=211)
         sock = jump._tunnel_socket(req.host, req.port)
+    elif req.proxy_command is not None:
+        command = ProxyCommand(req.proxy_command, req.host, req.port, req.options.username)
+        sock = command.sock
     else:
         sock = open_socket(req.host, req.port, req.timeout, proxy=req.proxy, deadline=deadline)
     connect_time = time.monotonic() - started
     conn = SSHConnection(req.options, sock, req.timeout)
     conn._peer = f"jump host {req.options.username}@{req.host}:{req.port}"
+    conn._proxy_command = command
     try:
         conn._login(deadline)
+    except SSHClientError as exc:
+        conn._driver.close()
+        if command is not None:
+            command.stop()
+            raise at_hop(exc, f"through {command.describe()}") from None
+        raise
     except BaseException:
         conn._driver.close()
+        if command is not None:
+            command.stop()
         raise
     if not req.window_limit_chosen:
         # A window_limit the caller chose is taken as it is. Otherwise the
         # round trip decides: the kernel's, seen over the handshake, on a
         # direct TCP link; through a proxy only our connect time covers the
         # whole path (an upper bound: it includes the proxy's work).
-        rtt = tcp_round_trip(sock) if req.proxy is None and jump is None else None
+        direct = req.proxy is None and jump is None and command is None
+        rtt = tcp_round_trip(sock) if direct else None
         conn._proto.set_round_trip(connect_time if rtt is None else rtt)
     return conn

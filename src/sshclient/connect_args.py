@@ -14,6 +14,7 @@ from .errors import HostKeyError, SSHClientError, UsageError
 from .keys import PrivateKey, load_private_key_file
 from .options import AUTH_PASSWORD, AUTH_PUBLICKEY, ClientOptions, HostKeyInfo
 from .proxy import ProxySettings
+from .proxy_command import expand
 from .secret import Secret
 from .transport import check_algorithm_choices
 from .validate import (
@@ -102,6 +103,7 @@ class ConnectRequest:
     login_timeout: float | None
     proxy: ProxySettings | None
     window_limit_chosen: bool  # the caller set window_limit: no measuring
+    proxy_command: str | None = None
 
 
 def prepare_connect(host: str, port: int = 22, *, username: str,
@@ -112,7 +114,7 @@ def prepare_connect(host: str, port: int = 22, *, username: str,
                     accept_any_host_key: bool = False, timeout: float | None = 30.0,
                     login_timeout: float | None | SameAsTimeout = SAME_AS_TIMEOUT,
                     proxy: ProxySettings | None = None, keepalive_interval: float = 0.0,
-                    keepalive_count_max: int = 5,
+                    keepalive_count_max: int = 5, proxy_command: str | None = None,
                     **option_overrides: object) -> ConnectRequest:
     """Check connect()'s arguments (see its docstring); nothing touches the network."""
     # Every argument is checked before a key file is read or a name looked up.
@@ -127,6 +129,11 @@ def prepare_connect(host: str, port: int = 22, *, username: str,
     check_timeout(keepalive_interval, "keepalive_interval")
     check_type("keepalive_count_max", keepalive_count_max, int, "an int")
     check_type("proxy", proxy, (ProxySettings, type(None)), "a ProxySettings or None")
+    check_type("proxy_command", proxy_command, (str, type(None)), "a str or None")
+    if proxy_command is not None and proxy is not None:
+        raise UsageError("pass proxy or proxy_command, not both", code=211)
+    if proxy_command is not None:
+        expand(proxy_command, host, port, username)  # its tokens, checked now
     if host_key_verifier is not None and not callable(host_key_verifier):
         raise ArgumentTypeError("host_key_verifier must be a callable taking a HostKeyInfo, "
                                 f"not {type_name(host_key_verifier)}")
@@ -156,7 +163,7 @@ def prepare_connect(host: str, port: int = 22, *, username: str,
         setattr(options, name, value)
     check_algorithm_choices(options)  # before connecting: a typo is no network error
     return ConnectRequest(host, port, options, timeout, login_timeout, proxy,
-                          "window_limit" in option_overrides)
+                          "window_limit" in option_overrides, proxy_command)
 
 
 def host_and_port(target: object, default_port: int) -> tuple[str, int]:
