@@ -757,6 +757,16 @@ class AsyncSSHConnection:
         result: ExecResult = await self._run(ExecCommand(self._proto, command, stdin or b""))
         return result
 
+    async def wait_closed(self) -> SSHClientError | None:
+        """Until the connection ends (the server closes it, it breaks, or
+        close() is called); returns what ended it (None for a close() of ours)."""
+        try:
+            await self._driver.wait(lambda: self._driver.closed or self._proto.closed, None,
+                                    "connection")
+        except SSHClientError:
+            pass
+        return self.error
+
     async def rekey(self) -> None:
         """Start a key re-exchange and wait until it is done."""
         await self._run(self._proto.rekey())

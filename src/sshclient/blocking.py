@@ -567,6 +567,18 @@ class SSHConnection:
         result: ExecResult = self._run(ExecCommand(self._proto, command, stdin or b""))
         return result
 
+    def wait_closed(self) -> SSHClientError | None:
+        """Block until the connection ends (the server closes it, it breaks,
+        or another thread closes it), serving any forwards meanwhile;
+        returns what ended it (None for a close() of ours)."""
+        try:
+            self._driver.run_until(lambda: self._driver.closed or self._proto.closed, None,
+                                   what="connection")
+        except SSHClientError as exc:
+            if self.error is None and not isinstance(exc, UsageError):
+                self.error = exc
+        return self.error
+
     @_locked
     def rekey(self) -> None:
         """Start a key re-exchange and wait until it is done."""

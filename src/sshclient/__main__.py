@@ -1,0 +1,6 @@
+"""`python -m sshclient`: the sshclient command line."""
+import sys
+
+from .cli import main
+
+sys.exit(main())
