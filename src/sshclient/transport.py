@@ -19,6 +19,7 @@ from sshcore.wire import Reader, WireError, Writer
 
 from . import algorithms as algs
 from . import constants as c
+from .algorithms.registry import accepted as accepted_names
 from .errors import (
     DisconnectedError,
     HostKeyError,
@@ -97,8 +98,9 @@ def check_algorithm_choices(options: ClientOptions) -> None:
         if isinstance(chosen, (str, bytes)) or not all(isinstance(n, str) for n in chosen):
             raise UsageError(f"{field_name} must be a list of algorithm names, "
                              f"not {chosen!r}", code=211)
-        accepted = algs.supported(kind) + algs.with_offer(kind, algs.Offer.MARKER)
-        algs.check_requested(kind, list(chosen), accepted)
+        accepted = accepted_names(kind)
+        if not accepted.issuperset(chosen):
+            algs.check_requested(kind, list(chosen), accepted)  # 1005 naming each
 
 
 class Transport:
