@@ -44,6 +44,8 @@ from .options import ClientOptions, HostKeyInfo
 
 MAX_VERSION_LINE = 8192
 MAX_PRE_VERSION_LINES = 1024
+# What one read takes before the version line is through (see Transport._scratch).
+VERSION_READ_SIZE = 4096
 
 # Messages allowed while a key exchange is running (RFC 4253 §7.1).
 _KEX_MESSAGES = frozenset(range(20, 50))
@@ -119,7 +121,9 @@ class Transport:
         self._version_done = False
         self._pre_version_lines = 0
         self.first_line = b""  # first non-version line, for error messages
-        self._scratch = bytearray(65536)
+        # Reads before the version line land here: it and the packets sent
+        # with it fit easily, and a bigger buffer costs every login its pages.
+        self._scratch = bytearray(VERSION_READ_SIZE)
 
         self.session_id: bytes | None = None
         self.host_key_blob: bytes | None = None
