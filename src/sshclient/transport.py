@@ -403,8 +403,9 @@ class Transport:
             name = r.text()
             value = r.string()
             if name == "server-sig-algs":
-                self.server_sig_algs = value.decode("ascii", "replace").split(",")
-                self._log(2, f"server-sig-algs: {value.decode('ascii', 'replace')}")
+                text = value.decode("ascii", "replace")
+                self.server_sig_algs = text.split(",")
+                self._log(2, f"server-sig-algs: {text}")
 
     # ------------------------------------------------------------------ kex
     def _kexinit_payload(self) -> bytes:
@@ -499,9 +500,10 @@ class Transport:
         )
         if initial:
             self._check_strict_policy(self.negotiated)
-        self._log(1, f"Negotiated kex={kex_name} hostkey={host_key_alg} cipher={enc_cs}/{enc_sc} "
-                     f"mac={mac_cs}/{mac_sc} compression={comp_cs}/{comp_sc} "
-                     f"strict={self.strict_kex}")
+        if self._logs(1):
+            self._log(1, f"Negotiated kex={kex_name} hostkey={host_key_alg} "
+                         f"cipher={enc_cs}/{enc_sc} mac={mac_cs}/{mac_sc} "
+                         f"compression={comp_cs}/{comp_sc} strict={self.strict_kex}")
         if follows and (s_kex[:1] != [kex_name] or s_hostkey[:1] != [host_key_alg]):
             self._ignore_next_kex_packet = True
         assert self._our_kexinit is not None
@@ -693,5 +695,11 @@ class Transport:
         )
 
     # ------------------------------------------------------------------ misc
+    def _logs(self, level: int) -> bool:
+        """Messages of `level` are wanted (log_level 0: none, the Pythonic
+        front ends' setting; each message is an event to make and hand on)."""
+        return level <= self.options.log_level
+
     def _log(self, level: int, message: str) -> None:
-        self._emit(LogMessage(level, message))
+        if self._logs(level):
+            self._emit(LogMessage(level, message))
