@@ -19,7 +19,7 @@ taken from a channel's buffer until the read's condition holds.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
+import copy
 import functools
 import os
 import socket
@@ -196,7 +196,7 @@ class _Driver(asyncio.BufferedProtocol):
         except SSHClientError as exc:
             self._fail(exc)
             return
-        self.flush()
+        self._write_output()  # flush(), with the backpressure looked at once, below
         if self.proto.closed and self.proto.error is not None:
             self._fail(self.proto.error)
             return
@@ -226,12 +226,18 @@ class _Driver(asyncio.BufferedProtocol):
     def flush(self) -> None:
         """Hand what the protocol queued to the transport (unless it asked
         us to pause: then it waits, bounded, in the engine)."""
-        if self.transport is None or self._writing_paused or self.transport.is_closing():
-            return
+        if self._write_output():
+            self._apply_backpressure()
+
+    def _write_output(self) -> bool:
+        """flush() but for the backpressure; False: the transport takes nothing now."""
+        transport = self.transport
+        if transport is None or self._writing_paused or transport.is_closing():
+            return False
         if self.proto.output_size():
-            self.transport.write(self.proto.take_output())
+            transport.write(self.proto.take_output())
             self.last_activity = self.loop.time()
-        self._apply_backpressure()
+        return True
 
     def _arm_timer(self) -> None:
         deadline = self.proto.next_deadline()
@@ -640,6 +646,15 @@ async def _open(req: ConnectRequest) -> AsyncSSHConnection:
     return conn
 
 
+def _own_copy(req: ConnectRequest) -> ConnectRequest:
+    """A connection's own request and options (it changes its options: the
+    window limit it measures). Shallow copies, as dataclasses.replace()
+    makes, without calling __init__ with every field again."""
+    own = copy.copy(req)
+    own.options = copy.copy(req.options)
+    return own
+
+
 def _host_and_port(target: object, default_port: int) -> tuple[str, int]:
     """A run_many() host as (name, port): "name", "name:port", "[name]" or
     "[name]:port". Brackets are how an IPv6 address takes a port
@@ -696,7 +711,7 @@ async def run_many(hosts: Iterable[str], command: str | bytes, *, concurrency: i
                 if req is None:
                     name, port = _host_and_port(target, default_port)
                     req = prepared[target] = prepare_connect(name, port, **connect_options)
-                own = dataclasses.replace(req, options=dataclasses.replace(req.options))
+                own = _own_copy(req)
                 async with _Connecting(functools.partial(_open, own)) as conn:
                     outcome = await conn.exec(command)
             except Exception as exc:  # one host's failure is that host's result
