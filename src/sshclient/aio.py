@@ -19,13 +19,12 @@ taken from a channel's buffer until the read's condition holds.
 from __future__ import annotations
 
 import asyncio
-import copy
 import functools
 import os
 import socket
 import sys
 from collections.abc import AsyncIterator, Awaitable, Generator, Iterable
-from typing import Any, BinaryIO, Callable, cast
+from typing import Any, BinaryIO, Callable, TypeVar, cast
 
 from . import events as ev
 from .algorithms import Negotiated
@@ -648,11 +647,22 @@ async def _open(req: ConnectRequest) -> AsyncSSHConnection:
 
 def _own_copy(req: ConnectRequest) -> ConnectRequest:
     """A connection's own request and options (it changes its options: the
-    window limit it measures). Shallow copies, as dataclasses.replace()
-    makes, without calling __init__ with every field again."""
-    own = copy.copy(req)
-    own.options = copy.copy(req.options)
+    window limit it measures)."""
+    own = _shallow_copy(req)
+    own.options = _shallow_copy(req.options)
     return own
+
+
+_Plain = TypeVar("_Plain", ConnectRequest, ClientOptions)
+
+
+def _shallow_copy(obj: _Plain) -> _Plain:
+    """What copy.copy() (or dataclasses.replace() with no changes) makes of
+    a plain dataclass, without their generic machinery: run_many() makes
+    two per connection."""
+    new = object.__new__(type(obj))
+    new.__dict__.update(obj.__dict__)
+    return new
 
 
 def _host_and_port(target: object, default_port: int) -> tuple[str, int]:
