@@ -90,6 +90,11 @@ _OPTION_KINDS = {
 }
 
 
+# The lists our KEXINIT takes from the options or the defaults (compression
+# is sent as the options have it).
+_OFFERED_LISTS = ("kex_algorithms", "host_key_algorithms", "ciphers", "macs")
+
+
 def check_algorithm_choices(options: ClientOptions) -> None:
     """Algorithm lists a caller chose must be lists of names we can run, or
     our kex markers (1005 says why the others cannot run): what we offer in
@@ -144,6 +149,7 @@ class Transport:
         # the first exchange's result while the front end decides on the host key
         self._held_kex: tuple[KexResult, HostKeyInfo] | None = None
         self._our_kexinit: bytes | None = None
+        self._offer: dict[str, list[str]] = {}  # our KEXINIT's lists (_kexinit_payload)
         self._their_kexinit: bytes | None = None
         self._kex: KexMethod | None = None
         self._ignore_next_kex_packet = False
@@ -154,6 +160,8 @@ class Transport:
 
         self.closed = False
         self.disconnect_error: SSHClientError | None = None
+        # process() stopped at a question to the front end (see `held`)
+        self.waiting_on_answer = False
         self._output_version()
 
     # ------------------------------------------------------------------ I/O
@@ -299,7 +307,11 @@ class Transport:
     def process(self) -> None:
         """Handle every complete packet buffered so far."""
         engine = self.engine
-        while not self.closed and not self.held:
+        self.waiting_on_answer = False
+        while not self.closed:
+            if self.held:
+                self.waiting_on_answer = True  # packets may wait behind the question
+                break
             packet = engine.next_packet()  # ProtocolError is a RemoteProtocolError
             if packet is None:
                 break
@@ -331,6 +343,9 @@ class Transport:
             self.start_kex()
 
     def _dispatch(self, msg_type: int, payload: bytes) -> None:
+        if not self._in_kex and msg_type in _UPPER_MESSAGES:
+            self._to_upper(msg_type, payload)  # most packets: no other rule applies
+            return
         if self._in_kex and self.session_id is None and self.strict_kex:
             # Strict kex (initial exchange): only kex messages, nothing else.
             if msg_type not in _KEX_MESSAGES and msg_type != c.MSG_DISCONNECT:
@@ -351,19 +366,22 @@ class Transport:
         elif msg_type == c.MSG_EXT_INFO:
             self._on_ext_info(payload)
         elif msg_type == c.MSG_SERVICE_ACCEPT or msg_type in _UPPER_MESSAGES:
-            if self.session_id is None:
-                raise RemoteProtocolError(
-                    f"message {msg_type} before the first key exchange finished", code=1036)
-            if self.upper is None:
-                raise RemoteProtocolError(f"unexpected message {msg_type}", code=1027)
-            if msg_type == c.MSG_USERAUTH_SUCCESS:
-                self._on_auth_success()
-            self.upper.handle_packet(msg_type, payload)
+            self._to_upper(msg_type, payload)
         else:
             # Unknown transport message: answer UNIMPLEMENTED (RFC 4253 §11.4).
             self._log(2, f"Unimplemented message type {msg_type}")
             seq = (self.engine.seq_in - 1) & 0xFFFFFFFF
             self.send(Writer().byte(c.MSG_UNIMPLEMENTED).uint32(seq).getvalue())
+
+    def _to_upper(self, msg_type: int, payload: bytes) -> None:
+        if self.session_id is None:
+            raise RemoteProtocolError(
+                f"message {msg_type} before the first key exchange finished", code=1036)
+        if self.upper is None:
+            raise RemoteProtocolError(f"unexpected message {msg_type}", code=1027)
+        if msg_type == c.MSG_USERAUTH_SUCCESS:
+            self._on_auth_success()
+        self.upper.handle_packet(msg_type, payload)
 
     def _on_generic(self, msg_type: int, payload: bytes) -> None:
         r = Reader(payload)
@@ -411,17 +429,19 @@ class Transport:
     def _kexinit_payload(self) -> bytes:
         o = self.options
         initial = self.session_id is None
-        kex = self._our_list("kex_algorithms")
+        # what this KEXINIT offers is what _on_kexinit negotiates with
+        offer = self._offer = {name: self._our_list(name) for name in _OFFERED_LISTS}
+        kex = list(offer["kex_algorithms"])
         if initial:
             kex.append(algs.EXT_INFO_CLIENT)
             if o.strict_kex_mode > 0:
                 kex.append(algs.STRICT_KEX_CLIENT)
-        ciphers = self._our_list("ciphers")
-        macs = self._our_list("macs")
+        ciphers = offer["ciphers"]
+        macs = offer["macs"]
         return (
             Writer().byte(c.MSG_KEXINIT).raw(os.urandom(16))
             .name_list(kex)
-            .name_list(self._our_list("host_key_algorithms"))
+            .name_list(offer["host_key_algorithms"])
             .name_list(ciphers).name_list(ciphers)
             .name_list(macs).name_list(macs)
             .name_list(o.compression).name_list(o.compression)
@@ -479,10 +499,11 @@ class Transport:
                 raise RemoteProtocolError(
                     "strict key exchange: KEXINIT was not the server's first packet", code=1036)
         o = self.options
-        c_kex = self._our_list("kex_algorithms")
-        c_hostkey = self._our_list("host_key_algorithms")
-        c_ciphers = self._our_list("ciphers")
-        c_macs = self._our_list("macs")
+        offer = self._offer
+        c_kex = offer["kex_algorithms"]
+        c_hostkey = offer["host_key_algorithms"]
+        c_ciphers = offer["ciphers"]
+        c_macs = offer["macs"]
         kex_name = algs.choose("key exchange", c_kex, s_kex)
         host_key_alg = algs.choose("host key", c_hostkey, s_hostkey)
         enc_cs = algs.choose("cipher (client to server)", c_ciphers, s_enc_cs)
