@@ -190,7 +190,7 @@ class _Driver(asyncio.BufferedProtocol):
             while events:  # and what the handlers' answers set going
                 for event in events:
                     self.on_event(event)
-                events = self.proto.process()
+                events = self.proto.process() if self.proto.has_work() else []
             self.proto.handle_timeout(self.loop.time())
         except SSHClientError as exc:
             self._fail(exc)
