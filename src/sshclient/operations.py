@@ -664,16 +664,22 @@ _DEFAULTS: dict[type[Event], Callable[[ClientProtocol, Any], str]] = {
 }
 
 
+def _answer_from_options(proto: ClientProtocol, event: Event) -> str:
+    answer_question(proto, event)
+    return ""
+
+
+# ... and the questions, answered from the options: one lookup per event
+_DEFAULTS.update(dict.fromkeys(_ANSWERS, _answer_from_options))
+
+
 def answer_by_default(proto: ClientProtocol, event: Event) -> str:
     """What the Pythonic front ends do with events nobody asked about: the
     questions are answered from the options (answer_question); the server's
     requests wanting a reply and its channel opens are refused (no
     forwarding is set up); returns banner text to show, or ""."""
     default = _DEFAULTS.get(type(event))
-    if default is not None:
-        return default(proto, event)
-    answer_question(proto, event)
-    return ""
+    return "" if default is None else default(proto, event)
 
 
 class KeyExchange(Operation):
