@@ -233,8 +233,9 @@ class _Driver(asyncio.BufferedProtocol):
         transport = self.transport
         if transport is None or self._writing_paused or transport.is_closing():
             return False
-        if self.proto.output_size():
-            transport.write(self.proto.take_output())
+        data = self.proto.take_output()  # b"": nothing queued
+        if data:
+            transport.write(data)
             self.last_activity = self.loop.time()
         return True
 

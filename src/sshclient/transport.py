@@ -336,9 +336,10 @@ class Transport:
                     f"could not handle the server's "
                     f"{c.MESSAGE_NAMES.get(msg_type, msg_type)} message: "
                     f"{type(exc).__name__}: {exc}", code=1036) from exc
-        if (not self._in_kex and self._version_done and self.session_id is not None
-                and not self.closed
-                and engine.bytes_in + engine.bytes_out >= self.options.rekey_bytes):
+        # the byte count first: it is what is false nearly every time
+        if (engine.bytes_in + engine.bytes_out >= self.options.rekey_bytes
+                and not self._in_kex and self._version_done and self.session_id is not None
+                and not self.closed):
             self._log(1, "Key renegotiation threshold reached")
             self.start_kex()
 
