@@ -708,39 +708,44 @@ async def run_many(hosts: Iterable[str], command: str | bytes, *, concurrency: i
     check_type("concurrency", concurrency, int, "a positive int")
     if concurrency < 1:
         raise UsageError(f"concurrency must be a positive int, not {concurrency!r}", code=211)
-    limit = asyncio.Semaphore(concurrency)
     default_port = connect_options.pop("port", 22)
     # The arguments are checked (and a key file read) once per target, not
     # once per connection; each connection gets its own copy of the options.
     prepared: dict[str, ConnectRequest] = {}
+    targets = list(hosts)
+    outcomes: dict[int, ExecResult | BaseException] = {}  # by the host's index
+    queue = iter(enumerate(targets))  # the workers take the next host from here
 
-    async def one(target: str) -> ExecResult | BaseException:
-        outcome: ExecResult | BaseException
-        async with limit:
-            try:
-                req = prepared.get(target)
-                if req is None:
-                    name, port = _host_and_port(target, default_port)
-                    req = prepared[target] = prepare_connect(name, port, **connect_options)
-                own = _own_copy(req)
-                async with _Connecting(functools.partial(_open, own)) as conn:
-                    outcome = await conn.exec(command)
-            except Exception as exc:  # one host's failure is that host's result
-                outcome = exc
-        if progress is not None:
-            progress(target, outcome)
-        return outcome
+    async def run_one(target: str) -> ExecResult | BaseException:
+        try:
+            req = prepared.get(target)
+            if req is None:
+                name, port = _host_and_port(target, default_port)
+                req = prepared[target] = prepare_connect(name, port, **connect_options)
+            async with _Connecting(functools.partial(_open, _own_copy(req))) as conn:
+                return await conn.exec(command)
+        except Exception as exc:  # one host's failure is that host's result
+            return exc
 
-    tasks = [asyncio.ensure_future(one(h)) for h in hosts]
+    async def worker() -> None:
+        for index, target in queue:
+            outcome = outcomes[index] = await run_one(target)
+            if progress is not None:
+                progress(target, outcome)
+
+    # `concurrency` workers, each taking the hosts in turn (a task per host
+    # waiting on a semaphore cost every connection a task and a wake-up)
+    workers = [asyncio.ensure_future(worker()) for _ in range(min(concurrency, len(targets)))]
     try:
-        return list(await asyncio.gather(*tasks))
+        await asyncio.gather(*workers)
     except BaseException:
         # gather() lets the others run on when one raises (a progress callback
         # that failed): stop them and wait until their connections are closed.
-        for task in tasks:
+        for task in workers:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*workers, return_exceptions=True)
         raise
+    return [outcomes[index] for index in range(len(targets))]
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:
