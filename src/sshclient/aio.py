@@ -19,13 +19,12 @@ taken from a channel's buffer until the read's condition holds.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import functools
 import os
 import socket
 import sys
 from collections.abc import AsyncIterator, Awaitable, Generator, Iterable, Sequence
-from typing import Any, BinaryIO, Callable, cast
+from typing import Any, BinaryIO, Callable, TypeVar, cast
 
 from . import events as ev
 from .algorithms import Negotiated
@@ -264,14 +263,14 @@ class _Driver(asyncio.BufferedProtocol):
             while events:  # and what the handlers' answers set going
                 for event in events:
                     self.on_event(event)
-                events = self.proto.process()
+                events = self.proto.process() if self.proto.has_work() else []
             self.proto.handle_timeout(self.loop.time())
         except SSHClientError as exc:
             self._fail(exc)
             return
         if self.round_listeners:
             self._tell_round_listeners()
-        self.flush()
+        self._write_output()  # flush(), with the backpressure looked at once, below
         if self.proto.closed and self.proto.error is not None:
             self._fail(self.proto.error)
             return
@@ -301,12 +300,19 @@ class _Driver(asyncio.BufferedProtocol):
     def flush(self) -> None:
         """Hand what the protocol queued to the transport (unless it asked
         us to pause: then it waits, bounded, in the engine)."""
-        if self.transport is None or self._writing_paused or self.transport.is_closing():
-            return
-        if self.proto.output_size():
-            self.transport.write(self.proto.take_output())
+        if self._write_output():
+            self._apply_backpressure()
+
+    def _write_output(self) -> bool:
+        """flush() but for the backpressure; False: the transport takes nothing now."""
+        transport = self.transport
+        if transport is None or self._writing_paused or transport.is_closing():
+            return False
+        data = self.proto.take_output()  # b"": nothing queued
+        if data:
+            transport.write(data)
             self.last_activity = self.loop.time()
-        self._apply_backpressure()
+        return True
 
     def _arm_timer(self) -> None:
         deadline = self.proto.next_deadline()
@@ -962,6 +968,26 @@ async def _open(req: ConnectRequest, jump: AsyncSSHConnection | None) -> AsyncSS
     return conn
 
 
+def _own_copy(req: ConnectRequest) -> ConnectRequest:
+    """A connection's own request and options (it changes its options: the
+    window limit it measures)."""
+    own = _shallow_copy(req)
+    own.options = _shallow_copy(req.options)
+    return own
+
+
+_Plain = TypeVar("_Plain", ConnectRequest, ClientOptions)
+
+
+def _shallow_copy(obj: _Plain) -> _Plain:
+    """What copy.copy() (or dataclasses.replace() with no changes) makes of
+    a plain dataclass, without their generic machinery: run_many() makes
+    two per connection."""
+    new = object.__new__(type(obj))
+    new.__dict__.update(obj.__dict__)
+    return new
+
+
 _host_and_port = host_and_port  # (its old name)
 
 
@@ -981,39 +1007,44 @@ async def run_many(hosts: Iterable[str], command: str | bytes, *, concurrency: i
     check_type("concurrency", concurrency, int, "a positive int")
     if concurrency < 1:
         raise UsageError(f"concurrency must be a positive int, not {concurrency!r}", code=211)
-    limit = asyncio.Semaphore(concurrency)
     default_port = connect_options.pop("port", 22)
     # The arguments are checked (and a key file read) once per target, not
     # once per connection; each connection gets its own copy of the options.
     prepared: dict[str, ConnectRequest] = {}
+    targets = list(hosts)
+    outcomes: dict[int, ExecResult | BaseException] = {}  # by the host's index
+    queue = iter(enumerate(targets))  # the workers take the next host from here
 
-    async def one(target: str) -> ExecResult | BaseException:
-        outcome: ExecResult | BaseException
-        async with limit:
-            try:
-                req = prepared.get(target)
-                if req is None:
-                    name, port = _host_and_port(target, default_port)
-                    req = prepared[target] = prepare_connect(name, port, **connect_options)
-                own = dataclasses.replace(req, options=dataclasses.replace(req.options))
-                async with _Connecting(functools.partial(_open, own, None)) as conn:
-                    outcome = await conn.exec(command)
-            except Exception as exc:  # one host's failure is that host's result
-                outcome = exc
-        if progress is not None:
-            progress(target, outcome)
-        return outcome
+    async def run_one(target: str) -> ExecResult | BaseException:
+        try:
+            req = prepared.get(target)
+            if req is None:
+                name, port = _host_and_port(target, default_port)
+                req = prepared[target] = prepare_connect(name, port, **connect_options)
+            async with _Connecting(functools.partial(_open, _own_copy(req), None)) as conn:
+                return await conn.exec(command)
+        except Exception as exc:  # one host's failure is that host's result
+            return exc
 
-    tasks = [asyncio.ensure_future(one(h)) for h in hosts]
+    async def worker() -> None:
+        for index, target in queue:
+            outcome = outcomes[index] = await run_one(target)
+            if progress is not None:
+                progress(target, outcome)
+
+    # `concurrency` workers, each taking the hosts in turn (a task per host
+    # waiting on a semaphore cost every connection a task and a wake-up)
+    workers = [asyncio.ensure_future(worker()) for _ in range(min(concurrency, len(targets)))]
     try:
-        return list(await asyncio.gather(*tasks))
+        await asyncio.gather(*workers)
     except BaseException:
         # gather() lets the others run on when one raises (a progress callback
         # that failed): stop them and wait until their connections are closed.
-        for task in tasks:
+        for task in workers:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*workers, return_exceptions=True)
         raise
+    return [outcomes[index] for index in range(len(targets))]
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:

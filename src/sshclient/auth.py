@@ -339,7 +339,8 @@ class Authenticator:
         self._ask(CustomAuthStep(payload), send)
 
     def _log(self, level: int, message: str) -> None:
-        self._emit(LogMessage(level, message))
+        if level <= self.options.log_level:  # 0: nobody reads them (see Transport._logs)
+            self._emit(LogMessage(level, message))
 
 
 # ------------------------------------------------------------------ answers

@@ -32,6 +32,10 @@ class Phase(Enum):
     CLOSED = "closed"
     FAILED = "refused"
 
+    # The tables below are looked up per channel message: Enum's own
+    # __hash__ is Python code; members are unique, so identity will do.
+    __hash__ = object.__hash__
+
 
 _O, _W, _P, _E, _C, _F = (Phase.OPENING, Phase.CLOSE_WANTED, Phase.OPEN, Phase.EOF,
                           Phase.CLOSED, Phase.FAILED)

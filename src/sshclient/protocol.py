@@ -186,6 +186,13 @@ class ClientProtocol:
             raise self.error
         return events
 
+    def has_work(self) -> bool:
+        """process() would have something to do now: events made since (by
+        answers to the last ones), packets that waited behind a question, or
+        the error to raise. A driver that has handled process()'s events asks
+        this before calling it again."""
+        return bool(self._events) or self.transport.waiting_on_answer or self.error is not None
+
     def _eof_error(self) -> SSHClientError:
         """What the end of the byte stream means at this point of the protocol."""
         transport = self.transport

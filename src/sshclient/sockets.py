@@ -12,7 +12,7 @@ import struct
 import sys
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Awaitable, Sequence
 
 from .deadline import Deadline
 from .errors import ConnectTimeoutError, SSHConnectionError, socket_error_code
@@ -164,13 +164,24 @@ def _connect(target: _Target, deadline: Deadline) -> socket.socket:
     raise last_error or OSError("no address to connect to")
 
 
+async def _all_of(lookups: Sequence[Awaitable[Any]]) -> list[Any]:
+    """Each lookup's result or exception, the lookups running at once; one
+    alone is awaited as it is (gather() would cost it a task, on every
+    connection)."""
+    if len(lookups) != 1:
+        return list(await asyncio.gather(*lookups, return_exceptions=True))
+    try:
+        return [await lookups[0]]
+    except Exception as exc:  # as gather(return_exceptions=True) gives it
+        return [exc]
+
+
 async def _connect_async(target: _Target, deadline: Deadline) -> socket.socket:
     """_connect() on the running event loop."""
     loop = asyncio.get_running_loop()
-    found = await asyncio.gather(*(loop.getaddrinfo(target.host, target.port, family=f,
-                                                    type=socket.SOCK_STREAM)
-                                   for f in target.families), return_exceptions=True)
-    addresses, last_error = _candidates(target, list(found))
+    lookups = [loop.getaddrinfo(target.host, target.port, family=f, type=socket.SOCK_STREAM)
+               for f in target.families]
+    addresses, last_error = _candidates(target, await _all_of(lookups))
     for address in addresses:
         sock, addr, attempt = _attempt(target, deadline, address)
         sock.setblocking(False)

@@ -19,6 +19,7 @@ from sshcore.wire import Reader, WireError, Writer
 
 from . import algorithms as algs
 from . import constants as c
+from .algorithms.registry import accepted as accepted_names
 from .errors import (
     DisconnectedError,
     HostKeyError,
@@ -43,6 +44,8 @@ from .options import ClientOptions, HostKeyInfo
 
 MAX_VERSION_LINE = 8192
 MAX_PRE_VERSION_LINES = 1024
+# What one read takes before the version line is through (see Transport._scratch).
+VERSION_READ_SIZE = 4096
 
 # Messages allowed while a key exchange is running (RFC 4253 §7.1).
 _KEX_MESSAGES = frozenset(range(20, 50))
@@ -87,6 +90,11 @@ _OPTION_KINDS = {
 }
 
 
+# The lists our KEXINIT takes from the options or the defaults (compression
+# is sent as the options have it).
+_OFFERED_LISTS = ("kex_algorithms", "host_key_algorithms", "ciphers", "macs")
+
+
 def check_algorithm_choices(options: ClientOptions) -> None:
     """Algorithm lists a caller chose must be lists of names we can run, or
     our kex markers (1005 says why the others cannot run): what we offer in
@@ -97,8 +105,9 @@ def check_algorithm_choices(options: ClientOptions) -> None:
         if isinstance(chosen, (str, bytes)) or not all(isinstance(n, str) for n in chosen):
             raise UsageError(f"{field_name} must be a list of algorithm names, "
                              f"not {chosen!r}", code=211)
-        accepted = algs.supported(kind) + algs.with_offer(kind, algs.Offer.MARKER)
-        algs.check_requested(kind, list(chosen), accepted)
+        accepted = accepted_names(kind)
+        if not accepted.issuperset(chosen):
+            algs.check_requested(kind, list(chosen), accepted)  # 1005 naming each
 
 
 class Transport:
@@ -117,7 +126,9 @@ class Transport:
         self._version_done = False
         self._pre_version_lines = 0
         self.first_line = b""  # first non-version line, for error messages
-        self._scratch = bytearray(65536)
+        # Reads before the version line land here: it and the packets sent
+        # with it fit easily, and a bigger buffer costs every login its pages.
+        self._scratch = bytearray(VERSION_READ_SIZE)
 
         self.session_id: bytes | None = None
         self.host_key_blob: bytes | None = None
@@ -138,6 +149,7 @@ class Transport:
         # the first exchange's result while the front end decides on the host key
         self._held_kex: tuple[KexResult, HostKeyInfo] | None = None
         self._our_kexinit: bytes | None = None
+        self._offer: dict[str, list[str]] = {}  # our KEXINIT's lists (_kexinit_payload)
         self._their_kexinit: bytes | None = None
         self._kex: KexMethod | None = None
         self._ignore_next_kex_packet = False
@@ -148,6 +160,8 @@ class Transport:
 
         self.closed = False
         self.disconnect_error: SSHClientError | None = None
+        # process() stopped at a question to the front end (see `held`)
+        self.waiting_on_answer = False
         self._output_version()
 
     # ------------------------------------------------------------------ I/O
@@ -293,7 +307,11 @@ class Transport:
     def process(self) -> None:
         """Handle every complete packet buffered so far."""
         engine = self.engine
-        while not self.closed and not self.held:
+        self.waiting_on_answer = False
+        while not self.closed:
+            if self.held:
+                self.waiting_on_answer = True  # packets may wait behind the question
+                break
             packet = engine.next_packet()  # ProtocolError is a RemoteProtocolError
             if packet is None:
                 break
@@ -318,13 +336,17 @@ class Transport:
                     f"could not handle the server's "
                     f"{c.MESSAGE_NAMES.get(msg_type, msg_type)} message: "
                     f"{type(exc).__name__}: {exc}", code=1036) from exc
-        if (not self._in_kex and self._version_done and self.session_id is not None
-                and not self.closed
-                and engine.bytes_in + engine.bytes_out >= self.options.rekey_bytes):
+        # the byte count first: it is what is false nearly every time
+        if (engine.bytes_in + engine.bytes_out >= self.options.rekey_bytes
+                and not self._in_kex and self._version_done and self.session_id is not None
+                and not self.closed):
             self._log(1, "Key renegotiation threshold reached")
             self.start_kex()
 
     def _dispatch(self, msg_type: int, payload: bytes) -> None:
+        if not self._in_kex and msg_type in _UPPER_MESSAGES:
+            self._to_upper(msg_type, payload)  # most packets: no other rule applies
+            return
         if self._in_kex and self.session_id is None and self.strict_kex:
             # Strict kex (initial exchange): only kex messages, nothing else.
             if msg_type not in _KEX_MESSAGES and msg_type != c.MSG_DISCONNECT:
@@ -345,19 +367,22 @@ class Transport:
         elif msg_type == c.MSG_EXT_INFO:
             self._on_ext_info(payload)
         elif msg_type == c.MSG_SERVICE_ACCEPT or msg_type in _UPPER_MESSAGES:
-            if self.session_id is None:
-                raise RemoteProtocolError(
-                    f"message {msg_type} before the first key exchange finished", code=1036)
-            if self.upper is None:
-                raise RemoteProtocolError(f"unexpected message {msg_type}", code=1027)
-            if msg_type == c.MSG_USERAUTH_SUCCESS:
-                self._on_auth_success()
-            self.upper.handle_packet(msg_type, payload)
+            self._to_upper(msg_type, payload)
         else:
             # Unknown transport message: answer UNIMPLEMENTED (RFC 4253 §11.4).
             self._log(2, f"Unimplemented message type {msg_type}")
             seq = (self.engine.seq_in - 1) & 0xFFFFFFFF
             self.send(Writer().byte(c.MSG_UNIMPLEMENTED).uint32(seq).getvalue())
+
+    def _to_upper(self, msg_type: int, payload: bytes) -> None:
+        if self.session_id is None:
+            raise RemoteProtocolError(
+                f"message {msg_type} before the first key exchange finished", code=1036)
+        if self.upper is None:
+            raise RemoteProtocolError(f"unexpected message {msg_type}", code=1027)
+        if msg_type == c.MSG_USERAUTH_SUCCESS:
+            self._on_auth_success()
+        self.upper.handle_packet(msg_type, payload)
 
     def _on_generic(self, msg_type: int, payload: bytes) -> None:
         r = Reader(payload)
@@ -397,24 +422,27 @@ class Transport:
             name = r.text()
             value = r.string()
             if name == "server-sig-algs":
-                self.server_sig_algs = value.decode("ascii", "replace").split(",")
-                self._log(2, f"server-sig-algs: {value.decode('ascii', 'replace')}")
+                text = value.decode("ascii", "replace")
+                self.server_sig_algs = text.split(",")
+                self._log(2, f"server-sig-algs: {text}")
 
     # ------------------------------------------------------------------ kex
     def _kexinit_payload(self) -> bytes:
         o = self.options
         initial = self.session_id is None
-        kex = self._our_list("kex_algorithms")
+        # what this KEXINIT offers is what _on_kexinit negotiates with
+        offer = self._offer = {name: self._our_list(name) for name in _OFFERED_LISTS}
+        kex = list(offer["kex_algorithms"])
         if initial:
             kex.append(algs.EXT_INFO_CLIENT)
             if o.strict_kex_mode > 0:
                 kex.append(algs.STRICT_KEX_CLIENT)
-        ciphers = self._our_list("ciphers")
-        macs = self._our_list("macs")
+        ciphers = offer["ciphers"]
+        macs = offer["macs"]
         return (
             Writer().byte(c.MSG_KEXINIT).raw(os.urandom(16))
             .name_list(kex)
-            .name_list(self._our_list("host_key_algorithms"))
+            .name_list(offer["host_key_algorithms"])
             .name_list(ciphers).name_list(ciphers)
             .name_list(macs).name_list(macs)
             .name_list(o.compression).name_list(o.compression)
@@ -472,10 +500,11 @@ class Transport:
                 raise RemoteProtocolError(
                     "strict key exchange: KEXINIT was not the server's first packet", code=1036)
         o = self.options
-        c_kex = self._our_list("kex_algorithms")
-        c_hostkey = self._our_list("host_key_algorithms")
-        c_ciphers = self._our_list("ciphers")
-        c_macs = self._our_list("macs")
+        offer = self._offer
+        c_kex = offer["kex_algorithms"]
+        c_hostkey = offer["host_key_algorithms"]
+        c_ciphers = offer["ciphers"]
+        c_macs = offer["macs"]
         kex_name = algs.choose("key exchange", c_kex, s_kex)
         host_key_alg = algs.choose("host key", c_hostkey, s_hostkey)
         enc_cs = algs.choose("cipher (client to server)", c_ciphers, s_enc_cs)
@@ -493,9 +522,10 @@ class Transport:
         )
         if initial:
             self._check_strict_policy(self.negotiated)
-        self._log(1, f"Negotiated kex={kex_name} hostkey={host_key_alg} cipher={enc_cs}/{enc_sc} "
-                     f"mac={mac_cs}/{mac_sc} compression={comp_cs}/{comp_sc} "
-                     f"strict={self.strict_kex}")
+        if self._logs(1):
+            self._log(1, f"Negotiated kex={kex_name} hostkey={host_key_alg} "
+                         f"cipher={enc_cs}/{enc_sc} mac={mac_cs}/{mac_sc} "
+                         f"compression={comp_cs}/{comp_sc} strict={self.strict_kex}")
         if follows and (s_kex[:1] != [kex_name] or s_hostkey[:1] != [host_key_alg]):
             self._ignore_next_kex_packet = True
         assert self._our_kexinit is not None
@@ -687,5 +717,11 @@ class Transport:
         )
 
     # ------------------------------------------------------------------ misc
+    def _logs(self, level: int) -> bool:
+        """Messages of `level` are wanted (log_level 0: none, the Pythonic
+        front ends' setting; each message is an event to make and hand on)."""
+        return level <= self.options.log_level
+
     def _log(self, level: int, message: str) -> None:
-        self._emit(LogMessage(level, message))
+        if self._logs(level):
+            self._emit(LogMessage(level, message))

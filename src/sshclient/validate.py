@@ -10,6 +10,7 @@ Messages never show the value of a wrong-type argument: it may be a secret.
 """
 from __future__ import annotations
 
+import functools
 import os
 from typing import Union
 
@@ -51,6 +52,9 @@ def shown_host(host: str) -> str:
     return repr(host)
 
 
+# The same names come back (a fan-out connects to each host many times, and
+# every connect checks its name again): the answers are kept.
+@functools.lru_cache(maxsize=1024)
 def host_name_problem(host: str) -> str | None:
     """Why `host` cannot be a host name or address, or None if it can be."""
     if not host:

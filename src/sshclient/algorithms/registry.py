@@ -14,7 +14,8 @@ from .table import ALGORITHMS, Algorithm, Kind, Offer
 
 
 def _kind(kind: Kind | str) -> Kind:
-    return Kind(kind)
+    # a Kind as it is: Enum's lookup by value is the slow path
+    return kind if isinstance(kind, Kind) else Kind(kind)
 
 
 # the table never changes: each kind's rows are cut out once (a connection
@@ -39,13 +40,20 @@ def unavailable_reason(row: Algorithm) -> str | None:
     return None
 
 
+def _machine_state() -> tuple[object, ...]:
+    """What decides which implemented algorithms run here: what the core
+    reports unavailable and whether zlib is there (tests change both)."""
+    return tuple(sorted(crypto.UNAVAILABLE.items())), compression_available()
+
+
 _RUNNABLE: dict[tuple[object, ...], tuple[Algorithm, ...]] = {}
+# (kind, offer or None for all, machine state) -> names; see _names()
+_NAMES: dict[tuple[object, ...], tuple[str, ...]] = {}
+_ACCEPTED: dict[tuple[object, ...], frozenset[str]] = {}
 
 
-def _runnable(kind: Kind | str) -> tuple[Algorithm, ...]:
-    # Asked several times per connection: kept per kind, and per state of what
-    # the core reports unavailable (tests change that on purpose).
-    key = (_kind(kind), tuple(sorted(crypto.UNAVAILABLE.items())), compression_available())
+def _runnable(kind: Kind, state: tuple[object, ...]) -> tuple[Algorithm, ...]:
+    key = (kind, state)
     found = _RUNNABLE.get(key)
     if found is None:
         found = _RUNNABLE[key] = tuple(row for row in rows(kind) if row.implemented
@@ -53,22 +61,46 @@ def _runnable(kind: Kind | str) -> tuple[Algorithm, ...]:
     return found
 
 
+def _names(kind: Kind | str, offer: Offer | None) -> tuple[str, ...]:
+    # Asked several times per connection (a fan-out opens hundreds): each
+    # answer is kept per kind, offer and machine state.
+    kind = _kind(kind)
+    state = _machine_state()
+    key = (kind, offer, state)
+    found = _NAMES.get(key)
+    if found is None:
+        found = _NAMES[key] = tuple(row.name for row in _runnable(kind, state)
+                                    if offer is None or row.offer is offer)
+    return found
+
+
 def defaults(kind: Kind | str) -> tuple[str, ...]:
     """Our default offer for `kind`, most preferred first."""
-    return tuple(row.name for row in _runnable(kind) if row.offer is Offer.DEFAULT)
+    return _names(kind, Offer.DEFAULT)
 
 
 def supported(kind: Kind | str) -> tuple[str, ...]:
     """Every algorithm of `kind` that runs here (default, on request or
     legacy), in preference order: what `ssh -Q` would list."""
-    return tuple(row.name for row in _runnable(kind))
+    return _names(kind, None)
 
 
 def with_offer(kind: Kind | str, offer: Offer) -> tuple[str, ...]:
     """The runnable names of `kind` offered as `offer` (for MARKER: the markers)."""
     if offer is Offer.MARKER:
         return tuple(row.name for row in rows(kind) if row.offer is Offer.MARKER)
-    return tuple(row.name for row in _runnable(kind) if row.offer is offer)
+    return _names(kind, offer)
+
+
+def accepted(kind: Kind | str) -> frozenset[str]:
+    """What a list of `kind` the caller chose may name: the names that run
+    here and our kex markers (checked for every connection)."""
+    kind = _kind(kind)
+    key = (kind, _machine_state())
+    found = _ACCEPTED.get(key)
+    if found is None:
+        found = _ACCEPTED[key] = frozenset(supported(kind) + with_offer(kind, Offer.MARKER))
+    return found
 
 
 def weak() -> frozenset[str]:

@@ -25,6 +25,10 @@ class Kind(str, Enum):
     MAC = "mac"
     COMPRESSION = "compression"
 
+    # hashed as its name-list's string (in C; Enum's own __hash__ is Python
+    # code, and the registry looks kinds up several times per connection)
+    __hash__ = str.__hash__
+
     @property
     def label(self) -> str:
         """How error messages name the kind."""
