@@ -258,7 +258,7 @@ def test_unix_socket_forwards(api, sshd, test_user, tcp_echo, unix_dir):
 # ------------------------------------------------------ remote forwarding
 def test_remote_forward_port_zero_and_many_connections(api, server, test_user, tcp_echo):
     """The server picks the port; connections to it come back to our echo."""
-    data = pattern(8 * MiB, b"remote")
+    data = pattern(64 * MiB, b"remote")
     errors: list[BaseException] = []
     results: dict[int, bytes] = {}
     with login(api, server, test_user) as conn:
