@@ -23,6 +23,9 @@ def _connect(cfg: dict) -> sshclient.SSHConnection:
     extra = {}
     if cfg.get("kex"):
         extra["kex_algorithms"] = [cfg["kex"]]
+    for name in ("window_limit", "window_size"):  # bench/longlink.py: long links
+        if cfg.get(name) is not None:
+            extra[name] = int(cfg[name])
     return sshclient.connect(cfg["host"], cfg["port"], username=cfg["user"], key=cfg["key"],
                              accept_any_host_key=True, ciphers=[cfg["cipher"]],
                              macs=[cfg["mac"]], timeout=120, **extra)
