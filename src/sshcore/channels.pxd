@@ -32,6 +32,8 @@ cdef struct Chan:
     bint confirmed, eof_sent, close_sent, eof_received, close_received, dirty
     bint waiting                # a framed read found no whole piece: what is
                                 # buffered is held, not slow-read (see _maybe_adjust)
+    bint starved                # since our last adjust the peer had under a packet
+                                # of window left: it waited for us (see _maybe_adjust)
     Stream streams[2]           # 0 = data (stdout), 1 = extended data type 1 (stderr)
 
 

@@ -62,6 +62,9 @@ cdef extern from *:
     Py_ssize_t sshcore_write(int fd, const void* p, size_t n, int* err) noexcept nogil
 
 cdef size_t WRITE_MAX = 1 << 30
+# A window adjust goes out once an eighth of the window is free again (not
+# half): a few more small packets, and the peer's credit stays near full.
+cdef int ADJUST_SHIFT = 3
 
 cdef Chan _tomb_storage
 cdef Chan* TOMB = &_tomb_storage      # deleted slot marker for linear probing
@@ -316,6 +319,8 @@ cdef class ChannelTable:
 
     cdef int _added(self, Chan* c, size_t n) noexcept nogil:
         c.local_window -= <uint32_t> n
+        if c.local_window < c.local_max_packet:
+            c.starved = True
         c.buffered += n
         self._total += n
         if self._mark_dirty(c) < 0:
@@ -355,9 +360,12 @@ cdef class ChannelTable:
             # whole gap qualifies, so a piece of up to max_window completes.
             if amount < ((<uint64_t> c.max_window - c.buffered) >> 1):
                 return 0
-        elif amount < (c.max_window >> 1):
+        elif amount < (c.max_window >> ADJUST_SHIFT):
+            # Batched, but early enough that the peer rarely waits for us:
+            # what we hold back is credit it cannot use for a round trip
+            # (at half the window, a long link ran at 2/3 of ssh's speed).
             return 0
-        elif (c.grow_limit > c.max_window and c.local_window < c.local_max_packet
+        elif (c.starved and c.grow_limit > c.max_window
                 and c.buffered <= (c.max_window >> 2)):
             # The peer ran out of window while the reader kept up: the
             # window, not the reader, limits the transfer, i.e. it is below
@@ -368,6 +376,7 @@ cdef class ChannelTable:
             amount = <uint64_t> c.max_window - c.local_window - c.buffered
         if self._sink._emit_window_adjust(c.remote_id, <uint32_t> amount):
             c.local_window += <uint32_t> amount
+            c.starved = False
         return 0
 
     cdef int flush_adjusts(self) except -1:
@@ -696,6 +705,8 @@ cdef class ChannelTable:
             raise ProtocolError(1022, self.err.decode())
         if c != NULL:
             c.local_window -= <uint32_t> n
+            if c.local_window < c.local_max_packet:
+                c.starved = True
             self._maybe_adjust(c)
 
     def mark_eof_received(self, local_id: int) -> None:
