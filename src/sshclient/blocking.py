@@ -332,6 +332,7 @@ class SSHConnection:
         self._forwarding: Forwarding | None = None
         self._serving = False  # a service thread pumps for the forwarding
         self._hops: list[SSHConnection] = []  # jump connections it opened (and closes)
+        self._closing = False  # close() was called: what follows is no error
         self._peer = "the jump host"  # who, in errors about what goes through it
         self._proxy_command: ProxyCommand | None = None  # its transport's command, if one
 
@@ -575,7 +576,8 @@ class SSHConnection:
             self._driver.run_until(lambda: self._driver.closed or self._proto.closed, None,
                                    what="connection")
         except SSHClientError as exc:
-            if self.error is None and not isinstance(exc, UsageError):
+            # (our own close() from a signal handler or another thread ends it too)
+            if self.error is None and not isinstance(exc, UsageError) and not self._closing:
                 self.error = exc
         return self.error
 
@@ -597,6 +599,7 @@ class SSHConnection:
 
         Does not wait for the server's reply and raises nothing for
         network trouble on the way out."""
+        self._closing = True
         try:
             if not self._driver.closed:
                 try:

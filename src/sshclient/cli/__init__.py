@@ -11,7 +11,6 @@ is refused by name, never ignored.
 from __future__ import annotations
 
 import logging
-import signal
 import sys
 
 from .. import __version__
@@ -93,10 +92,8 @@ def _run(inv: Invocation, settings: Settings) -> int:
         if inv.stdio is not None:
             return session.stdio_forward(conn, inv.stdio)
         if inv.no_command:
-            # until the server goes or we are told to stop (as ssh -N)
-            signal.signal(signal.SIGTERM, lambda *_: conn.close())
-            error = conn.wait_closed()
-            return 0 if error is None else 255
+            return session.serve_until_stopped(conn)
+        session.exit_on_signals()
         return session.run_command(conn, inv, settings)
     finally:
         conn.close()

@@ -221,6 +221,37 @@ def stdio_forward(conn: SSHConnection, target: Tcp) -> int:
     return 0
 
 
+def serve_until_stopped(conn: SSHConnection) -> int:
+    """-N: serve the forwards until the connection ends (0) or a signal
+    (SIGTERM, SIGHUP, SIGINT) says to stop (0, as ssh). The handlers only
+    set a flag: one that closed the connection itself could interrupt this
+    thread inside the connection's lock and wait for it for ever."""
+    stopping: list[int] = []
+    for number in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(number, lambda signum, _frame: stopping.append(signum))
+    ended = threading.Event()
+
+    def watch() -> None:
+        conn.wait_closed()
+        ended.set()
+    threading.Thread(target=watch, name="connection", daemon=True).start()
+    while not stopping and not ended.wait(0.2):
+        pass
+    if stopping:
+        return 0 if stopping[0] != signal.SIGINT else 255
+    return 0 if conn.error is None else 255
+
+
+def exit_on_signals() -> None:
+    """While a command runs, SIGTERM and SIGHUP end us at once (the terminal
+    restored first), without touching the connection from a signal handler."""
+    def leave(signum: int, _frame: object) -> None:
+        terminal.restore()
+        os._exit(255)
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, leave)
+
+
 def _note(settings: Settings, text: str) -> None:
     if not settings.quiet:
         print(text, file=sys.stderr, flush=True)

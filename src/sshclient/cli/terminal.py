@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 from ..errors import AuthenticationError
 
@@ -53,6 +54,9 @@ def _no_echo(fd: int) -> Iterator[None]:
         termios.tcsetattr(fd, termios.TCSAFLUSH, old)
 
 
+_saved: list[tuple[int, list[Any]]] = []  # (fd, attributes) while in raw mode
+
+
 @contextlib.contextmanager
 def raw_mode(fd: int) -> Iterator[None]:
     """The terminal in raw mode (keys go to the remote side as typed),
@@ -60,11 +64,23 @@ def raw_mode(fd: int) -> Iterator[None]:
     import termios
     import tty
     old = termios.tcgetattr(fd)
+    _saved.append((fd, old))
     try:
         tty.setraw(fd, termios.TCSADRAIN)  # keeps typed-ahead input (TCSAFLUSH drops it)
         yield
     finally:
-        termios.tcsetattr(fd, termios.TCSADRAIN, old)
+        restore()
+
+
+def restore() -> None:
+    """Put the terminal back as it was before raw_mode() (signal-safe: no locks)."""
+    import termios
+    while _saved:
+        fd, old = _saved.pop()
+        try:
+            termios.tcsetattr(fd, termios.TCSADRAIN, old)
+        except termios.error:
+            pass
 
 
 def size(fd: int) -> tuple[int, int]:
