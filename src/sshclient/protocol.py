@@ -39,7 +39,7 @@ from .events import (
     PromptsReceived,
     SignatureRequested,
 )
-from .operations import ChannelHandle, KeyExchange, OpenChannel
+from .operations import ChannelHandle, GlobalRequest, KeyExchange, OpenChannel
 from .options import DEFAULT_WINDOW_LIMIT, ClientOptions, window_limit_for_rtt
 from .transport import Transport
 
@@ -324,6 +324,18 @@ class ClientProtocol:
     def open_direct_streamlocal(self, path: str) -> OpenChannel:
         """A channel to the Unix socket `path` on the server's side."""
         return OpenChannel(self, self.connection.open_direct_streamlocal(path))
+
+    def global_request(self, request_type: str, data: bytes = b"") -> GlobalRequest:
+        """A global request wanting a reply (tcpip-forward, ...)."""
+        return GlobalRequest(self, request_type, data)
+
+    def send_global_request(self, request_type: str, data: bytes = b"") -> None:
+        """A global request wanting no reply (cancel-tcpip-forward, ...)."""
+        self.connection.send_global_request(request_type, False, data)
+
+    def global_reply(self, ticket: int) -> tuple[bool, bytes] | None:
+        """The reply to a GlobalRequest, once it came (still left for its result())."""
+        return self.connection.global_replies.get(ticket)
 
     def rekey(self) -> KeyExchange:
         return KeyExchange(self)

@@ -21,7 +21,6 @@ from sshcore.wire import Reader, WireError, Writer
 from .. import constants as c
 from ..errors import SSHConnectionError
 from ..events import ChannelOpenRequested
-from ..operations import GlobalRequest
 from ..validate import check_host, check_port, check_socket_path, check_type
 from .splice import Splice
 
@@ -219,7 +218,7 @@ class RemoteForward:
         self.last_failure: str | None = None
         self.closed = False
         self.started = False
-        self.request = GlobalRequest(service.proto, *listen.request())
+        self.request = service.proto.global_request(*listen.request())
         service.remote_forwards.append(self)
 
     # ----------------------------------------------------------- starting
@@ -233,7 +232,7 @@ class RemoteForward:
     def _port_from_reply(self) -> int | None:
         """With port 0 asked, the server's reply names the port: it can come
         before start() (a connection may follow the reply at once)."""
-        reply = self.service.proto.connection.global_replies.get(self.request.ticket)
+        reply = self.service.proto.global_reply(self.request.ticket)
         if reply is None or not reply[0]:
             return None
         try:
@@ -288,7 +287,7 @@ class RemoteForward:
                 service.remote_forwards.remove(self)
             if self.started and not service.proto.closed:
                 name, data = self.listen.cancel(self.port)
-                service.proto.connection.send_global_request(name, False, data)
+                service.proto.send_global_request(name, data)
         if close_connections:
             for splice in [s for s in service.splices if s.owner is self]:
                 splice.close()
