@@ -11,8 +11,9 @@ wherever they wait.
 
 The same operations (operations.py) as the blocking API run here; only the
 waiting differs: an `asyncio.BufferedProtocol` receives straight into the
-compiled engine's buffer, and a waiting coroutine sleeps on a future that
-is resolved after the round of input that makes its condition true.
+compiled engine's buffer and sends straight from it (the transport gets only
+what the socket did not take), and a waiting coroutine sleeps on a future
+that is resolved after the round of input that makes its condition true.
 Cancelling a wait (asyncio.timeout, task.cancel) loses no data: nothing is
 taken from a channel's buffer until the read's condition holds.
 """
