@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import inspect
+import socket
 import time
 
 import pytest
@@ -142,6 +143,53 @@ def test_many_tasks_paused_reader_full_windows(server, test_user):
             time.sleep(1.5)                                   # the loop itself is blocked
             counts = await asyncio.gather(*(ch.drain() for ch in channels))
             assert counts == [20_000_000] * 12
+    run(main())
+
+
+def test_output_held_back_by_a_full_socket_arrives_whole_and_in_order(server, test_user,
+                                                                       monkeypatch):
+    """A tiny send buffer and a command that reads late: sends are partial,
+    the transport holds bytes and pauses us, output waits in the engine and
+    goes out from there once it is empty. The server must see every byte,
+    in order."""
+    pauses = []
+    real = aio._Driver.pause_writing
+
+    def spy(self):
+        pauses.append(self.proto.output_size())
+        real(self)
+
+    monkeypatch.setattr(aio._Driver, "pause_writing", spy)
+    data = hashlib.shake_256(b"paused").digest(6 * MiB)
+
+    async def main():
+        async with connect(server, test_user) as conn:
+            # smaller than dropbear's whole window (24 KiB)
+            conn._driver.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+            async with await conn.open_session() as ch:
+                await ch.exec("sleep 0.5; sha256sum")
+                for i in range(0, len(data), 1 * MiB):
+                    await ch.write(data[i:i + MiB])
+                ch.send_eof()
+                answer = await ch.read_all()
+                assert await ch.wait_closed() == 0
+        return answer
+    assert run(main()).split()[0].decode() == hashlib.sha256(data).hexdigest()
+    assert pauses
+
+
+def test_close_hands_over_output_waiting_in_the_engine(sshd, test_user):
+    """Output that waits in the engine while the transport is paused still
+    goes out on close() (the transport sends what it holds first)."""
+    async def main():
+        async with connect(sshd, test_user) as conn:
+            ch = await conn.open_session()
+            await ch.exec("cat > /dev/null")
+            conn._driver.pause_writing()  # as the transport does when it holds bytes
+            ch.send_eof()
+            assert conn._proto.output_size() > 0
+            conn.close()
+            assert conn._proto.output_size() == 0
     run(main())
 
 

@@ -11,8 +11,9 @@ wherever they wait.
 
 The same operations (operations.py) as the blocking API run here; only the
 waiting differs: an `asyncio.BufferedProtocol` receives straight into the
-compiled engine's buffer, and a waiting coroutine sleeps on a future that
-is resolved after the round of input that makes its condition true.
+compiled engine's buffer and sends straight from it (the transport gets only
+what the socket did not take), and a waiting coroutine sleeps on a future
+that is resolved after the round of input that makes its condition true.
 Cancelling a wait (asyncio.timeout, task.cancel) loses no data: nothing is
 taken from a channel's buffer until the read's condition holds.
 """
@@ -117,6 +118,9 @@ class _Driver(asyncio.BufferedProtocol):
         self.on_event = on_event
         self.loop = asyncio.get_running_loop()
         self.transport: asyncio.Transport | None = None
+        # The connection's own socket (set by _open): output goes out on it
+        # straight from the engine's buffer while the transport holds none.
+        self.sock: socket.socket | None = None
         # what later waits raise: ours, or what the user's own callback raised
         self.error: BaseException | None = None
         self.closed = False
@@ -139,6 +143,10 @@ class _Driver(asyncio.BufferedProtocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports do not derive from asyncio.Transport: no isinstance
         self.transport = cast(asyncio.Transport, transport)
+        # Paused as soon as the transport holds anything, resumed once it
+        # holds nothing: output meanwhile waits in the engine (bounded), and
+        # goes out from there again (see _send_output).
+        self.transport.set_write_buffer_limits(high=0, low=0)
         if _BATCH_INPUT:
             self._sock = transport.get_extra_info("socket")
         self.flush()
@@ -281,7 +289,8 @@ class _Driver(asyncio.BufferedProtocol):
     def _fail(self, exc: SSHClientError) -> None:
         if self.error is None:
             self.error = exc
-        self.flush()  # the DISCONNECT, if the protocol queued one
+        self.flush()
+        self._hand_over_output()  # the DISCONNECT, if the protocol queued one
         if self.transport is not None:
             self.transport.close()
         self._wake()
@@ -298,8 +307,8 @@ class _Driver(asyncio.BufferedProtocol):
             self._reading_paused = False
 
     def flush(self) -> None:
-        """Hand what the protocol queued to the transport (unless it asked
-        us to pause: then it waits, bounded, in the engine)."""
+        """Send what the protocol queued (unless the transport asked us to
+        pause: then it waits, bounded, in the engine)."""
         if self._write_output():
             self._apply_backpressure()
 
@@ -308,11 +317,39 @@ class _Driver(asyncio.BufferedProtocol):
         transport = self.transport
         if transport is None or self._writing_paused or transport.is_closing():
             return False
-        data = self.proto.take_output()  # b"": nothing queued
-        if data:
-            transport.write(data)
+        if self.proto.output_size():
+            self._send_output(transport)
             self.last_activity = self.loop.time()
         return True
+
+    def _send_output(self, transport: asyncio.Transport) -> None:
+        """As the blocking driver does, send straight from the engine's
+        buffer, with no copy, while the transport holds nothing (so the
+        bytes stay in order); what the socket does not take now goes to the
+        transport as a copy: it may keep what it is given for later, and
+        the engine's buffer moves on."""
+        if self.sock is not None and not transport.get_write_buffer_size():
+            self.proto.output_consume(self._send_now(self.sock))
+        if self.proto.output_size():
+            transport.write(self.proto.take_output())
+
+    def _send_now(self, sock: socket.socket) -> int:
+        view = self.proto.output_view()
+        try:
+            return sock.send(view)
+        except OSError:
+            # full (EAGAIN), or broken: then the transport meets the error
+            # on the same bytes and reports it as it always does
+            return 0
+        finally:
+            view.release()
+
+    def _hand_over_output(self) -> None:
+        """Before closing: give the transport all that is queued, paused or
+        not (it sends what it holds before it closes)."""
+        transport = self.transport
+        if transport is not None and not transport.is_closing() and self.proto.output_size():
+            transport.write(self.proto.take_output())
 
     def _arm_timer(self) -> None:
         deadline = self.proto.next_deadline()
@@ -408,6 +445,7 @@ class _Driver(asyncio.BufferedProtocol):
         self._tell_round_listeners(ended=True)
         if self.transport is not None and not self.transport.is_closing():
             self.flush()
+            self._hand_over_output()
             self.transport.close()
 
 
@@ -950,6 +988,7 @@ async def _open(req: ConnectRequest, jump: AsyncSSHConnection | None) -> AsyncSS
     conn._peer = f"jump host {req.options.username}@{req.host}:{req.port}"
     conn._proxy_command = command
     try:
+        conn._driver.sock = sock
         await loop.create_connection(lambda: conn._driver, sock=sock)
         await conn._login(deadline)
     except BaseException as exc:
