@@ -987,14 +987,17 @@ async def _open(req: ConnectRequest, jump: AsyncSSHConnection | None) -> AsyncSS
     conn = AsyncSSHConnection(req.options, req.timeout)
     conn._peer = f"jump host {req.options.username}@{req.host}:{req.port}"
     conn._proxy_command = command
+    handed_over = False  # to the loop's transport, which then closes it
     try:
         conn._driver.sock = sock
         await loop.create_connection(lambda: conn._driver, sock=sock)
+        handed_over = True
         await conn._login(deadline)
     except BaseException as exc:
         conn._stop_answering()
         conn._driver.close()
-        sock.close()
+        if not handed_over:
+            _let_go(loop, sock)
         if command is not None:
             await loop.run_in_executor(None, command.stop)
             if isinstance(exc, SSHClientError):
@@ -1028,6 +1031,21 @@ def _shallow_copy(obj: _Plain) -> _Plain:
 
 
 _host_and_port = host_and_port  # (its old name)
+
+
+def _let_go(loop: asyncio.AbstractEventLoop, sock: socket.socket) -> None:
+    """A socket create_connection(sock=) failed with. Once the loop has it,
+    the transport closes it, and closing it here as well would close a
+    number the kernel may already have given to another socket. asyncio
+    closes the object itself on failure; uvloop's libuv closes the number
+    without telling the object (uvloop issue #738), whose own close would
+    later hit whatever took the number: let go of that one instead."""
+    if sock.fileno() == -1:
+        return
+    if type(loop).__module__.startswith("uvloop"):
+        sock.detach()
+    else:
+        sock.close()
 
 
 async def run_many(hosts: Iterable[str], command: str | bytes, *, concurrency: int = 10,
