@@ -131,10 +131,11 @@ def test_readme_states_pythons_platforms_and_what_is_missing():
         assert platform in text
     missing = text[text.index("### Not built yet"):text.index("\n## ", text.index(
         "### Not built yet"))]
-    for feature in ("SFTP", "forwarding listeners", "config", "known_hosts", "agent"):
+    for feature in ("SFTP", "config", "known_hosts", "agent"):
         assert feature in missing, feature
     assert "asyncio" not in missing  # built: sshclient.aio
-    assert "### The asyncio API" in text
+    assert "forwarding" not in missing  # built: forward_local_port() and the rest
+    assert "### The asyncio API" in text and "### Port forwarding" in text
 
 
 def test_readme_links_stay_inside_the_repository():
