@@ -740,12 +740,11 @@ class GlobalRequest(Operation):
     """A global request wanting a reply; the result is the reply's data
     (tcpip-forward's is the port the server chose). Refused: 1098."""
 
-    def __init__(self, proto: ClientProtocol, request_type: str, data: bytes) -> None:
+    def __init__(self, proto: ClientProtocol, request_type: str, ticket: int) -> None:
+        # sent by ClientProtocol.global_request(); `ticket` finds its reply
         self.what = f"{request_type} request"
         self._proto = proto
-        self._connection = proto.connection
-        self._ticket = self._connection.send_global_request(request_type, True, data,
-                                                            keep_reply=True)
+        self._ticket = ticket
 
     @property
     def ticket(self) -> int:
@@ -753,10 +752,10 @@ class GlobalRequest(Operation):
         return self._ticket
 
     def ready(self) -> bool:
-        return self._ticket in self._connection.global_replies or self._proto.closed
+        return self._proto.global_reply(self._ticket) is not None or self._proto.closed
 
     def result(self) -> bytes:
-        reply = self._connection.global_replies.pop(self._ticket, None)
+        reply = self._proto.take_global_reply(self._ticket)
         if reply is None:
             raise DisconnectedError(f"the connection ended before the server answered the "
                                     f"{self.what}", code=1001)
@@ -766,7 +765,7 @@ class GlobalRequest(Operation):
         return data
 
     def cancel(self) -> None:
-        self._connection.forget_reply(self._ticket)
+        self._proto.take_global_reply(self._ticket)  # and no reply is kept for it
 
 
 class KeyExchange(Operation):

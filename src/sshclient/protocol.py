@@ -327,7 +327,8 @@ class ClientProtocol:
 
     def global_request(self, request_type: str, data: bytes = b"") -> GlobalRequest:
         """A global request wanting a reply (tcpip-forward, ...)."""
-        return GlobalRequest(self, request_type, data)
+        ticket = self.connection.send_global_request(request_type, True, data, keep_reply=True)
+        return GlobalRequest(self, request_type, ticket)
 
     def send_global_request(self, request_type: str, data: bytes = b"") -> None:
         """A global request wanting no reply (cancel-tcpip-forward, ...)."""
@@ -336,6 +337,13 @@ class ClientProtocol:
     def global_reply(self, ticket: int) -> tuple[bool, bytes] | None:
         """The reply to a GlobalRequest, once it came (still left for its result())."""
         return self.connection.global_replies.get(ticket)
+
+    def take_global_reply(self, ticket: int) -> tuple[bool, bytes] | None:
+        """The reply, handed over once (None if it has not come); a reply
+        that comes after this is not kept."""
+        reply = self.connection.global_replies.get(ticket)
+        self.connection.forget_reply(ticket)
+        return reply
 
     def rekey(self) -> KeyExchange:
         return KeyExchange(self)
