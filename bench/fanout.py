@@ -19,15 +19,15 @@ import argparse
 import datetime as _dt
 import os
 import re
-import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
 from harness import (  # bench/harness.py (puts tests/ on sys.path for servers)
     HERE,
+    Cell,
     LocalSshd,
     cmd_output,
     cpu_of,
@@ -103,22 +103,6 @@ class Run:
     error: str = ""
 
 
-@dataclass
-class Cell:
-    runs: List[Run] = field(default_factory=list)
-
-    def good(self) -> List[Run]:
-        return [r for r in self.runs if r.ok]
-
-    def median(self, what: str) -> Optional[float]:
-        values = [getattr(r, what) for r in self.good() if getattr(r, what) is not None]
-        return statistics.median(values) if values else None
-
-    def paired(self, ref: Cell, what: str) -> Optional[float]:
-        """Median over rounds of this run's figure / ref's in the same round."""
-        r = [getattr(a, what) / getattr(b, what) for a, b in zip(self.runs, ref.runs)
-             if a.ok and b.ok and getattr(b, what)]
-        return statistics.median(r) if r else None
 
 
 class Fanout:

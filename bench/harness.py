@@ -15,12 +15,14 @@ import platform
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from typing import Callable, Dict, List, Mapping, Optional, Tuple
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -290,3 +292,23 @@ def environment(server) -> Dict[str, str]:
                    if ln.startswith("OpenSSH")), "")
     env["sshd"] = (sshd_v or "?") + f"; banner {server.banner}"
     return env
+
+
+@dataclass
+class Cell:
+    """The runs of one client in one cell of a benchmark table; a run is
+    any object with `ok` and the figures asked for by name."""
+    runs: List[Any] = field(default_factory=list)
+
+    def good(self) -> List[Any]:
+        return [r for r in self.runs if r.ok]
+
+    def median(self, what: str) -> Optional[float]:
+        values = [getattr(r, what) for r in self.good() if getattr(r, what) is not None]
+        return statistics.median(values) if values else None
+
+    def paired(self, ref: Cell, what: str) -> Optional[float]:
+        """Median over rounds of this run's figure / the reference's in that round."""
+        ratios = [getattr(a, what) / getattr(b, what) for a, b in zip(self.runs, ref.runs)
+                  if a.ok and b.ok and getattr(b, what)]
+        return statistics.median(ratios) if ratios else None

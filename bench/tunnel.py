@@ -17,15 +17,15 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import os
-import statistics
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from forwards import EndpointProcess, ForwardClient, OurForward, SshForward, ssh_forward_argv
 from harness import (  # bench/harness.py (puts tests/ on sys.path for servers)
     HERE,
+    Cell,
     LocalSshd,
     environment,
     interrupt_on_signals,
@@ -81,22 +81,6 @@ class Run:
     error: str = ""
 
 
-@dataclass
-class Cell:
-    runs: List[Run] = field(default_factory=list)
-
-    def good(self) -> List[Run]:
-        return [r for r in self.runs if r.ok]
-
-    def median(self, what: str) -> Optional[float]:
-        values = [getattr(r, what) for r in self.good()]
-        return statistics.median(values) if values else None
-
-    def paired(self, ref: Cell, what: str) -> Optional[float]:
-        """Median over rounds of this run's figure / the reference's in that round."""
-        ratios = [getattr(a, what) / getattr(b, what) for a, b in zip(self.runs, ref.runs)
-                  if a.ok and b.ok and getattr(b, what)]
-        return statistics.median(ratios) if ratios else None
 
 
 def transfer_through(start: Callable[[], ForwardClient], endpoint: EndpointProcess,
