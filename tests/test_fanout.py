@@ -25,7 +25,8 @@ import servers
 import sshclient
 from peers_fixture import start
 from sshclient import aio
-from sshclient.aio import ExecResult, _host_and_port
+from sshclient.aio import ExecResult
+from sshclient.connect_args import host_and_port as _host_and_port
 from sshclient.errors import ConnectTimeoutError
 
 N = 200

@@ -1030,9 +1030,6 @@ def _shallow_copy(obj: _Plain) -> _Plain:
     return new
 
 
-_host_and_port = host_and_port  # (its old name)
-
-
 def _let_go(loop: asyncio.AbstractEventLoop, sock: socket.socket) -> None:
     """A socket create_connection(sock=) failed with. Once the loop has it,
     the transport closes it, and closing it here as well would close a
@@ -1076,7 +1073,7 @@ async def run_many(hosts: Iterable[str], command: str | bytes, *, concurrency: i
         try:
             req = prepared.get(target)
             if req is None:
-                name, port = _host_and_port(target, default_port)
+                name, port = host_and_port(target, default_port)
                 req = prepared[target] = prepare_connect(name, port, **connect_options)
             async with _Connecting(functools.partial(_open, _own_copy(req), None)) as conn:
                 return await conn.exec(command)

@@ -152,7 +152,9 @@ class Splice:
             self._local_ended = True
             self.channel.send_eof()
             return
-        self.channel.send(view[:n])
+        taken = self.channel.send(view[:n])
+        if taken < n:  # (n was within the room; should the channel take less, keep the rest)
+            self._backlog = memoryview(bytes(view[taken:n]))
 
     def _local_failed(self, exc: OSError) -> None:
         log.info("forwarded connection %s: local side failed: %s", self.label, exc)
