@@ -232,26 +232,25 @@ def test_window_adjust_from_peer():
     assert exc.value.code == 1022
 
 
-def test_window_adjust_batched_at_an_eighth_of_the_window():
-    """Adjusts go in batches, each once an eighth of the window is free: the
-    peer's credit stays near full (a long link needs it) with few packets."""
+def test_window_adjust_batched_at_half_window():
     ln = Link()
     W = 64 * 1024
     ln.open(0, rid=55, lwin=W)
     ln.down(*[data_msg(0, bytes(4096)) for _ in range(16)])     # the whole window
     assert ln.t.local_window(0) == 0
     sent = 0
-    while sent < W // 8 - 100:                     # many small reads: no adjust yet
+    while sent < W // 2 - 100:                     # many small reads: no adjust yet
         sent += len(ln.t.read(0, 100))
     assert ln.cli.output_size() == 0
-    sent += len(ln.t.read(0, 100))                 # crosses an eighth of the window
+    sent += len(ln.t.read(0, 100))                 # crosses half the window
     assert ln.up() == [adjust_msg(55, sent)]       # exactly one adjust, for what was read
     assert ln.t.local_window(0) == sent
-    ln.t.read(0, W // 8 - 200)                     # just under an eighth more:
+    ln.t.read(0)                                   # W - sent is just under half:
     assert ln.up() == []                           # held back for the next batch
     assert ln.t.local_window(0) == sent
-    rest = len(ln.t.read(0))
-    assert ln.up() == [adjust_msg(55, W // 8 - 200 + rest)]
+    ln.down(data_msg(0, bytes(200)))
+    ln.t.read(0)
+    assert ln.up() == [adjust_msg(55, W - sent + 200)]
     assert ln.t.local_window(0) == W
 
 

@@ -297,7 +297,7 @@ def test_records_batch_window_adjusts_like_read():
         assert b.table.read(0, 1024) == bytes(1024)
         assert a.take_adjusts() == b.take_adjusts()
         assert a.table.local_window(0) == b.table.local_window(0)
-    assert a.adjusts == b.adjusts == [W // 8] * 8  # an eighth of the window each
+    assert a.adjusts == b.adjusts == [W // 2, W // 2]
 
 
 def test_waiting_record_of_a_whole_window_completes():
@@ -306,16 +306,16 @@ def test_waiting_record_of_a_whole_window_completes():
     W = 64 * 1024
     p = Peer(W)
     t = p.table
-    p.send(bytes(W // 16))
-    assert t.read_record(0, W // 16) == bytes(W // 16)
-    assert p.take_adjusts() == 0              # a sixteenth: batched, not sent
+    p.send(bytes(W // 4))
+    assert t.read_record(0, W // 4) == bytes(W // 4)
+    assert p.take_adjusts() == 0              # a quarter: batched, not sent
     p.send(bytes(W // 2))                     # first part of a W-byte record
-    p.send(bytes(W // 2 - W // 16))           # the peer's window is now used up
+    p.send(bytes(W // 4))                     # the peer's window is now used up
     assert p.window == 0 and t.read_record(0, W) is None
-    # normal batching would wait for an eighth of W; the held 15/16 W is not
-    # slow reading, so the sixteenth goes out now
-    assert p.take_adjusts() == W // 16
-    p.send(bytes(W // 16))
+    # normal batching would wait for half of W; the held 3/4 W is not slow
+    # reading, so the quarter goes out now
+    assert p.take_adjusts() == W // 4
+    p.send(bytes(W // 4))
     assert t.read_record(0, W) == bytes(W)
     assert p.take_adjusts() == W and not t.window_stalled(0)
 
@@ -338,16 +338,16 @@ def test_waiting_adjust_deferred_by_key_exchange_is_sent_after():
     W = 10_000
     p = Peer(W)
     t = p.table
-    p.send(bytes(1000))
-    assert t.read_record(0, 1000) is not None  # under an eighth: batched
-    p.send(bytes(9000))
+    p.send(bytes(3000))
+    assert t.read_record(0, 3000) is not None
+    p.send(bytes(7000))
     p.cli.data_blocked = True                 # key re-exchange in progress
-    assert t.read_record(0, 9500) is None
+    assert t.read_record(0, 9000) is None
     assert p.take_adjusts() == 0
     p.cli.data_blocked = False
-    assert p.take_adjusts() == 1000           # flush_adjusts keeps the waiting rule
-    p.send(bytes(500))
-    assert t.read_record(0, 9500) == bytes(9500)
+    assert p.take_adjusts() == 3000           # flush_adjusts keeps the waiting rule
+    p.send(bytes(2000))
+    assert t.read_record(0, 9000) == bytes(9000)
 
 
 def test_window_stalled_when_a_piece_exceeds_the_window():

@@ -62,9 +62,11 @@ cdef extern from *:
     Py_ssize_t sshcore_write(int fd, const void* p, size_t n, int* err) noexcept nogil
 
 cdef size_t WRITE_MAX = 1 << 30
-# A window adjust goes out once an eighth of the window is free again (not
-# half): a few more small packets, and the peer's credit stays near full.
-cdef int ADJUST_SHIFT = 3
+# A window adjust goes out once half the window is free again. An eighth
+# kept the peer's credit fuller on a long link (50 ms: 0.62x -> 0.99x ssh)
+# but cost the local tunnel ~10-25% (more adjusts each way): measured in
+# bench/compare.py and bench/longlink.py; growth is the long link's answer.
+cdef int ADJUST_SHIFT = 1
 
 cdef Chan _tomb_storage
 cdef Chan* TOMB = &_tomb_storage      # deleted slot marker for linear probing
@@ -361,9 +363,6 @@ cdef class ChannelTable:
             if amount < ((<uint64_t> c.max_window - c.buffered) >> 1):
                 return 0
         elif amount < (c.max_window >> ADJUST_SHIFT):
-            # Batched, but early enough that the peer rarely waits for us:
-            # what we hold back is credit it cannot use for a round trip
-            # (at half the window, a long link ran at 2/3 of ssh's speed).
             return 0
         elif (c.starved and c.grow_limit > c.max_window
                 and c.buffered <= (c.max_window >> 2)):
