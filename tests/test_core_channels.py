@@ -303,7 +303,10 @@ def _adjusts(ln):
     return sum(struct.unpack(">I", adj[5:9])[0] for adj in ln.up())
 
 
-def test_window_grows_when_the_peer_starves_and_the_reader_keeps_up():
+def test_window_grows_when_it_holds_the_transfer_back():
+    """Each round trip the peer uses all the credit it has (the window is the
+    limit) and the reader keeps up: the window doubles once per growth
+    period, up to the limit, and both sides agree on the credit."""
     ln = Link()
     W = 64 * 1024
     ln.open(0, rid=9, lwin=W, lmax=8192)
@@ -313,8 +316,10 @@ def test_window_grows_when_the_peer_starves_and_the_reader_keeps_up():
         peer = _peer_round(ln, peer, 1 << 30)     # until the window runs out
         ln.t.skip(0)                               # a reader that keeps up
         peer += _adjusts(ln)
-        sizes.append(ln.t.max_window(0))
-    assert sizes == [2 * W, 4 * W, 8 * W, 8 * W, 8 * W, 8 * W]
+        grown = ln.t.grow_windows(0.05, 0.05)      # one round trip went by
+        peer += _adjusts(ln)                       # the growth is advertised at once
+        sizes.append((ln.t.max_window(0), grown))
+    assert sizes == [(2 * W, 1), (4 * W, 1), (8 * W, 1), (8 * W, 0), (8 * W, 0), (8 * W, 0)]
     assert peer == ln.t.local_window(0) == 8 * W  # both sides agree
 
 
@@ -327,29 +332,39 @@ def test_window_growth_limit_is_checked_and_capped_at_the_wire_maximum():
     ln.down(*[data_msg(0, bytes(32768)) for _ in range(32)])
     ln.t.skip(0)
     ln.up()
+    assert ln.t.grow_windows(1.0, 1.0) == 1
     assert ln.t.max_window(0) == 2 << 20           # doubled, no overflow
+    assert ln.t.grow_windows(0.0, 1.0) == ln.t.grow_windows(1.0, 0.0) == 0  # no period, no rate
 
 
-@pytest.mark.parametrize("case", ["slow reader", "peer not starved", "no growth set"])
+@pytest.mark.parametrize("case", ["slow reader", "link slower than the window",
+                                  "long period", "no growth set", "after EOF"])
 def test_window_stays_put_unless_the_window_is_the_limit(case):
     ln = Link()
     W = 64 * 1024
     ln.open(0, rid=9, lwin=W, lmax=8192)
     if case != "no growth set":
         ln.t.set_window_growth(0, 8 * W)
-    peer = W
-    for _ in range(8):
+    peer, elapsed = W, 0.05
+    for _ in range(1 if case == "after EOF" else 8):
         if case == "slow reader":
             peer = _peer_round(ln, peer, 1 << 30)
             ln.t.read(0, W // 2)                   # half a window behind
             assert ln.t.total_buffered() <= W
-        elif case == "peer not starved":
-            peer = _peer_round(ln, peer, W // 2)   # never uses the whole window
+        elif case == "link slower than the window":
+            peer = _peer_round(ln, peer, W // 4)   # a quarter of the window per round trip
             ln.t.skip(0)
+        elif case == "long period":
+            peer = _peer_round(ln, peer, 1 << 30)  # a whole window, but over 4 round trips
+            ln.t.skip(0)
+            elapsed = 0.2
         else:
             peer = _peer_round(ln, peer, 1 << 30)
             ln.t.skip(0)
+            if case == "after EOF":
+                ln.t.mark_eof_received(0)          # nothing more will come
         peer += _adjusts(ln)
+        assert ln.t.grow_windows(elapsed, 0.05) == 0
         assert ln.t.max_window(0) == W
     assert peer == ln.t.local_window(0)
 

@@ -25,7 +25,7 @@ import os
 import socket
 import sys
 from collections.abc import AsyncIterator, Awaitable, Generator, Iterable, Sequence
-from typing import Any, BinaryIO, Callable, TypeVar, cast
+from typing import Any, BinaryIO, Callable, cast
 
 from . import events as ev
 from .algorithms import Negotiated
@@ -95,7 +95,7 @@ from .options import ClientOptions, HostKeyInfo
 from .protocol import ClientProtocol
 from .proxy import ProxySettings
 from .proxy_command import ProxyCommand
-from .sockets import open_socket_async, tcp_round_trip
+from .sockets import open_socket_async
 from .validate import check_socket_path, check_type, type_name
 
 __all__ = ["connect", "run_many", "run", "new_event_loop", "AsyncSSHConnection",
@@ -969,7 +969,6 @@ async def _open(req: ConnectRequest, jump: AsyncSSHConnection | None) -> AsyncSS
     key-exchange and log in as a checked request says."""
     loop = asyncio.get_running_loop()
     deadline = Deadline(req.login_timeout, "login")
-    started = loop.time()
     command: ProxyCommand | None = None
     if jump is not None:
         if req.proxy is not None or req.proxy_command is not None:
@@ -983,7 +982,6 @@ async def _open(req: ConnectRequest, jump: AsyncSSHConnection | None) -> AsyncSS
         # limits, errors and proxy handshakes (handshake.py)
         sock = await open_socket_async(req.host, req.port, req.timeout, proxy=req.proxy,
                                        deadline=deadline)
-    connect_time = loop.time() - started
     conn = AsyncSSHConnection(req.options, req.timeout)
     conn._peer = f"jump host {req.options.username}@{req.host}:{req.port}"
     conn._proxy_command = command
@@ -1003,31 +1001,7 @@ async def _open(req: ConnectRequest, jump: AsyncSSHConnection | None) -> AsyncSS
             if isinstance(exc, SSHClientError):
                 raise at_hop(exc, f"through {command.describe()}") from None
         raise
-    if not req.window_limit_chosen:
-        direct = req.proxy is None and jump is None and command is None
-        rtt = tcp_round_trip(sock) if direct else None
-        conn._proto.set_round_trip(connect_time if rtt is None else rtt)
     return conn
-
-
-def _own_copy(req: ConnectRequest) -> ConnectRequest:
-    """A connection's own request and options (it changes its options: the
-    window limit it measures)."""
-    own = _shallow_copy(req)
-    own.options = _shallow_copy(req.options)
-    return own
-
-
-_Plain = TypeVar("_Plain", ConnectRequest, ClientOptions)
-
-
-def _shallow_copy(obj: _Plain) -> _Plain:
-    """What copy.copy() (or dataclasses.replace() with no changes) makes of
-    a plain dataclass, without their generic machinery: run_many() makes
-    two per connection."""
-    new = object.__new__(type(obj))
-    new.__dict__.update(obj.__dict__)
-    return new
 
 
 def _let_go(loop: asyncio.AbstractEventLoop, sock: socket.socket) -> None:
@@ -1075,7 +1049,7 @@ async def run_many(hosts: Iterable[str], command: str | bytes, *, concurrency: i
             if req is None:
                 name, port = host_and_port(target, default_port)
                 req = prepared[target] = prepare_connect(name, port, **connect_options)
-            async with _Connecting(functools.partial(_open, _own_copy(req), None)) as conn:
+            async with _Connecting(functools.partial(_open, req, None)) as conn:
                 return await conn.exec(command)
         except Exception as exc:  # one host's failure is that host's result
             return exc

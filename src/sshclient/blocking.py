@@ -12,7 +12,6 @@ import os
 import select
 import socket
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from typing import Any, BinaryIO, Callable, TypeVar, cast
 
@@ -66,7 +65,7 @@ from .options import (
 from .protocol import ClientProtocol
 from .proxy import ProxySettings
 from .proxy_command import ProxyCommand
-from .sockets import open_socket, tcp_round_trip
+from .sockets import open_socket
 from .validate import check_socket_path
 
 _READ_SIZE = 1 << 20
@@ -702,7 +701,6 @@ def _chain(hops: list[Hop], through: Callable[[Hop, SSHConnection | None], SSHCo
 def _open(req: ConnectRequest, jump: SSHConnection | None) -> SSHConnection:
     """Connect (directly, through a proxy, or through a jump connection),
     key-exchange and log in as a checked request says."""
-    started = time.monotonic()
     deadline = Deadline(req.login_timeout, "login")
     command: ProxyCommand | None = None
     if jump is not None:
@@ -714,7 +712,6 @@ def _open(req: ConnectRequest, jump: SSHConnection | None) -> SSHConnection:
         sock = command.sock
     else:
         sock = open_socket(req.host, req.port, req.timeout, proxy=req.proxy, deadline=deadline)
-    connect_time = time.monotonic() - started
     conn = SSHConnection(req.options, sock, req.timeout)
     conn._peer = f"jump host {req.options.username}@{req.host}:{req.port}"
     conn._proxy_command = command
@@ -731,12 +728,4 @@ def _open(req: ConnectRequest, jump: SSHConnection | None) -> SSHConnection:
         if command is not None:
             command.stop()
         raise
-    if not req.window_limit_chosen:
-        # A window_limit the caller chose is taken as it is. Otherwise the
-        # round trip decides: the kernel's, seen over the handshake, on a
-        # direct TCP link; through a proxy only our connect time covers the
-        # whole path (an upper bound: it includes the proxy's work).
-        direct = req.proxy is None and jump is None and command is None
-        rtt = tcp_round_trip(sock) if direct else None
-        conn._proto.set_round_trip(connect_time if rtt is None else rtt)
     return conn

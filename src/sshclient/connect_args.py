@@ -12,7 +12,13 @@ from typing import Any, Callable
 
 from .errors import HostKeyError, SSHClientError, UsageError
 from .keys import PrivateKey, load_private_key_file
-from .options import AUTH_PASSWORD, AUTH_PUBLICKEY, ClientOptions, HostKeyInfo
+from .options import (
+    AUTH_PASSWORD,
+    AUTH_PUBLICKEY,
+    DEFAULT_WINDOW_LIMIT,
+    ClientOptions,
+    HostKeyInfo,
+)
 from .proxy import ProxySettings
 from .proxy_command import expand
 from .secret import Secret
@@ -102,7 +108,6 @@ class ConnectRequest:
     timeout: float | None
     login_timeout: float | None
     proxy: ProxySettings | None
-    window_limit_chosen: bool  # the caller set window_limit: no measuring
     proxy_command: str | None = None
 
 
@@ -157,13 +162,13 @@ def prepare_connect(host: str, port: int = 22, *, username: str,
         # (log_level=1 or more as an option brings them back, for a subclass)
         log_level=0,
     )
+    options.window_limit = DEFAULT_WINDOW_LIMIT  # a long link grows the window
     for name, value in option_overrides.items():
         if not hasattr(options, name):
             raise UsageError(f"unknown option {name!r}")
         setattr(options, name, value)
     check_algorithm_choices(options)  # before connecting: a typo is no network error
-    return ConnectRequest(host, port, options, timeout, login_timeout, proxy,
-                          "window_limit" in option_overrides, proxy_command)
+    return ConnectRequest(host, port, options, timeout, login_timeout, proxy, proxy_command)
 
 
 def host_and_port(target: object, default_port: int) -> tuple[str, int]:

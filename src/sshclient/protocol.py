@@ -40,7 +40,7 @@ from .events import (
     SignatureRequested,
 )
 from .operations import ChannelHandle, GlobalRequest, KeyExchange, OpenChannel
-from .options import DEFAULT_WINDOW_LIMIT, ClientOptions, window_limit_for_rtt
+from .options import ClientOptions
 from .transport import Transport
 
 STATE_KEX = "kex"
@@ -73,6 +73,10 @@ _ORDERED_CHANNEL_EVENTS = (ChannelEOF, ChannelClosed, ChannelRequestReceived)
 # Channel data alone stays under OUTPUT_HIGH_WATER (8 MiB), so bulk uploads
 # never pause input.
 INPUT_PAUSE_OUTPUT = 16 * 1024 * 1024
+# Windows are looked at for growth once per round trip, and on a short link
+# no more often than this: the rate over a period is what counts, and the
+# check walks every channel.
+GROWTH_PERIOD = 0.02
 # A last guard, out of a protocol-following peer's reach: with input paused,
 # one receive buffer of requests (8 MiB) adds at most about as much output.
 OUTPUT_LIMIT = 32 * 1024 * 1024
@@ -100,6 +104,8 @@ class ClientProtocol:
         self._last_input: float | None = None
         self._last_keepalive = 0.0
         self.keepalives_outstanding = 0
+        self._growth_since: float | None = None  # start of the window growth period
+        self.windows_grown = 0  # how many times a channel's window grew (diagnostics)
 
     # ---------------------------------------------------------------- bytes
     def recv_buffer(self, size_hint: int = 65536) -> memoryview:
@@ -217,6 +223,8 @@ class ClientProtocol:
     def handle_timeout(self, now: float) -> None:
         """Run the timers: call after each round of I/O, and when next_deadline()
         has passed. Input since the last call counts as having arrived `now`."""
+        if self.connection.window_limit:
+            self._grow_windows(now)
         if self._input_seen or self._last_input is None:
             self._input_seen = False
             self._last_input = now
@@ -418,13 +426,19 @@ class ClientProtocol:
         return self.transport.negotiated
 
     # ----------------------------------------------------------- the link
-    def set_round_trip(self, rtt: float) -> None:
-        """The link's round trip in seconds, as the driver measured it: channels
-        opened from now on may grow their window toward what the link can hold
-        in flight (window_limit_for_rtt), or keep it fixed on a short link."""
-        limit = window_limit_for_rtt(self.options.window_size, DEFAULT_WINDOW_LIMIT, rtt)
-        self.options.window_limit = limit
-        self.connection.window_limit = limit
+    def _grow_windows(self, now: float) -> None:
+        """Once per growth period (a round trip, at least GROWTH_PERIOD): let
+        the channels whose window held their transfer back grow it."""
+        rtt = self.transport.round_trip.best
+        if rtt is None:
+            return
+        if self._growth_since is None:
+            self._growth_since = now
+            return
+        elapsed = now - self._growth_since
+        if elapsed >= max(rtt, GROWTH_PERIOD):
+            self.windows_grown += self.engine.channels.grow_windows(elapsed, rtt)
+            self._growth_since = now
 
     # ------------------------------------------------------------- helpers
     @property

@@ -70,37 +70,6 @@ def apply_socket_options(sock: socket.socket, *, nodelay: bool = True, keepalive
                 sock.setsockopt(socket.IPPROTO_TCP, opt, seconds)
 
 
-# struct tcp_info (linux/tcp.h): offsets of tcpi_rtt (smoothed) and
-# tcpi_min_rtt (Linux >= 4.6), both in microseconds.
-_TCPI_RTT = 68
-_TCPI_MIN_RTT = 148
-_TCP_INFO_SIZE = 232
-
-
-def tcp_round_trip(sock: socket.socket) -> float | None:
-    """The kernel's round-trip time for `sock` in seconds: the lowest seen
-    on the connection where the kernel keeps it, else its smoothed estimate;
-    None where it does not say (not Linux, not TCP).
-
-    Why not time connect() ourselves: on a busy machine a loopback connect
-    sometimes takes milliseconds of scheduling delay (measured: 14 of 100
-    over 2 ms, one 155 ms), which looks like a long link; the kernel's
-    minimum over the handshake's round trips does not."""
-    opt = getattr(socket, "TCP_INFO", None)
-    if opt is None or not sys.platform.startswith("linux"):  # other layouts elsewhere
-        return None
-    try:
-        info = sock.getsockopt(socket.IPPROTO_TCP, opt, _TCP_INFO_SIZE)
-    except OSError:
-        return None
-    for offset in (_TCPI_MIN_RTT, _TCPI_RTT):
-        if len(info) >= offset + 4:
-            (micros,) = struct.unpack_from("=I", info, offset)
-            if micros:
-                return micros / 1e6
-    return None
-
-
 def _new_socket(family: int, kind: int, proto: int, local_host: str, local_port: int,
                 options: dict) -> socket.socket:
     sock = socket.socket(family, kind, proto)

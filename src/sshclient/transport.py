@@ -41,6 +41,7 @@ from .hostkeys import (
 )
 from .kex import KexMethod, KexResult, create_kex, derive_key
 from .options import ClientOptions, HostKeyInfo
+from .round_trip import RoundTripEstimate
 
 MAX_VERSION_LINE = 8192
 MAX_PRE_VERSION_LINES = 1024
@@ -158,6 +159,8 @@ class Transport:
         self._pending_keys_in: tuple | None = None
         self._queued: deque[bytes] = deque()  # upper-layer packets held during kex
 
+        # the path's round trip, from requests the server answers at once
+        self.round_trip = RoundTripEstimate()
         self.closed = False
         self.disconnect_error: SSHClientError | None = None
         # process() stopped at a question to the front end (see `held`)
@@ -263,6 +266,7 @@ class Transport:
             raise self.ended_by or DisconnectedError("connection is closed", code=1001)
         if self.options.log_level >= 2:
             self._log_packet("Sending", payload)
+        self.round_trip.sent(payload[0])
         if self._in_kex or self._queued:
             self._queued.append(payload)
         else:
@@ -382,6 +386,7 @@ class Transport:
             raise RemoteProtocolError(f"unexpected message {msg_type}", code=1027)
         if msg_type == c.MSG_USERAUTH_SUCCESS:
             self._on_auth_success()
+        self.round_trip.received(msg_type)
         self.upper.handle_packet(msg_type, payload)
 
     def _on_generic(self, msg_type: int, payload: bytes) -> None:

@@ -24,7 +24,8 @@ cdef struct Chan:
     uint32_t local_id, remote_id
     uint32_t local_window       # bytes the peer may still send us
     uint32_t max_window         # window policy: what we top the window up to
-    uint32_t grow_limit         # max_window may double up to this (see _maybe_adjust)
+    uint32_t grow_limit         # max_window may double up to this (see grow_windows)
+    int adjust_shift            # adjust once max_window >> this is free (see _maybe_adjust)
     uint32_t local_max_packet
     uint32_t remote_window      # bytes we may still send
     uint32_t remote_max_packet
@@ -32,8 +33,8 @@ cdef struct Chan:
     bint confirmed, eof_sent, close_sent, eof_received, close_received, dirty
     bint waiting                # a framed read found no whole piece: what is
                                 # buffered is held, not slow-read (see _maybe_adjust)
-    bint starved                # since our last adjust the peer had under a packet
-                                # of window left: it waited for us (see _maybe_adjust)
+    uint64_t received           # data bytes ever admitted (the link's rate, see grow_windows)
+    uint64_t received_mark      # `received` at the start of the growth period
     Stream streams[2]           # 0 = data (stdout), 1 = extended data type 1 (stderr)
 
 

@@ -50,8 +50,12 @@ class ChannelTable:
     def set_window_policy(self, local_id: int, max_window: int) -> None:
         """Grow the window kept advertised; ValueError if smaller than now."""
     def set_window_growth(self, local_id: int, limit: int) -> None:
-        """Let the window double, up to `limit`, each time the peer runs out
-        of it while the reader keeps up; a limit <= the window turns it off."""
+        """Let the window double, up to `limit`, when grow_windows() finds it
+        limits the transfer; a limit <= the window turns it off."""
+    def grow_windows(self, elapsed: float, rtt: float) -> int:
+        """Once per growth period: double each window that held its transfer
+        back (a third of it or more received per round trip, reader keeping
+        up), up to its limit; returns how many grew."""
     def mark_eof_sent(self, local_id: int) -> None: ...
     def mark_close_sent(self, local_id: int) -> None: ...
     def discard(self, local_id: int, n: int) -> None:

@@ -9,9 +9,10 @@ EOF/CLOSE messages) is Python's business.
 Flow control is the memory bound: a channel never buffers more than its
 window, because data beyond the window is a protocol violation (1022).
 Reading consumes buffered bytes; the window is topped up again with one
-WINDOW_ADJUST once at least half of max_window is waiting to be
-re-advertised, so a slow reader throttles the peer instead of growing memory,
-and a fast one costs one small packet per half window.
+WINDOW_ADJUST once at least half of max_window (an eighth, once the window
+has grown on a long link) is waiting to be re-advertised, so a slow reader
+throttles the peer instead of growing memory, and a fast one costs one small
+packet per half window.
 
 Framing (read_record, read_line) cuts records or EOL-terminated lines
 straight out of a stream's buffer: the search and the copy are C loops over
@@ -63,10 +64,18 @@ cdef extern from *:
 
 cdef size_t WRITE_MAX = 1 << 30
 # A window adjust goes out once half the window is free again. An eighth
-# kept the peer's credit fuller on a long link (50 ms: 0.62x -> 0.99x ssh)
-# but cost the local tunnel ~10-25% (more adjusts each way): measured in
-# bench/compare.py and bench/longlink.py; growth is the long link's answer.
+# keeps the peer's credit fuller on a long link (the credit on its way back
+# plus what waits to be re-advertised must fit in the window: with half,
+# a window-bound transfer moves 0.5-0.75 of the window per round trip, with
+# an eighth up to ~0.9) but cost the local tunnel ~10-25% (more adjusts each
+# way; bench/compare.py). So an eighth only once a window has grown, which
+# only happens on a long link (grow_windows).
 cdef int ADJUST_SHIFT = 1
+cdef int GROWN_ADJUST_SHIFT = 3
+# grow_windows: a channel that received at least this share of its window per
+# round trip is held back by it (a window-bound transfer moves ~0.5-0.8 of it).
+cdef double GROW_FRACTION_NUM = 1.0
+cdef double GROW_FRACTION_DEN = 3.0
 
 cdef Chan _tomb_storage
 cdef Chan* TOMB = &_tomb_storage      # deleted slot marker for linear probing
@@ -321,8 +330,7 @@ cdef class ChannelTable:
 
     cdef int _added(self, Chan* c, size_t n) noexcept nogil:
         c.local_window -= <uint32_t> n
-        if c.local_window < c.local_max_packet:
-            c.starved = True
+        c.received += n
         c.buffered += n
         self._total += n
         if self._mark_dirty(c) < 0:
@@ -362,20 +370,10 @@ cdef class ChannelTable:
             # whole gap qualifies, so a piece of up to max_window completes.
             if amount < ((<uint64_t> c.max_window - c.buffered) >> 1):
                 return 0
-        elif amount < (c.max_window >> ADJUST_SHIFT):
+        elif amount < (c.max_window >> c.adjust_shift):
             return 0
-        elif (c.starved and c.grow_limit > c.max_window
-                and c.buffered <= (c.max_window >> 2)):
-            # The peer ran out of window while the reader kept up: the
-            # window, not the reader, limits the transfer, i.e. it is below
-            # the bandwidth-delay product. Double it, up to the limit; a slow
-            # reader (much buffered) never grows it, so memory stays bounded.
-            amount = <uint64_t> c.max_window * 2
-            c.max_window = <uint32_t> (amount if amount < c.grow_limit else c.grow_limit)
-            amount = <uint64_t> c.max_window - c.local_window - c.buffered
         if self._sink._emit_window_adjust(c.remote_id, <uint32_t> amount):
             c.local_window += <uint32_t> amount
-            c.starved = False
         return 0
 
     cdef int flush_adjusts(self) except -1:
@@ -406,6 +404,7 @@ cdef class ChannelTable:
         c.local_id = lid
         c.local_window = lw
         c.max_window = lw
+        c.adjust_shift = ADJUST_SHIFT
         c.local_max_packet = lmp
         i = _slot(lid, self._mask)
         while self._slots[i] != NULL and self._slots[i] != TOMB:
@@ -672,8 +671,8 @@ cdef class ChannelTable:
         self._maybe_adjust(c)
 
     def set_window_growth(self, local_id: int, limit: int) -> None:
-        """Let the window double, up to `limit`, each time the peer runs out
-        of it while the reader keeps up (toward the bandwidth-delay product).
+        """Let the window double, up to `limit`, whenever grow_windows() finds
+        that it limits the transfer (toward the bandwidth-delay product).
         A limit at or below the current window turns growth off."""
         self._check()
         cdef Chan* c = self._get(local_id)
@@ -681,6 +680,47 @@ cdef class ChannelTable:
             raise InvalidArgumentError("window growth limit must be >= 0")
         # A window is a uint32 (RFC 4254 §5.2): any bigger limit means "the most there is".
         c.grow_limit = <uint32_t> min(limit, 0xFFFFFFFF)
+
+    def grow_windows(self, double elapsed, double rtt) -> int:
+        """Once per growth period (`elapsed` seconds, at least a round trip of
+        `rtt` seconds): double the window, up to its limit, of each channel
+        that the window held back. Returns how many channels grew.
+
+        A receiver cannot see the sender wait (its view of the credit left
+        counts the data still in flight), but it can see the rate: a window
+        of W lets at most W through per round trip, and with adjusts at half
+        the window a transfer held back by it moves about 0.5-0.8 W per round
+        trip. So a channel that received GROW_FRACTION of its window per
+        round trip or more is taken as held back; a link slower than that
+        (its bandwidth-delay product well inside the window) never grows it.
+        A slow reader (a quarter of the window or more still buffered) never
+        grows it either, so memory stays bounded by what the reader keeps
+        up with."""
+        self._check()
+        cdef size_t i
+        cdef Chan* c
+        cdef uint64_t got, wanted
+        cdef int grown = 0
+        if elapsed <= 0 or rtt <= 0:
+            return 0
+        for i in range(self._mask + 1):
+            c = self._slots[i]
+            if c == NULL or c == TOMB:
+                continue
+            got = c.received - c.received_mark
+            c.received_mark = c.received
+            if (c.grow_limit <= c.max_window or c.buffered >= (c.max_window >> 2)
+                    or c.eof_received or c.close_sent):
+                continue
+            # bytes per round trip, against the share of the window that says "held back"
+            if got * rtt * GROW_FRACTION_DEN < <double> c.max_window * elapsed * GROW_FRACTION_NUM:
+                continue
+            wanted = <uint64_t> c.max_window * 2
+            c.max_window = <uint32_t> (wanted if wanted < c.grow_limit else c.grow_limit)
+            c.adjust_shift = GROWN_ADJUST_SHIFT
+            grown += 1
+            self._maybe_adjust(c)
+        return grown
 
     def mark_eof_sent(self, local_id: int) -> None:
         self._check()
@@ -704,8 +744,7 @@ cdef class ChannelTable:
             raise ProtocolError(1022, self.err.decode())
         if c != NULL:
             c.local_window -= <uint32_t> n
-            if c.local_window < c.local_max_packet:
-                c.starved = True
+            c.received += n
             self._maybe_adjust(c)
 
     def mark_eof_received(self, local_id: int) -> None:
