@@ -11,10 +11,9 @@ client (connect to close), and a ``-L`` forward carrying N bytes from a
 target next to sshd to the client's side (bench/endpoint.py; first connect
 to last byte). Clients: ``ssh`` (its channel window is fixed near 2 MiB, so
 it moves at most ~window/RTT), and sshclient's blocking API three ways:
-``window_limit=W`` (the 2 MiB window may grow to W; passed explicitly
-because the kernel's RTT through the relay is that of loopback, so the
-library's own choice would keep the window fixed), ``window_size=W`` (a
-fixed window of W from the start: what growth should reach) and defaults.
+defaults (the 2 MiB window grows to 16 MiB when the round trip the protocol
+measures shows it holds the transfer back), ``window_limit=W`` (it may grow
+to W) and ``window_size=W`` (a fixed window of W from the start).
 Needs root, as compare.py. See bench/README.md.
 """
 from __future__ import annotations
@@ -166,12 +165,11 @@ def render_markdown(args, env, clients, cells, relay_cpu, started, elapsed) -> s
            "rotated each round. Peak RSS: os.wait4 ru_maxrss of the client process. "
            "CPU-s/GB: exec: wait4 (start-up subtracted for ours); tunnel: /proc over the "
            "transfer.",
-           f"- Our window: `window_limit={args.window >> 20} MiB` is passed explicitly (the "
-           "2 MiB window may double up to it): connect() sizes the limit from the kernel's "
-           "TCP_INFO round trip, which through a relay on loopback is that of loopback "
-           "(~0.1 ms), so by itself it keeps the 2 MiB window ('defaults' shows what that "
-           f"gives). `window_size={args.window >> 20} MiB` (with window_limit=0) is a fixed "
-           "window that size from the start: the ceiling growth could reach.",
+           f"- Our window: 'defaults' grows the 2 MiB window up to connect()'s own limit "
+           "(16 MiB) once the protocol's round trip shows it holds the transfer back; "
+           f"`window_limit={args.window >> 20} MiB` lets it grow further; "
+           f"`window_size={args.window >> 20} MiB` (with window_limit=0) is a fixed "
+           "window that size from the start.",
            f"- Wall time {elapsed / 60:.1f} min; load average at start {env['load_start']}, "
            f"at end {' '.join(f'{x:.2f}' for x in os.getloadavg())}; relay CPU per RTT: "
            + ", ".join(f"{rtt:g} ms {cpu:.1f} s" for rtt, cpu in relay_cpu.items()), "",

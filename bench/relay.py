@@ -12,8 +12,8 @@ carries at most that many MB/s (a bottleneck link). Runs until its stdin
 closes.
 
 The kernel's own TCP between the ends and the relay sees a short link: its
-RTT estimate (TCP_INFO) stays tiny, which is why bench/longlink.py passes
-sshclient an explicit window_limit.
+RTT estimate (TCP_INFO) stays tiny. sshclient times the round trip within
+the SSH protocol instead, which sees the relay's delay.
 """
 from __future__ import annotations
 
