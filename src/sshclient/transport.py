@@ -266,7 +266,8 @@ class Transport:
             raise self.ended_by or DisconnectedError("connection is closed", code=1001)
         if self.options.log_level >= 2:
             self._log_packet("Sending", payload)
-        self.round_trip.sent(payload[0])
+        if payload:
+            self.round_trip.sent(payload[0])
         if self._in_kex or self._queued:
             self._queued.append(payload)
         else:
