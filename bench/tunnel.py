@@ -86,6 +86,13 @@ def parse_size(text: str) -> int:
     return int(text)
 
 
+def size_text(nbytes: int) -> str:
+    """1073741824 -> "1 GiB", 67108864 -> "64 MiB"."""
+    if nbytes >= 1 << 30:
+        return f"{nbytes / (1 << 30):g} GiB"
+    return f"{nbytes / (1 << 20):g} MiB"
+
+
 def parse_choices(text: str, choices: Sequence[str], option: str) -> List[str]:
     """A comma-separated subset of `choices`, in the order of `choices`;
     ValueError naming the option for an empty list or an unknown word."""
@@ -218,7 +225,7 @@ def measure(bench: TunnelBench, clients: List[Client], kinds: Sequence[str], nby
                         run = bench.run(client, kind, op, streams, nbytes)
                         cells.setdefault((kind, op, streams, client.key), Cell()).runs.append(run)
                         log(f"  round {r + 1}/{runs} {op:8s} x{streams} "
-                            f"{client.label_for(kind):42s} " + describe(run))
+                            f"{client.label_for(kind):45s} " + describe(run))
     return cells, direct
 
 
@@ -248,7 +255,7 @@ def render_markdown(args, env, clients, cells, direct, started, elapsed) -> str:
            "client, sshd and the endpoint share the cores",
            f"- Python {env['Python']}; sshclient {env['sshclient']}; uvloop {env['uvloop']}",
            f"- OpenSSH client: {env['ssh']}; server: {env['sshd']} (throwaway sshd on 127.0.0.1)",
-           f"- Method: {nbytes / (1 << 30):g} GiB per run through a port forward to "
+           f"- Method: {size_text(nbytes)} per run through a port forward to "
            "bench/endpoint.py on 127.0.0.1 (one stream, or 8 streams of 1/8 each at once); "
            "`-L`: a local forward to it; `-D`: a SOCKS forward, each stream first a SOCKS5 "
            "CONNECT to it by address (no authentication, inside the timed span); "

@@ -36,7 +36,14 @@ from relay import release_time  # noqa: E402
 from sshclient.cli.args import parse as parse_cli  # noqa: E402
 from sshclient.cli.forwards import Tcp  # noqa: E402
 from sshclient.cli.settings import settle  # noqa: E402
-from tunnel import Run, cell_table, parse_args, parse_choices, parse_size  # noqa: E402
+from tunnel import (  # noqa: E402
+    Run,
+    cell_table,
+    parse_args,
+    parse_choices,
+    parse_size,
+    size_text,
+)
 
 CIPHER, MAC, KEX = "aes128-gcm@openssh.com", "hmac-sha2-256-etm@openssh.com", "curve25519-sha256"
 
@@ -46,6 +53,12 @@ CIPHER, MAC, KEX = "aes128-gcm@openssh.com", "hmac-sha2-256-etm@openssh.com", "c
     ("0.5G", 1 << 29), ("12345", 12345), ("2m", 2 << 20)])
 def test_parse_size(text, expected):
     assert parse_size(text) == expected
+
+
+@pytest.mark.parametrize("nbytes, text", [(1 << 30, "1 GiB"), (3 << 29, "1.5 GiB"),
+                                          (64 << 20, "64 MiB"), (1 << 19, "0.5 MiB")])
+def test_size_text(nbytes, text):
+    assert size_text(nbytes) == text
 
 
 @pytest.mark.parametrize("nbytes, streams", [(1 << 30, 1), (1 << 30, 8), (10, 3), (7, 8)])
