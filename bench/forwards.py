@@ -2,9 +2,12 @@
 (shared by bench/tunnel.py and bench/longlink.py).
 
 A forward client is a child process that listens on 127.0.0.1 and carries
-each connection through its SSH connection to a target: OpenSSH
-``ssh -N -L PORT:127.0.0.1:TARGET`` or bench/_clients/forwarder.py (our
-blocking or asyncio API). Its CPU time over one transfer is read from
+each connection through its SSH connection: to a fixed target (``-L``) or
+to the one each connection asks for in SOCKS (``-D``). It is a command,
+OpenSSH ``ssh -N -L PORT:127.0.0.1:TARGET`` / ``ssh -N -D PORT`` or our own
+``sshclient`` with the same options (`CommandForward`), or
+bench/_clients/forwarder.py (our blocking or asyncio API, `OurForward`).
+Its CPU time over one transfer is read from
 /proc/PID/stat (all its threads) just before and after; its peak RSS from
 os.wait4 when it exits. The transfer itself is done by bench/endpoint.py,
 another child, which is both the forward's target and its user.
@@ -19,7 +22,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from typing import IO, List, Optional
+from typing import IO, List, Optional, Tuple
 
 from harness import HERE, maxrss_mb, servers
 
@@ -130,11 +133,12 @@ class ForwardClient:
             self.proc.wait(5)
 
 
-class SshForward(ForwardClient):
-    """`ssh -N -L PORT:TARGET`: ready once PORT is in /proc/net/tcp (a test
-    connection would open a channel to the target)."""
+class CommandForward(ForwardClient):
+    """`ssh -N -L|-D ...` or `sshclient -N -L|-D ...` listening on PORT:
+    ready once PORT is in /proc/net/tcp (a test connection would open a
+    channel); ended with SIGTERM."""
 
-    def __init__(self, argv: List[str], port: int, timeout: float) -> None:
+    def __init__(self, argv: List[str], port: int, timeout: float, name: str) -> None:
         super().__init__(argv, subprocess.DEVNULL)
         self.port = port
         deadline = time.monotonic() + timeout
@@ -142,7 +146,7 @@ class SshForward(ForwardClient):
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 err = self.proc.stderr.read().decode() if self.proc.stderr else ""
                 self.kill()
-                raise RuntimeError(f"ssh -L did not listen: {err.strip()[-300:]}")
+                raise RuntimeError(f"{name} did not listen on {port}: {err.strip()[-300:]}")
             time.sleep(0.005)
 
     def _ask_to_stop(self) -> None:
@@ -150,14 +154,15 @@ class SshForward(ForwardClient):
             self.proc.terminate()
 
     def _ok_exit_codes(self) -> tuple:
-        return (0, 255, -15)  # ssh exits 255 on SIGTERM
+        return (0, 255, -15)  # ssh exits 255 on SIGTERM, sshclient -N 0
 
 
 class OurForward(ForwardClient):
     """bench/_clients/forwarder.py: ready when it prints `ready PORT`."""
 
-    def __init__(self, api: str, cfg: dict, target: tuple, timeout: float) -> None:
-        spec = {"api": api, "cfg": cfg, "target": list(target)}
+    def __init__(self, api: str, cfg: dict, target: tuple, timeout: float,
+                 kind: str = "L") -> None:
+        spec = {"api": api, "kind": kind, "cfg": cfg, "target": list(target)}
         super().__init__([sys.executable, FORWARDER, json.dumps(spec)], subprocess.PIPE)
         line = read_line(self.proc.stdout, timeout)
         if not line.startswith("ready "):
@@ -179,15 +184,47 @@ def read_line(pipe: Optional[IO[bytes]], timeout: float) -> str:
     return pipe.readline().decode().strip() if ready else ""
 
 
-def ssh_forward_argv(server, key_path: str, listen_port: int, target: tuple,
-                     cipher: str, mac: str, kex: str, port: Optional[int] = None) -> List[str]:
-    """`ssh -N -L` with the cipher, MAC and kex pinned as compare.py pins them;
-    `port` overrides the server's (to go through a relay)."""
+def forward_args(kind: str, listen_port: int, target: Tuple[str, int]) -> List[str]:
+    """The -L or -D option, ssh's syntax (our CLI takes the same), listening
+    on 127.0.0.1:listen_port; a -D forward's target comes from SOCKS."""
+    if kind == "D":
+        return ["-D", f"127.0.0.1:{listen_port}"]
+    return ["-L", f"127.0.0.1:{listen_port}:{target[0]}:{target[1]}"]
+
+
+def ssh_forward_argv(server, key_path: str, forward: List[str], cipher: str, mac: str,
+                     kex: str, port: Optional[int] = None) -> List[str]:
+    """`ssh -N` + forward (forward_args()) with the cipher, MAC and kex
+    pinned as compare.py pins them; `port` overrides the server's (to go
+    through a relay)."""
     address = (server.host, port or server.port)
     return servers.ssh_command(
         address, key=key_path, options={"KexAlgorithms": kex, "ExitOnForwardFailure": "yes"},
-        extra_args=["-c", cipher, "-m", mac, "-N",
-                    "-L", f"127.0.0.1:{listen_port}:{target[0]}:{target[1]}"])
+        extra_args=["-c", cipher, "-m", mac, "-N", *forward])
+
+
+# The -o options of servers.ssh_command() that our CLI honours. It has no -F
+# and reads no ssh_config, uses no agent, and tries only the -i key when one
+# is given: ssh's -F /dev/null, IdentitiesOnly, IdentityAgent=none and
+# PreferredAuthentications=publickey would change nothing (it refuses them
+# by name).
+CLI_OPTIONS = {"BatchMode": "yes", "GlobalKnownHostsFile": "/dev/null",
+               "UserKnownHostsFile": "/dev/null", "StrictHostKeyChecking": "no",
+               "LogLevel": "ERROR", "ConnectTimeout": "10", "ServerAliveInterval": "0",
+               "ExitOnForwardFailure": "yes"}
+
+
+def cli_forward_argv(address: Tuple[str, int], user: str, key_path: str, forward: List[str],
+                     cipher: str, mac: str, kex: str) -> List[str]:
+    """Our own command, `sshclient -N` + forward, with what ssh_forward_argv()
+    gives ssh. Run as `python -m sshclient` with this interpreter, so that
+    it is the same sshclient as the API rows (the console script runs the
+    same code, `sshclient.cli.main`)."""
+    argv = [sys.executable, "-m", "sshclient", "-N", "-p", str(address[1]), "-l", user,
+            "-i", key_path, "-c", cipher, "-m", mac, "-o", f"KexAlgorithms={kex}"]
+    for name, value in CLI_OPTIONS.items():
+        argv += ["-o", f"{name}={value}"]
+    return argv + [*forward, address[0]]
 
 
 # --------------------------------------------------------------------------
@@ -227,10 +264,12 @@ class EndpointProcess(HelperProcess):
     def __init__(self) -> None:
         super().__init__([sys.executable, ENDPOINT])
 
-    def run(self, op: str, port: int, streams: int, nbytes: int, timeout: float) -> dict:
+    def run(self, op: str, port: int, streams: int, nbytes: int, timeout: float,
+            socks: bool = False) -> dict:
+        """One transfer; `socks`: port is a SOCKS server, asked for the target."""
         assert self.proc.stdin is not None
         command = {"op": op, "port": port, "streams": streams, "nbytes": nbytes,
-                   "timeout": timeout}
+                   "timeout": timeout, "socks": socks}
         self.proc.stdin.write((json.dumps(command) + "\n").encode())
         self.proc.stdin.flush()
         line = read_line(self.proc.stdout, timeout + 30)

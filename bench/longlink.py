@@ -113,7 +113,7 @@ class LongLink:
 
     def tunnel_download(self, client: Client, relay_port: int) -> Run:
         bench = TunnelBench(self.sshd, self.endpoint, self.args.timeout, ssh_port=relay_port)
-        return bench.run_with("blocking" if client.ours else None, client.window,
+        return bench.run_with("blocking" if client.ours else "ssh", client.window,
                               "download", 1, self.args.size_bytes)
 
 

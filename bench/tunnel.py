@@ -1,16 +1,21 @@
 #!/usr/bin/env python
-"""Local port forward (`ssh -L`) benchmark: bytes pushed through a forward to
-a TCP endpoint on 127.0.0.1, both ways, on 1 and on 8 streams at once.
+"""Port forward benchmark, local (`ssh -L`) and dynamic (`ssh -D`, SOCKS):
+bytes pushed through a forward to a TCP endpoint on 127.0.0.1, both ways, on
+1 and on 8 streams at once.
 
-    sudo /work/main/.venv/bin/python bench/tunnel.py [--size 1G] [--runs 3]
+    sudo /work/main/.venv/bin/python bench/tunnel.py [--size 1G] [--runs 3] \
+        [--kinds L,D] [--clients ssh,cli,blocking,aio]
 
-Clients: OpenSSH ``ssh -N -L``, sshclient's blocking API
-(``conn.forward_local_port("127.0.0.1", 0, "127.0.0.1", TARGET)``) and its
-asyncio API on uvloop (the same call awaited), each a child process; the
-bytes come from and go to bench/endpoint.py, a third process. MB/s and the
-client's CPU seconds per GB (/proc, over the transfer), as ratios to ssh in
-the same run; the endpoint's own CPU shows it was not the limit. Needs root,
-as compare.py. See bench/README.md.
+Clients, each a child process: OpenSSH ``ssh -N -L|-D``, our own command
+``sshclient -N -L|-D`` with the same options, sshclient's blocking API
+(``conn.forward_local_port("127.0.0.1", 0, "127.0.0.1", TARGET)`` for -L,
+``conn.forward_socks("127.0.0.1", 0)`` for -D) and its asyncio API on uvloop
+(the same calls awaited). The bytes come from and go to bench/endpoint.py,
+a third process; through a -D forward its application side first asks for
+the target in SOCKS5 (CONNECT to 127.0.0.1:TARGET, no authentication). MB/s
+and the client's CPU seconds per GB (/proc, over the transfer), as ratios
+to ssh in the same run; the endpoint's own CPU shows it was not the limit.
+Needs root, as compare.py. See bench/README.md.
 """
 from __future__ import annotations
 
@@ -20,9 +25,17 @@ import os
 import sys
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from forwards import EndpointProcess, ForwardClient, OurForward, SshForward, ssh_forward_argv
+from forwards import (
+    CommandForward,
+    EndpointProcess,
+    ForwardClient,
+    OurForward,
+    cli_forward_argv,
+    forward_args,
+    ssh_forward_argv,
+)
 from harness import (  # bench/harness.py (puts tests/ on sys.path for servers)
     HERE,
     Cell,
@@ -39,21 +52,28 @@ MAC = "hmac-sha2-256-etm@openssh.com"  # negotiated, unused by the AEAD cipher
 KEX = "curve25519-sha256"
 DIRECTIONS = ("upload", "download")  # upload: client -> target; download: target -> client
 STREAM_COUNTS = (1, 8)
+KINDS = ("L", "D")  # -L: a forward to the target; -D: SOCKS, the target asked for per stream
+KIND_TITLES = {"L": "`-L` local forward", "D": "`-D` SOCKS forward"}
+API_CALLS = {"L": "forward_local_port", "D": "forward_socks"}
 GB = 1e9
 
 
 @dataclass(frozen=True)
 class Client:
-    key: str
-    label: str
-    api: Optional[str]  # forwarder.py's "blocking"/"aio"; None: OpenSSH ssh
+    key: str  # "ssh", "cli" (our command), or forwarder.py's api: "blocking", "aio"
+    label: str  # {opt}: -L or -D; {call}: the API's method for that kind
+
+    def label_for(self, kind: str) -> str:
+        return self.label.format(opt=f"-{kind}", call=API_CALLS[kind])
 
 
 CLIENTS: List[Client] = [
-    Client("ssh", "OpenSSH ssh -N -L", None),
-    Client("blocking", "sshclient blocking forward_local_port", "blocking"),
-    Client("aio", "sshclient asyncio forward_local_port (uvloop)", "aio"),
+    Client("ssh", "OpenSSH ssh -N {opt}"),
+    Client("cli", "sshclient -N {opt} (our CLI)"),
+    Client("blocking", "sshclient blocking {call}"),
+    Client("aio", "sshclient asyncio {call} (uvloop)"),
 ]
+COMMANDS = ("ssh", "cli")  # the clients that are commands; the others are forwarder.py
 REFERENCE = "ssh"
 
 
@@ -64,6 +84,24 @@ def parse_size(text: str) -> int:
     if text and text[-1] in units:
         return int(float(text[:-1]) * units[text[-1]])
     return int(text)
+
+
+def size_text(nbytes: int) -> str:
+    """1073741824 -> "1 GiB", 67108864 -> "64 MiB"."""
+    if nbytes >= 1 << 30:
+        return f"{nbytes / (1 << 30):g} GiB"
+    return f"{nbytes / (1 << 20):g} MiB"
+
+
+def parse_choices(text: str, choices: Sequence[str], option: str) -> List[str]:
+    """A comma-separated subset of `choices`, in the order of `choices`;
+    ValueError naming the option for an empty list or an unknown word."""
+    wanted = [w.strip() for w in text.split(",") if w.strip()]
+    unknown = [w for w in wanted if w not in choices]
+    if not wanted or unknown:
+        raise ValueError(f"{option}: {','.join(unknown) or 'nothing'} given; choose among "
+                         + ",".join(choices))
+    return [c for c in choices if c in wanted]
 
 
 # --------------------------------------------------------------------------
@@ -84,15 +122,17 @@ class Run:
 
 
 def transfer_through(start: Callable[[], ForwardClient], endpoint: EndpointProcess,
-                     op: str, streams: int, nbytes: int, timeout: float) -> Run:
-    """Start a forward client, move nbytes through it, stop it: one Run."""
+                     op: str, streams: int, nbytes: int, timeout: float,
+                     socks: bool = False) -> Run:
+    """Start a forward client, move nbytes through it, stop it: one Run.
+    `socks`: the client is a SOCKS server (-D), asked for the target."""
     try:
         client = start()
     except Exception as exc:  # noqa: BLE001 - a failed cell, not a failed benchmark
         return Run(False, error=f"start: {exc}")
     try:
         cpu_before = client.cpu()
-        answer = endpoint.run(op, client.port, streams, nbytes, timeout)
+        answer = endpoint.run(op, client.port, streams, nbytes, timeout, socks)
         cpu = client.cpu() - cpu_before
     except BaseException:
         client.kill()
@@ -130,54 +170,62 @@ class TunnelBench:
         return {"host": self.server.host, "port": self.ssh_port, "user": servers.TEST_USER,
                 "key": self.key_path, "cipher": CIPHER, "mac": MAC, "kex": KEX, **(window or {})}
 
-    def starter(self, api: Optional[str], window: Optional[dict] = None
+    def starter(self, client: str, window: Optional[dict] = None, kind: str = "L"
                 ) -> Callable[[], ForwardClient]:
-        """How to start one client; `window`: our window_size/window_limit options."""
+        """How to start one client (a Client key) for a -L or -D forward;
+        `window`: our window_size/window_limit options (the API clients)."""
         target = ("127.0.0.1", self.endpoint.port)
-        if api is None:
-            def start_ssh() -> ForwardClient:
+        if client in COMMANDS:
+            def start_command() -> ForwardClient:
                 port = servers.free_port()
-                argv = ssh_forward_argv(self.server, self.key_path, port, target, CIPHER, MAC,
-                                        KEX, port=self.ssh_port)
-                return SshForward(argv, port, timeout=60)
-            return start_ssh
-        return lambda: OurForward(api, self.cfg(window), target, timeout=60)
+                forward = forward_args(kind, port, target)
+                argv = (ssh_forward_argv(self.server, self.key_path, forward, CIPHER, MAC, KEX,
+                                         port=self.ssh_port) if client == "ssh" else
+                        cli_forward_argv((self.server.host, self.ssh_port), servers.TEST_USER,
+                                         self.key_path, forward, CIPHER, MAC, KEX))
+                return CommandForward(argv, port, timeout=60,
+                                      name="ssh" if client == "ssh" else "sshclient")
+            return start_command
+        return lambda: OurForward(client, self.cfg(window), target, timeout=60, kind=kind)
 
-    def run(self, client: Client, op: str, streams: int, nbytes: int) -> Run:
-        return self.run_with(client.api, None, op, streams, nbytes)
+    def run(self, client: Client, kind: str, op: str, streams: int, nbytes: int) -> Run:
+        return self.run_with(client.key, None, op, streams, nbytes, kind)
 
-    def run_with(self, api: Optional[str], window: Optional[dict], op: str, streams: int,
-                 nbytes: int) -> Run:
-        """One transfer through a new client: ssh (api None) or forwarder.py's api."""
-        return transfer_through(self.starter(api, window), self.endpoint, op, streams,
-                                nbytes, self.timeout)
+    def run_with(self, client: str, window: Optional[dict], op: str, streams: int,
+                 nbytes: int, kind: str = "L") -> Run:
+        """One transfer through a new client (a Client key) and forward kind."""
+        return transfer_through(self.starter(client, window, kind), self.endpoint, op,
+                                streams, nbytes, self.timeout, socks=kind == "D")
 
 
 # --------------------------------------------------------------------------
 # Rounds
 # --------------------------------------------------------------------------
 
-CellKey = Tuple[str, int, str]  # direction, streams, client key
+TableKey = Tuple[str, str, int]  # kind, direction, streams
+CellKey = Tuple[str, str, int, str]  # kind, direction, streams, client key
 
 
-def measure(bench: TunnelBench, clients: List[Client], nbytes: int, runs: int,
-            log: Callable[[str], None]) -> Tuple[Dict[CellKey, Cell], Dict[Tuple[str, int], Cell]]:
+def measure(bench: TunnelBench, clients: List[Client], kinds: Sequence[str], nbytes: int,
+            runs: int, log: Callable[[str], None]
+            ) -> Tuple[Dict[CellKey, Cell], Dict[TableKey, Cell]]:
     """`runs` rounds; in each, every cell runs every client once, the clients
     alternating with the order rotated by one each round. The endpoint's
-    direct figure is taken once per cell and round."""
+    direct figure is taken once per table and round."""
     cells: Dict[CellKey, Cell] = {}
-    direct: Dict[Tuple[str, int], Cell] = {}
+    direct: Dict[TableKey, Cell] = {}
     for r in range(runs):
         order = clients[r % len(clients):] + clients[:r % len(clients)]
-        for op in DIRECTIONS:
-            for streams in STREAM_COUNTS:
-                d = direct_transfer(bench.endpoint, op, streams, nbytes, bench.timeout)
-                direct.setdefault((op, streams), Cell()).runs.append(d)
-                for client in order:
-                    run = bench.run(client, op, streams, nbytes)
-                    cells.setdefault((op, streams, client.key), Cell()).runs.append(run)
-                    log(f"  round {r + 1}/{runs} {op:8s} x{streams} {client.label:46s} "
-                        + describe(run))
+        for kind in kinds:
+            for op in DIRECTIONS:
+                for streams in STREAM_COUNTS:
+                    d = direct_transfer(bench.endpoint, op, streams, nbytes, bench.timeout)
+                    direct.setdefault((kind, op, streams), Cell()).runs.append(d)
+                    for client in order:
+                        run = bench.run(client, kind, op, streams, nbytes)
+                        cells.setdefault((kind, op, streams, client.key), Cell()).runs.append(run)
+                        log(f"  round {r + 1}/{runs} {op:8s} x{streams} "
+                            f"{client.label_for(kind):45s} " + describe(run))
     return cells, direct
 
 
@@ -201,13 +249,16 @@ def with_ratio(value: Optional[float], ref: Optional[float], digits: int) -> str
 
 def render_markdown(args, env, clients, cells, direct, started, elapsed) -> str:
     nbytes = args.size_bytes
-    out = [f"# sshclient `-L` tunnel benchmark, {started:%Y-%m-%d %H:%M}", "",
+    kinds = " and ".join(f"`-{k}`" for k in args.kind_list)
+    out = [f"# sshclient {kinds} tunnel benchmark, {started:%Y-%m-%d %H:%M}", "",
            f"- Machine: {env['CPU']}, {env['cores']} cores, Linux {env['kernel']}; the "
            "client, sshd and the endpoint share the cores",
            f"- Python {env['Python']}; sshclient {env['sshclient']}; uvloop {env['uvloop']}",
            f"- OpenSSH client: {env['ssh']}; server: {env['sshd']} (throwaway sshd on 127.0.0.1)",
-           f"- Method: {nbytes / (1 << 30):g} GiB per run through a local port forward to "
+           f"- Method: {size_text(nbytes)} per run through a port forward to "
            "bench/endpoint.py on 127.0.0.1 (one stream, or 8 streams of 1/8 each at once); "
+           "`-L`: a local forward to it; `-D`: a SOCKS forward, each stream first a SOCKS5 "
+           "CONNECT to it by address (no authentication, inside the timed span); "
            f"{CIPHER}, kex {KEX}, publickey (ed25519) for every client. Median of "
            f"{args.runs} rounds, clients alternating, order rotated each round; a new client "
            "process per run. MB/s: first connect to the last byte at the receiving end. "
@@ -217,36 +268,42 @@ def render_markdown(args, env, clients, cells, direct, started, elapsed) -> str:
            f"at end {' '.join(f'{x:.2f}' for x in os.getloadavg())}", "",
            "Cells: median (ratio to ssh). MB/s: higher is better; CPU-s/GB: lower is better.",
            ""]
-    for op in DIRECTIONS:
-        for streams in STREAM_COUNTS:
-            out += cell_table(op, streams, clients, cells, direct[(op, streams)])
-    errors = sorted({f"- {op} x{s} {c.label}: {r.error}" for (op, s, key), cell in cells.items()
+    for kind in args.kind_list:
+        for op in DIRECTIONS:
+            for streams in STREAM_COUNTS:
+                out += cell_table((kind, op, streams), clients, cells,
+                                  direct[(kind, op, streams)])
+    errors = sorted({f"- {op} x{s} {c.label_for(kind)}: {r.error}"
+                     for (kind, op, s, key), cell in cells.items()
                      for c in clients if c.key == key for r in cell.runs if not r.ok})
     if errors:
         out += ["## Errors", "", *errors, ""]
     return "\n".join(out)
 
 
-def cell_table(op: str, streams: int, clients: List[Client], cells: Dict[CellKey, Cell],
+def cell_table(table: TableKey, clients: List[Client], cells: Dict[CellKey, Cell],
                direct: Cell) -> List[str]:
-    ref = cells.get((op, streams, REFERENCE))
+    kind, op, streams = table
+    ref = cells.get((*table, REFERENCE))
     ref_mb = ref.median("mb_s") if ref else None
     ref_cpu = ref.median("cpu_per_gb") if ref else None
     what = "client -> target" if op == "upload" else "target -> client"
-    out = [f"## {op} ({what}), {streams} stream{'s' if streams > 1 else ''}", "",
+    out = [f"## {KIND_TITLES[kind]}: {op} ({what}), {streams} stream"
+           + ("s" if streams > 1 else ""), "",
            "| client | MB/s | client CPU-s/GB | paired MB/s ratio | endpoint CPU-s/GB | "
            "peak RSS MB | runs ok |", "|---|---:|---:|---:|---:|---:|---:|"]
     for client in clients:
-        cell = cells[(op, streams, client.key)]
+        cell = cells[(*table, client.key)]
         paired = cell.paired(ref, "mb_s") if ref is not None and cell is not ref else None
         out.append("| " + " | ".join([
-            client.label, with_ratio(cell.median("mb_s"), ref_mb, 0),
+            client.label_for(kind), with_ratio(cell.median("mb_s"), ref_mb, 0),
             with_ratio(cell.median("cpu_per_gb"), ref_cpu, 2),
             "-" if paired is None else f"{paired:.2f}×",
             with_ratio(cell.median("endpoint_cpu_per_gb"), None, 2),
             with_ratio(cell.median("maxrss_mb"), None, 0),
             f"{len(cell.good())}/{len(cell.runs)}"]) + " |")
-    out.append("| (endpoint alone, no forward) | " + with_ratio(direct.median("mb_s"), None, 0)
+    alone = "no forward" + (", no SOCKS" if kind == "D" else "")
+    out.append(f"| (endpoint alone, {alone}) | " + with_ratio(direct.median("mb_s"), None, 0)
                + " | - | - | " + with_ratio(direct.median("endpoint_cpu_per_gb"), None, 2)
                + f" | - | {len(direct.good())}/{len(direct.runs)} |")
     return out + [""]
@@ -257,14 +314,16 @@ def results_json(args, env, clients, cells, direct, started) -> dict:
         "started": started.isoformat(timespec="seconds"),
         "args": vars(args),
         "environment": env,
-        "cells": [{"direction": op, "streams": s, "client": c.label,
-                   "median_mb_s": cells[(op, s, c.key)].median("mb_s"),
-                   "median_cpu_s_per_gb": cells[(op, s, c.key)].median("cpu_per_gb"),
-                   "runs": [vars(r) for r in cells[(op, s, c.key)].runs]}
-                  for op in DIRECTIONS for s in STREAM_COUNTS for c in clients],
-        "endpoint_alone": [{"direction": op, "streams": s,
-                            "runs": [vars(r) for r in direct[(op, s)].runs]}
-                           for op in DIRECTIONS for s in STREAM_COUNTS],
+        "cells": [{"kind": f"-{k}", "direction": op, "streams": s, "client": c.label_for(k),
+                   "median_mb_s": cells[(k, op, s, c.key)].median("mb_s"),
+                   "median_cpu_s_per_gb": cells[(k, op, s, c.key)].median("cpu_per_gb"),
+                   "runs": [vars(r) for r in cells[(k, op, s, c.key)].runs]}
+                  for k in args.kind_list for op in DIRECTIONS for s in STREAM_COUNTS
+                  for c in clients],
+        "endpoint_alone": [{"kind": f"-{k}", "direction": op, "streams": s,
+                            "runs": [vars(r) for r in direct[(k, op, s)].runs]}
+                           for k in args.kind_list for op in DIRECTIONS
+                           for s in STREAM_COUNTS],
     }
 
 
@@ -307,28 +366,40 @@ def run_and_report(args: argparse.Namespace, stem: str, measure_all: Measure,
     return 0
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def parse_args(argv: Optional[List[str]]) -> Tuple[argparse.Namespace, List[Client]]:
+    """The options (exits with a message on a bad one); args.size_bytes and
+    args.kind_list are added; the clients chosen, in CLIENTS' order."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--size", default="1G", help="bytes per run, e.g. 1G, 256M (default 1G)")
     p.add_argument("--runs", type=int, default=3, help="rounds (default 3)")
+    p.add_argument("--kinds", default=",".join(KINDS),
+                   help="forwards to measure: L (local), D (SOCKS); default L,D")
     p.add_argument("--clients", default=",".join(c.key for c in CLIENTS),
-                   help="comma-separated subset of: " + ",".join(c.key for c in CLIENTS))
+                   help="comma-separated subset of: " + ",".join(c.key for c in CLIENTS)
+                   + " (ssh: OpenSSH; cli: our sshclient command; blocking, aio: our APIs)")
     p.add_argument("--timeout", type=float, default=300.0, help="per-run timeout in seconds")
     p.add_argument("--out", default=os.path.join(HERE, "results"), help="output directory")
     args = p.parse_args(argv)
     args.size_bytes = parse_size(args.size)
-    wanted = {k.strip() for k in args.clients.split(",") if k.strip()}
-    if not wanted or wanted - {c.key for c in CLIENTS}:
-        p.error(f"--clients: choose among {','.join(c.key for c in CLIENTS)}")
-    if REFERENCE not in wanted:
+    try:
+        args.kind_list = parse_choices(args.kinds, KINDS, "--kinds")
+        keys = parse_choices(args.clients, [c.key for c in CLIENTS], "--clients")
+    except ValueError as exc:
+        p.error(str(exc))
+    if REFERENCE not in keys:
         p.error("--clients must include ssh: every figure is a ratio to it")
-    clients = [c for c in CLIENTS if c.key in wanted]
+    return args, [c for c in CLIENTS if c.key in keys]
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args, clients = parse_args(argv)
 
     def measure_all(sshd: LocalSshd, endpoint: EndpointProcess, log: Callable[[str], None]):
-        log(f"\n== {args.size} per run through -L, {args.runs} rounds")
-        return measure(TunnelBench(sshd, endpoint, args.timeout), clients, args.size_bytes,
-                       args.runs, log)
+        log(f"\n== {args.size} per run through {','.join('-' + k for k in args.kind_list)}, "
+            f"{args.runs} rounds")
+        return measure(TunnelBench(sshd, endpoint, args.timeout), clients, args.kind_list,
+                       args.size_bytes, args.runs, log)
 
     def report(env, results, started, elapsed):  # type: ignore[no-untyped-def]
         cells, direct = results

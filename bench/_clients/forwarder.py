@@ -1,16 +1,19 @@
-"""Child process holding one sshclient local port forward (bench/tunnel.py).
+"""Child process holding one sshclient port forward (bench/tunnel.py,
+bench/longlink.py): local (-L) or dynamic (-D, SOCKS).
 
     python bench/_clients/forwarder.py '<json spec>'
 
-spec: {"api": "blocking"|"aio", "cfg": {host, port, user, key, cipher, mac,
-       kex, window_limit and window_size (optional)}, "target": [host, port]}
+spec: {"api": "blocking"|"aio", "kind": "L"|"D" (default "L"),
+       "cfg": {host, port, user, key, cipher, mac, kex, window_limit and
+       window_size (optional)}, "target": [host, port] (for "L")}
 
-Connects, calls ``forward_local_port("127.0.0.1", 0, *target)`` (the
-blocking API, or the asyncio API awaited on uvloop via
-``sshclient.aio.new_event_loop()``), prints ``ready PORT`` and serves the
-forward until its stdin closes; then closes the connection and exits
-without interpreter teardown. Its CPU time and peak RSS are read by the
-parent (/proc during the transfer, os.wait4 at the end).
+Connects, calls ``forward_local_port("127.0.0.1", 0, *target)`` ("L") or
+``forward_socks("127.0.0.1", 0)`` ("D") (the blocking API, or the asyncio
+API awaited on uvloop via ``sshclient.aio.new_event_loop()``), prints
+``ready PORT`` and serves the forward until its stdin closes; then closes
+the connection and exits without interpreter teardown. Its CPU time and
+peak RSS are read by the parent (/proc during the transfer, os.wait4 at
+the end).
 """
 from __future__ import annotations
 
@@ -45,17 +48,27 @@ def announce(port: int) -> None:
     print(f"ready {port}", flush=True)
 
 
-def serve_blocking(cfg: dict, target: list) -> None:
+def serve_blocking(spec: dict) -> None:
+    cfg = spec["cfg"]
     with sshclient.connect(cfg["host"], cfg["port"], **connect_options(cfg)) as conn:
-        forward = conn.forward_local_port(LISTEN_HOST, 0, target[0], int(target[1]))
+        if spec.get("kind", "L") == "D":
+            forward = conn.forward_socks(LISTEN_HOST, 0)
+        else:
+            host, port = spec["target"]
+            forward = conn.forward_local_port(LISTEN_HOST, 0, host, int(port))
         announce(forward.port)
         sys.stdin.buffer.read()  # the parent closes it when the runs are over
         forward.close(close_connections=True)
 
 
-async def serve_aio(cfg: dict, target: list) -> None:
+async def serve_aio(spec: dict) -> None:
+    cfg = spec["cfg"]
     async with aio.connect(cfg["host"], cfg["port"], **connect_options(cfg)) as conn:
-        forward = await conn.forward_local_port(LISTEN_HOST, 0, target[0], int(target[1]))
+        if spec.get("kind", "L") == "D":
+            forward = await conn.forward_socks(LISTEN_HOST, 0)
+        else:
+            host, port = spec["target"]
+            forward = await conn.forward_local_port(LISTEN_HOST, 0, host, int(port))
         announce(forward.port)
         await stdin_closed()
         forward.close(close_connections=True)
@@ -82,11 +95,11 @@ def main() -> None:
     code = 0
     try:
         if spec["api"] == "blocking":
-            serve_blocking(spec["cfg"], spec["target"])
+            serve_blocking(spec)
         else:
             loop = aio.new_event_loop()  # uvloop when installed, as aio.run() picks
             asyncio.set_event_loop(loop)
-            loop.run_until_complete(serve_aio(spec["cfg"], spec["target"]))
+            loop.run_until_complete(serve_aio(spec))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent on stderr
         print(f"forwarder: {type(exc).__name__}: {exc}", file=sys.stderr)
         code = 1
